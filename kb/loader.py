@@ -1,0 +1,169 @@
+"""Read seeds and curation files into raw records that remember where each value was written.
+
+Phase one of loading (followthemoney's ``Model._load``): every file is read alone, safely, into plain Python
+values plus a map from each value's path to its line and column. Nothing here knows what a fact means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+
+from kb.errors import CurationError, Location
+from kb.models import KINDS
+from kb.sources import Article
+
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 12
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class RawFile:
+    """One curation file: its kind, its records as plain values, and where each value sits."""
+
+    path: str
+    kind: str
+    records: list[Any]
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, key: PathKey) -> Location:
+        """Return the location of the value at ``key``, or of its nearest written ancestor."""
+        while key not in self.positions and key:
+            key = key[:-1]
+        line, column = self.positions.get(key, (1, 1))
+        return Location(self.path, line, column)
+
+
+def _yaml() -> YAML:
+    # Round-trip mode keeps line numbers and is safe: it builds only maps, lists and scalars, never objects.
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _plain(node: Any, key: PathKey, positions: dict[PathKey, tuple[int, int]], depth: int) -> Any:
+    """Turn ruamel's commented containers into dicts and lists, recording each item's line and column."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nesting deeper than {MAX_DEPTH} levels")
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for name, value in node.items():
+            child = (*key, str(name))
+            line, column = node.lc.key(name) if name in node.lc.data else (0, 0)
+            positions[child] = (line + 1, column + 1)
+            out[str(name)] = _plain(value, child, positions, depth + 1)
+        return out
+    if isinstance(node, CommentedSeq):
+        items: list[Any] = []
+        for index, value in enumerate(node):
+            child = (*key, index)
+            line, column = node.lc.item(index) if index in node.lc.data else (0, 0)
+            positions[child] = (line + 1, column + 1)
+            items.append(_plain(value, child, positions, depth + 1))
+        return items
+    return node
+
+
+def _refuse_aliases(text: str, display: str) -> None:
+    """Reject anchors and aliases before anything is built: they enable "billion laughs" expansion."""
+    for event in _yaml().parse(text):
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            raise CurationError(
+                Location(display, mark.line + 1, mark.column + 1),
+                "YAML anchors and aliases are not allowed in curation files; write the value out",
+            )
+
+
+def kind_of(path: Path, curation: Path) -> str | None:
+    """Return the record kind of a curation file: ``curation/<kind>.yaml`` or ``curation/<kind>/*.yaml``."""
+    parts = path.relative_to(curation).parts
+    name = parts[0] if len(parts) > 1 else path.stem
+    return name if name in KINDS else None
+
+
+def curation_files(curation: Path) -> Iterator[Path]:
+    """Yield every curation YAML file in a stable order."""
+    yield from sorted(p for p in curation.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
+    """Parse one curation file's bytes. Raises CurationError naming line and column."""
+    if len(data) > MAX_FILE_BYTES:
+        raise CurationError(Location(display, 1, 1), f"file is {len(data)} bytes, more than {MAX_FILE_BYTES}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise CurationError(Location(display, 1, 1), "file starts with a byte-order mark; save as UTF-8 without BOM")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CurationError(Location(display, line, 1), f"not valid UTF-8 ({exc.reason})") from None
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + 1
+        raise CurationError(Location(display, line, 1), "tab character; indent YAML with spaces")
+    try:
+        _refuse_aliases(text, display)
+        document = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
+        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part).split("\n")[0]
+        raise CurationError(where, f"YAML syntax: {problem}") from None
+    except YAMLError as exc:
+        raise CurationError(Location(display, 1, 1), f"YAML: {str(exc).splitlines()[0]}") from None
+    positions: dict[PathKey, tuple[int, int]] = {}
+    if document is None:
+        document = CommentedSeq()
+    if not isinstance(document, CommentedSeq):
+        raise CurationError(Location(display, 1, 1), f"expected a list of {kind} records at the top level")
+    try:
+        records = _plain(document, (), positions, 0)
+    except ValueError as exc:
+        raise CurationError(Location(display, 1, 1), str(exc)) from None
+    return RawFile(path=display, kind=kind, records=records, positions=positions)
+
+
+@dataclass
+class RawKnowledgeBase:
+    """Everything read from disk: articles by file name and raw curation files, plus read errors."""
+
+    articles: dict[str, Article]
+    files: list[RawFile]
+    errors: list[CurationError]
+
+
+def read(root: Path) -> RawKnowledgeBase:
+    """Read ``root/seeds`` and ``root/curation``. Problems are collected, never raised."""
+    errors: list[CurationError] = []
+    articles: dict[str, Article] = {}
+    seeds = root / "seeds"
+    for path in sorted(seeds.iterdir()) if seeds.is_dir() else []:
+        if path.is_file():
+            display = path.relative_to(root).as_posix()
+            try:
+                articles[path.name] = Article.from_bytes(path.name, path.read_bytes())
+            except UnicodeDecodeError as exc:
+                errors.append(CurationError(Location(display, 1, 1), f"article is not valid UTF-8 ({exc.reason})"))
+    files: list[RawFile] = []
+    curation = root / "curation"
+    for path in curation_files(curation) if curation.is_dir() else []:
+        display = path.relative_to(root).as_posix()
+        kind = kind_of(path, curation)
+        if kind is None:
+            known = ", ".join(KINDS)
+            errors.append(CurationError(Location(display, 1, 1), f"unknown file kind; name it after one of: {known}"))
+            continue
+        try:
+            files.append(parse_yaml(path.read_bytes(), display, kind))
+        except CurationError as exc:
+            errors.append(exc)
+    return RawKnowledgeBase(articles=articles, files=files, errors=errors)

@@ -1,0 +1,140 @@
+"""The ``kb`` command line: each command parses its arguments, calls the pipeline and prints.
+
+Every command's docstring is its ``--help``. Curation errors print as ``path:line:col: field: message``
+and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from kb import anchor as anchoring
+from kb import loader, pipeline
+from kb.errors import CurationErrors
+from kb.sources import AnchorError, context, locate, utf16_offset
+
+EXIT_INVALID = 2
+
+root_option = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    envvar="KB_ROOT", help="Project folder holding seeds/ and curation/.",
+)
+
+
+def fail(errors: CurationErrors) -> NoReturn:
+    """Print every curation error, one per line, to stderr and exit 2."""
+    for error in errors:
+        click.echo(str(error), err=True)
+    click.echo(f"{len(errors)} error(s)", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+@click.group()
+@click.version_option(package_name="kb")
+def main() -> None:
+    """kb: a provenance-first knowledge base of diplomatic news.
+
+    Curated YAML facts in curation/, each tied to the exact words of an article in seeds/, validated,
+    built into an RDF graph and served over GraphQL and SPARQL.
+    """
+
+
+@main.command()
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def validate(root: Path, as_json: bool) -> None:
+    """Check seeds and curation: shapes, ids, references, offsets against quotes, dates, disputes.
+
+    Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0. Never writes.
+    """
+    try:
+        kb = pipeline.load(root)
+    except CurationErrors as errors:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "errors": [e.as_dict() for e in errors]}, indent=2))
+            sys.exit(EXIT_INVALID)
+        fail(errors)
+    counts = kb.counts()
+    if as_json:
+        click.echo(json.dumps({"ok": True, "counts": counts}, indent=2))
+        return
+    click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+@main.command()
+@root_option
+@click.option("--fix", is_flag=True, help="Fill or repair the offsets of every evidence entry in place.")
+@click.option("--check", is_flag=True, help="With --fix: change nothing, exit 1 if anything would change.")
+@click.argument("source", required=False)
+@click.argument("quote", required=False)
+@click.option("--occurrence", type=int, help="Which occurrence (1-based) of a repeated quote.")
+@click.option("--near", help="A longer passage of the article that contains the quote once.")
+def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | None,
+           occurrence: int | None, near: str | None) -> None:
+    """Find offsets so curators never count characters.
+
+    kb anchor SOURCE "QUOTE" prints the evidence entry (start, end, UTF-16 offsets, context) for a quote
+    of the article whose source id is SOURCE. kb anchor --fix fills or moves start/end of every evidence
+    entry in curation/ from its quote, keeping comments and formatting, and lists the orphans it cannot place.
+    """
+    texts = _source_texts(root)
+    if fix:
+        _fix_all(root, texts, check)
+        return
+    if source is None or quote is None:
+        raise click.UsageError("give SOURCE and QUOTE, or --fix")
+    if source not in texts:
+        raise click.BadParameter(f"unknown source id {source!r}; known: {', '.join(sorted(texts))}")
+    text = texts[source]
+    try:
+        start, end = locate(text, quote, occurrence, near)
+    except AnchorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    prefix, suffix = context(text, start, end)
+    click.echo(f"- source: {source}\n  quote: {json.dumps(quote, ensure_ascii=False)}\n  start: {start}\n  end: {end}")
+    click.echo(f"# utf16: {utf16_offset(text, start)}..{utf16_offset(text, end)}", err=True)
+    click.echo(f"# context: …{prefix}[{quote}]{suffix}…", err=True)
+
+
+def _source_texts(root: Path) -> dict[str, str]:
+    """Return article text by source id, from curation/sources.yaml and seeds/, without full validation."""
+    raw = loader.read(root)
+    texts: dict[str, str] = {}
+    for file in raw.files:
+        if file.kind != "sources":
+            continue
+        for record in file.records:
+            if isinstance(record, dict) and record.get("file") in raw.articles:
+                texts[str(record.get("id"))] = raw.articles[record["file"]].text
+    return texts
+
+
+def _fix_all(root: Path, texts: dict[str, str], check: bool) -> None:
+    orphans = changed = 0
+    for path in loader.curation_files(root / "curation"):
+        before = path.read_text("utf-8")
+        after, changes = anchoring.fix_text(before, texts)
+        display = path.relative_to(root).as_posix()
+        for change in changes:
+            if change.orphan:
+                orphans += 1
+                click.echo(f"{display}:{change.line}: orphan: {change.reason}: {change.quote[:60]!r}", err=True)
+            else:
+                changed += 1
+                click.echo(f"{display}:{change.line}: {change.reason} {change.old} -> {change.new}")
+        if after != before and not check:
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(after, "utf-8")
+            tmp.replace(path)  # atomic: a crash never leaves a half-written file
+    click.echo(f"{changed} evidence entr{'y' if changed == 1 else 'ies'} "
+               f"{'would change' if check else 'updated'}, {orphans} orphan(s)")
+    if orphans:
+        sys.exit(EXIT_INVALID)
+    if check and changed:
+        sys.exit(1)

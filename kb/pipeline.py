@@ -1,0 +1,13 @@
+"""The pipeline in one call: read seeds and curation, validate, and return the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb import loader, validate
+from kb.validate import KnowledgeBase
+
+
+def load(root: Path) -> KnowledgeBase:
+    """Read and validate the knowledge base under ``root``. Raises CurationErrors listing every problem."""
+    return validate.check(loader.read(root))

@@ -13,6 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 
@@ -43,9 +44,17 @@ class RawFile:
         return Location(self.path, line, column)
 
 
+class _TextDates(RoundTripConstructor):  # type: ignore[misc]
+    """Keep unquoted dates (``2023-07-13``) as text: the models check them and keep their precision."""
+
+
+_TextDates.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+
+
 def _yaml() -> YAML:
     # Round-trip mode keeps line numbers and is safe: it builds only maps, lists and scalars, never objects.
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _TextDates
     yaml.allow_duplicate_keys = False
     return yaml
 

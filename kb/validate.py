@@ -126,6 +126,9 @@ class _Checker:
             for problem in exc.errors():
                 loc = (index, *problem["loc"])
                 self.error(file, loc, _message(problem), _field_path(problem["loc"]))
+            if isinstance(data.get("id"), str):
+                # Known by id, so references to a malformed record do not add a second, misleading error.
+                self.kb.kinds.setdefault(data["id"], file.kind)
             return
         rid: str = record.id  # type: ignore[attr-defined]
         if rid in self.origin:

@@ -22,3 +22,19 @@ def root() -> Path:
 def knowledge_base(root: Path) -> KnowledgeBase:
     """The real, validated knowledge base of the project."""
     return pipeline.load(root)
+
+
+MINI_ARTICLE = "Blinken met Wang Yi in Jakarta on Thursday. Miller called it “candid and constructive” 🙂.\n"
+
+
+def write_project(path: Path, curation: dict[str, str], seeds: dict[str, str] | None = None) -> Path:
+    """Write a small project (seeds/ + curation/) under ``path`` and return ``path``."""
+    (path / "seeds").mkdir(parents=True, exist_ok=True)
+    (path / "curation").mkdir(parents=True, exist_ok=True)
+    for name, text in (seeds if seeds is not None else {"a.txt": MINI_ARTICLE}).items():
+        (path / "seeds" / name).write_bytes(text.encode())
+    for name, text in curation.items():
+        target = path / "curation" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, "utf-8")
+    return path

@@ -44,7 +44,7 @@ class RawFile:
         return Location(self.path, line, column)
 
 
-class _TextDates(RoundTripConstructor):  # type: ignore[misc]
+class _TextDates(RoundTripConstructor):
     """Keep unquoted dates (``2023-07-13``) as text: the models check them and keep their precision."""
 
 

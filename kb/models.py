@@ -86,7 +86,7 @@ class Version(Record):
 class DurationVersion(Version):
     """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""
 
-    value: Duration | None = None  # type: ignore[assignment]
+    value: Duration | None = None
 
 
 class Fact(Record):

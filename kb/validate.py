@@ -200,6 +200,14 @@ class _Checker:
                        f"article text at {evidence.start}..{evidence.end} is {found[:60]!r}, not the quote; "
                        "run kb anchor --fix", f"{name}.quote")
 
+    def check_dates(self) -> None:
+        for rid, (file, index) in self.origin.items():
+            record = self.kb.records[file.kind][rid]
+            for first, last in (("date", "end_date"), ("start", "end")):
+                begin, finish = getattr(record, first, None), getattr(record, last, None)
+                if isinstance(begin, DateValue) and isinstance(finish, DateValue) and _latest(finish.value) < begin.value:
+                    self.error(file, (index, last), f"{finish.value} is before {first} {begin.value}", last)
+
     def check_disputes(self) -> None:
         seen: dict[str, str] = {}
         for did, dispute in self.kb.records["disputes"].items():
@@ -224,6 +232,11 @@ class _Checker:
                                    f"{name}.{position}")
 
 
+def _latest(partial: str) -> str:
+    """Return a string sorting after every full date within a partial date: 2023-07 -> 2023-07-99."""
+    return partial + "-99" * (2 - partial.count("-"))
+
+
 def _message(problem: Any) -> str:
     kind = problem["type"]
     if kind == "extra_forbidden":
@@ -239,6 +252,7 @@ def check(raw: RawKnowledgeBase) -> KnowledgeBase:
     checker.parse()
     checker.check_sources()
     checker.check_references()
+    checker.check_dates()
     checker.check_disputes()
     if checker.errors:
         raise CurationErrors(checker.errors)

@@ -145,3 +145,11 @@ def test_real_curation_is_valid(knowledge_base: object) -> None:
 
     assert isinstance(knowledge_base, KnowledgeBase)
     assert knowledge_base.counts()["sources"] == 5
+
+
+def test_end_date_before_start_date(tmp_path: Path) -> None:
+    meetings = MEETINGS.replace("  evidence:", "  end_date: {value: 2023-06}\n  evidence:", 1)
+    [error] = errors_of(project(tmp_path, meetings=meetings))
+    assert error == "curation/meetings.yaml:7:3: end_date: 2023-06 is before date 2023-07-13"
+    same_month = MEETINGS.replace("  evidence:", "  end_date: {value: 2023-07}\n  evidence:", 1)
+    assert pipeline.load(project(tmp_path / "b", meetings=same_month)).counts()["meetings"] == 1

@@ -1,0 +1,225 @@
+"""The RDF vocabulary of kb, and the one place where IRIs are made.
+
+Standard vocabularies come first (rdflib ships W3C ORG, PROV-O, SKOS, Dublin Core terms, schema.org and
+OWL-Time; W3C Web Annotation is defined here because rdflib does not ship it). Our own terms live in two
+namespaces that are *fixed* (a published vocabulary does not move with a deployment):
+
+    kb:   https://kb.example.org/ns#         classes and properties (schema/kb.ttl)
+    kbv:  https://kb.example.org/ns/value#   controlled values (SKOS concepts: statuses, channels, kinds)
+
+Instance IRIs (people, meetings, evidence...) are minted by :class:`Mint` under the configurable base IRI
+(``Settings.base_iri``). See docs/model.md for the whole model.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import (
+    DCTERMS, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD, DefinedNamespace,
+)
+
+__all__ = [
+    "DCTERMS", "KB", "KBV", "OA", "ORG", "PROV", "RDF", "RDFS", "SDO", "SKOS", "TIME", "XSD", "Mint",
+    "PREFIXES", "VOCAB_IRI", "VALUE_IRI",
+]
+
+VOCAB_IRI = "https://kb.example.org/ns#"
+VALUE_IRI = "https://kb.example.org/ns/value#"
+
+
+class OA(DefinedNamespace):
+    """W3C Web Annotation vocabulary (http://www.w3.org/ns/oa#): the terms kb uses for evidence."""
+
+    _fail = True
+    _NS = Namespace("http://www.w3.org/ns/oa#")
+
+    SpecificResource: URIRef  # a part of a source picked out by selectors: one piece of evidence
+    TextPositionSelector: URIRef  # selects text by code-point offsets, start inclusive, end exclusive
+    TextQuoteSelector: URIRef  # selects text by its exact words plus the words around them
+    hasSource: URIRef  # the resource (the article) a SpecificResource is part of
+    hasSelector: URIRef  # a selector that picks the part out of the source
+    start: URIRef  # first code point of the selection (xsd:nonNegativeInteger)
+    end: URIRef  # code point just after the selection (xsd:nonNegativeInteger)
+    exact: URIRef  # the selected text, exactly
+    prefix: URIRef  # up to 32 code points before the selection
+    suffix: URIRef  # up to 32 code points after the selection
+
+
+class KB(DefinedNamespace):
+    """kb's own classes and properties, used only where no standard term fits (defined in schema/kb.ttl)."""
+
+    _fail = True
+    _NS = Namespace(VOCAB_IRI)
+
+    # classes
+    Statement: URIRef  # a fact as a node of its own (like wikibase:Statement), with evidence
+    AttributeStatement: URIRef  # one source's version of one attribute of a fact (duration, title...)
+    Utterance: URIRef  # something a person or body said, as an article reports it
+    Sanction: URIRef  # a sanction: target, imposer, date, reason
+    Dispute: URIRef  # statements that sources give differently, kept side by side
+
+    # every statement
+    disputed: URIRef  # xsd:boolean: true when sources disagree on this statement
+    certainty: URIRef  # kbv:stated or kbv:hedged
+    hedge: URIRef  # the article's hedging words ("likely a reference to")
+    attributeStatement: URIRef  # fact -> one of its attribute statements
+    attribute: URIRef  # attribute statement or dispute -> the property it is about (e.g. schema:duration)
+    asWritten: URIRef  # the words of the article for a value or date ("about 90 minutes", "Thursday")
+    saidBy: URIRef  # attribute statement -> the agent the article credits with this version
+    resolvedAgainst: URIRef  # time:Instant -> the source whose dateline resolved a relative date
+
+    # disputes
+    disputedStatement: URIRef  # dispute -> a statement it groups
+
+    # meetings
+    kind: URIRef  # meeting or place -> its kind (a kbv: concept)
+    status: URIRef  # meeting -> kbv:held, kbv:planned, kbv:declined or kbv:cancelled
+    met: URIRef  # truthy: agent -> agent, both took part in a held meeting (symmetric)
+    characterization: URIRef  # how a source characterized a meeting ("candid and constructive")
+    outcome: URIRef  # a result of a meeting, as a source words it
+
+    # utterances
+    speaker: URIRef  # utterance -> the agent who said it
+    channel: URIRef  # utterance -> how it was said (kbv:readout, kbv:spokesperson ...)
+    via: URIRef  # utterance -> the agent through whom it was said (a spokesperson, an outlet)
+    audience: URIRef  # utterance -> an agent it was said to
+    atMeeting: URIRef  # utterance -> the meeting where it was said
+
+    # sanctions
+    target: URIRef  # sanction -> the agent sanctioned
+    imposedBy: URIRef  # sanction -> the agent who imposed it
+    reason: URIRef  # sanction -> why, as the sources give it
+    relatedStatement: URIRef  # sanction -> an utterance that demands or answers it
+    sanctionedBy: URIRef  # truthy: target -> imposer
+
+    # roles
+    titleAsWritten: URIRef  # a title exactly as one article words it for the holder of a role
+
+    # entities
+    country: URIRef  # person, organization or place -> the country it belongs to
+
+    # articles
+    file: URIRef  # article -> its file name under seeds/
+    sha256: URIRef  # article -> sha256 of its bytes (hex)
+    text: URIRef  # article -> its full text, exactly as stored (offsets count its code points)
+    dateline: URIRef  # article -> its dateline as written
+    publishedBasis: URIRef  # article -> kbv:stated or kbv:inferred: how its publication date is known
+
+
+class KBV(DefinedNamespace):
+    """Controlled values: SKOS concepts named after the YAML value they stand for (schema/kb.ttl)."""
+
+    _fail = True
+    _NS = Namespace(VALUE_IRI)
+    _extras = [
+        # certainty, publication basis
+        "stated",  # the article states it plainly
+        "hedged",  # the article hedges it ("likely", "may")
+        "inferred",  # a publication date inferred from the text, not printed
+        # meeting status
+        "held",  # it took place
+        "planned",  # announced, not yet held
+        "declined",  # one side declined it
+        "cancelled",  # called off
+        # meeting kinds
+        "meeting", "talks", "visit", "call", "summit", "conference", "forum",
+        "news-conference",  # also an utterance channel
+        # utterance channels
+        "readout", "spokesperson", "unnamed-official", "interview", "statement", "remarks",
+        "state-media", "website", "report",
+        # organization kinds
+        "government", "ministry", "department", "party-body", "military", "international-organization",
+        "company", "media", "legislature",
+        "other",  # organization or place kind not listed
+        # place kinds
+        "country", "city", "region", "sea", "strait", "building",
+    ]
+
+
+PREFIXES: dict[str, str] = {
+    "kb": VOCAB_IRI,
+    "kbv": VALUE_IRI,
+    "oa": str(OA._NS),
+    "org": str(ORG._NS),
+    "prov": str(PROV._NS),
+    "schema": str(SDO._NS),
+    "skos": str(SKOS._NS),
+    "dcterms": str(DCTERMS._NS),
+    "time": str(TIME._NS),
+    "rdf": str(RDF._NS),
+    "rdfs": str(RDFS._NS),
+    "xsd": str(XSD._NS),
+}
+"""Prefix -> namespace, bound in every graph and used by the docs' SPARQL."""
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """Return ``text`` lower-cased with every run of other characters than a-z and 0-9 turned into ``-``."""
+    return _SLUG.sub("-", text.lower()).strip("-") or "x"
+
+
+class Mint:
+    """Makes every instance IRI from YAML ids under one base IRI (ends with ``/``).
+
+    ``{base}{kind}/{id}`` for records; facts' parts hang below their fact's IRI.
+    """
+
+    KIND_PATHS = {
+        "sources": "source", "people": "person", "organizations": "organization", "places": "place",
+        "topics": "topic", "roles": "role", "meetings": "meeting", "statements": "statement",
+        "sanctions": "sanction", "disputes": "dispute",
+    }
+
+    def __init__(self, base: str) -> None:
+        self.base = base if base.endswith(("/", "#")) else base + "/"
+
+    def record(self, kind: str, rid: str) -> URIRef:
+        """Return the IRI of the record ``rid`` of ``kind`` (a curation kind such as ``people``)."""
+        return URIRef(f"{self.base}{self.KIND_PATHS[kind]}/{rid}")
+
+    def attribute(self, fact: URIRef, attribute: str, n: int) -> URIRef:
+        """Return the IRI of the ``n``-th (1-based, in sorted order) version of an attribute of ``fact``."""
+        return URIRef(f"{fact}/{attribute}/{n}")
+
+    def evidence(self, key: str, n: int) -> URIRef:
+        """Return the IRI of the ``n``-th (1-based, sorted) evidence of the statement or record ``key``."""
+        return URIRef(f"{self.base}evidence/{key}/{n}")
+
+    def selector(self, evidence: URIRef, kind: str) -> URIRef:
+        """Return the IRI of an evidence's ``position`` or ``quote`` selector."""
+        return URIRef(f"{evidence}/{kind}")
+
+    def time(self, fact: URIRef, part: str) -> URIRef:
+        """Return the IRI of a fact's time node: ``during`` (interval) or ``start``/``end``/``date`` (instant)."""
+        return URIRef(f"{fact}/{part}")
+
+    def post(self, organization: str, title: str) -> URIRef:
+        """Return the IRI of the office ``title`` in ``organization``: ``{base}post/{org-id}/{slug}``."""
+        return URIRef(f"{self.base}post/{organization}/{slug(title)}")
+
+    def attribute_dispute(self, fact_id: str, attribute: str) -> URIRef:
+        """Return the IRI of the dispute between versions of one attribute: ``{base}dispute/{fact}/{attr}``."""
+        return URIRef(f"{self.base}dispute/{fact_id}/{attribute}")
+
+    def named_graph(self, source_id: str) -> URIRef:
+        """Return the IRI of the named graph holding one article's statements and evidence."""
+        return URIRef(f"{self.base}graph/{source_id}")
+
+    def topic_scheme(self) -> URIRef:
+        """Return the IRI of the SKOS concept scheme holding every topic."""
+        return URIRef(f"{self.base}topics")
+
+    def value(self, name: str) -> URIRef:
+        """Return the kbv: IRI of a controlled value (a YAML value such as ``held``). Raises AttributeError."""
+        return KBV[name]
+
+    def key(self, iri: URIRef) -> str:
+        """Return what follows the base in ``iri`` (``person/wang-yi``). Raises ValueError for a foreign IRI."""
+        text = str(iri)
+        if not text.startswith(self.base):
+            raise ValueError(f"{iri} is not under {self.base}")
+        return text[len(self.base):]

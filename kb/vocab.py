@@ -14,15 +14,39 @@ Instance IRIs (people, meetings, evidence...) are minted by :class:`Mint` under 
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from rdflib import Namespace, URIRef
 from rdflib.namespace import (
-    DCTERMS, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD, DefinedNamespace,
+    DCTERMS,
+    ORG,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SKOS,
+    TIME,
+    XSD,
+    DefinedNamespace,
 )
 
 __all__ = [
-    "DCTERMS", "KB", "KBV", "OA", "ORG", "PROV", "RDF", "RDFS", "SDO", "SKOS", "TIME", "XSD", "Mint",
-    "PREFIXES", "VOCAB_IRI", "VALUE_IRI",
+    "DCTERMS",
+    "KB",
+    "KBV",
+    "OA",
+    "ORG",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SDO",
+    "SKOS",
+    "TIME",
+    "VALUE_IRI",
+    "VOCAB_IRI",
+    "XSD",
+    "Mint",
 ]
 
 VOCAB_IRI = "https://kb.example.org/ns#"
@@ -113,7 +137,7 @@ class KBV(DefinedNamespace):
 
     _fail = True
     _NS = Namespace(VALUE_IRI)
-    _extras = [
+    _extras = (  # a tuple, so the class holds no mutable state
         # certainty, publication basis
         "stated",  # the article states it plainly
         "hedged",  # the article hedges it ("likely", "may")
@@ -135,7 +159,9 @@ class KBV(DefinedNamespace):
         "other",  # organization or place kind not listed
         # place kinds
         "country", "city", "region", "sea", "strait", "building",
-    ]
+        # the concept schemes that group them
+        "certainty", "meeting-status", "meeting-kind", "channel", "organization-kind", "place-kind",
+    )
 
 
 PREFIXES: dict[str, str] = {
@@ -168,7 +194,7 @@ class Mint:
     ``{base}{kind}/{id}`` for records; facts' parts hang below their fact's IRI.
     """
 
-    KIND_PATHS = {
+    KIND_PATHS: ClassVar[dict[str, str]] = {
         "sources": "source", "people": "person", "organizations": "organization", "places": "place",
         "topics": "topic", "roles": "role", "meetings": "meeting", "statements": "statement",
         "sanctions": "sanction", "disputes": "dispute",
@@ -216,6 +242,15 @@ class Mint:
     def value(self, name: str) -> URIRef:
         """Return the kbv: IRI of a controlled value (a YAML value such as ``held``). Raises AttributeError."""
         return KBV[name]
+
+    def record_id(self, iri: URIRef | str) -> str | None:
+        """Return the YAML id of the record an IRI belongs to (a fact for its parts, evidence, time nodes and
+        attribute disputes; the organization for an office), or None for an IRI no record owns."""
+        try:
+            parts = self.key(URIRef(iri)).split("/")
+        except ValueError:
+            return None
+        return parts[1] if len(parts) > 1 and parts[1] else None
 
     def key(self, iri: URIRef) -> str:
         """Return what follows the base in ``iri`` (``person/wang-yi``). Raises ValueError for a foreign IRI."""

@@ -1,0 +1,92 @@
+"""Serialise the graph: Turtle, N-Triples, JSON-LD (with the published context) or TriG (with named graphs).
+
+Turtle, N-Triples and JSON-LD hold the default graph (every triple); TriG holds the default graph and, again,
+each article's statements and evidence in its named graph ``{base}graph/{source-id}``. The same graph always
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from kb.errors import KBError
+from kb.graph import Quad
+from kb.store import to_oxigraph
+from kb.vocab import PREFIXES
+
+FORMATS = ("turtle", "nt", "jsonld", "trig")
+MEDIA_TYPES = {
+    "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
+    "trig": "application/trig",
+}
+CONTEXT_FILE = Path(__file__).resolve().parent.parent / "schema" / "context.jsonld"
+
+
+class ExportError(KBError):
+    """An export format kb does not write."""
+
+
+@cache
+def jsonld_context() -> dict[str, Any]:
+    """Return the published JSON-LD ``@context`` (the value inside ``schema/context.jsonld``)."""
+    context: dict[str, Any] = json.loads(CONTEXT_FILE.read_text("utf-8"))["@context"]
+    return context
+
+
+def _default_graph(dataset: Dataset) -> Graph:
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
+    graph += dataset.graph(DATASET_DEFAULT_GRAPH_ID)
+    return graph
+
+
+def _sorted_jsonld(text: str) -> str:
+    """Sort the nodes of a JSON-LD document by id, and each node's values, so output never depends on hashing."""
+    document = json.loads(text)
+    nodes = document.get("@graph", [])
+    for node in nodes:
+        for key, value in node.items():
+            if isinstance(value, list):
+                node[key] = sorted(value, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    document["@graph"] = sorted(nodes, key=lambda n: str(n.get("@id", n.get("id", ""))))
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _trig(dataset: Dataset) -> bytes:
+    # rdflib's TriG writer goes through deprecated Dataset APIs; Oxigraph's writes the same quads, sorted here.
+    quads: list[Quad] = []
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        name = g.identifier if isinstance(g, Graph) else g
+        quads.append((s, p, o, None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name))  # type: ignore[arg-type]
+    quads.sort(key=lambda q: (q[3] is not None, str(q[3] or ""), q[0], q[1], q[2]))
+    data: bytes | None = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    assert data is not None  # no output given: Oxigraph returns the bytes
+    return data
+
+
+def serialize(dataset: Dataset, fmt: str) -> bytes:
+    """Return the dataset serialised as ``fmt`` (one of FORMATS), UTF-8. Raises ExportError for another format."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    if fmt == "trig":
+        return _trig(dataset)
+    graph = _default_graph(dataset)
+    if fmt == "turtle":
+        return graph.serialize(format="turtle", encoding="utf-8")
+    if fmt == "nt":
+        lines = graph.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+        return b"".join(sorted(line for line in lines if line.strip()))
+    context = jsonld_context()
+    text = graph.serialize(format="json-ld", context=context, auto_compact=False)
+    document = json.loads(_sorted_jsonld(text))
+    document["@context"] = context
+    return (json.dumps({"@context": context, **{k: v for k, v in document.items() if k != "@context"}},
+                       indent=2, ensure_ascii=False) + "\n").encode("utf-8")

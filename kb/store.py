@@ -1,0 +1,107 @@
+"""Which store holds the graph: an embedded Oxigraph store (the default) or rdflib's Memory (the reference).
+
+Either way the caller gets an rdflib :class:`~rdflib.Dataset` whose default graph holds every triple and whose
+named graphs ``{base}graph/{source-id}`` hold each article's statements and evidence again. With Oxigraph the
+Dataset sits on a pyoxigraph ``Store`` (through oxrdflib's ``OxigraphStore(store=...)``), exposed as
+:attr:`GraphStore.native` so SPARQL can run natively (``native.query(...)``) on the very same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.query import Result
+
+from kb.errors import KBError
+from kb.graph import BuiltGraph, Object, Quad, build
+from kb.validate import KnowledgeBase
+from kb.vocab import PREFIXES
+
+BACKENDS = ("oxigraph", "memory")
+
+
+class StoreError(KBError):
+    """A store backend kb does not know."""
+
+
+@dataclass
+class GraphStore:
+    """The built graph in one backend: the rdflib Dataset, and the native pyoxigraph Store when there is one."""
+
+    dataset: Dataset
+    backend: str
+    native: Any = None  # pyoxigraph.Store for the "oxigraph" backend (untyped library), else None
+
+    @property
+    def graph(self) -> Graph:
+        """The default graph: every triple of the knowledge base."""
+        return self.dataset.graph(DATASET_DEFAULT_GRAPH_ID)
+
+    def named_graphs(self) -> list[URIRef]:
+        """Return the names of the per-article graphs, sorted."""
+        return sorted(g.identifier for g in self.dataset.graphs()  # type: ignore[misc]
+                      if g.identifier != DATASET_DEFAULT_GRAPH_ID)
+
+    def query(self, sparql: str) -> Result:
+        """Run a SPARQL query on the default graph, with kb's prefixes predeclared. Returns rdflib's Result."""
+        return self.graph.query(sparql, initNs=PREFIXES)
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+
+def _ox_term(term: Object | None) -> Any:
+    if term is None:
+        return ox.DefaultGraph()
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    return ox.NamedNode(str(term))
+
+
+def to_oxigraph(quads: Iterable[Quad]) -> list[Any]:
+    """Return rdflib quads (graph ``None`` = default graph) as pyoxigraph Quads."""
+    return [ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), _ox_term(g)) for s, p, o, g in quads]
+
+
+def _bind(dataset: Dataset) -> None:
+    for prefix, namespace in PREFIXES.items():
+        dataset.bind(prefix, namespace, replace=True)
+
+
+def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
+    """Put a built graph into a fresh store of ``backend`` (``oxigraph`` or ``memory``).
+
+    Oxigraph is filled in one bulk ``extend`` of native quads, bypassing rdflib's per-triple path.
+    Raises StoreError for an unknown backend.
+    """
+    if backend == "oxigraph":
+        native = ox.Store()
+        native.extend(to_oxigraph(built.quads()))
+        dataset = Dataset(store=OxigraphStore(store=native))
+        _bind(dataset)
+        return GraphStore(dataset=dataset, backend=backend, native=native)
+    if backend == "memory":
+        dataset = Dataset(store="Memory")
+        _bind(dataset)
+        graphs: dict[URIRef | None, Graph] = {None: dataset.graph(DATASET_DEFAULT_GRAPH_ID)}
+        graphs.update({name: dataset.graph(name) for name in built.named})
+        dataset.addN((s, p, o, graphs[g]) for s, p, o, g in built.quads())
+        return GraphStore(dataset=dataset, backend=backend)
+    raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> GraphStore:
+    """Build the graph of ``kb`` under ``base_iri`` into a fresh store of ``backend``. Raises StoreError."""
+    if backend not in BACKENDS:
+        raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
+    return load(build(kb, base_iri), backend)

@@ -14,7 +14,7 @@ from typing import NoReturn
 import click
 
 from kb import anchor as anchoring
-from kb import loader, pipeline
+from kb import loader, pipeline, revisions
 from kb.errors import CurationErrors
 from kb.sources import AnchorError, context, locate, utf16_offset
 
@@ -82,15 +82,15 @@ def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | 
     of the article whose source id is SOURCE. kb anchor --fix fills or moves start/end of every evidence
     entry in curation/ from its quote, keeping comments and formatting, and lists the orphans it cannot place.
     """
-    texts = _source_texts(root)
+    sources = _source_texts(root)
     if fix:
-        _fix_all(root, texts, check)
+        _fix_all(root, sources, check)
         return
     if source is None or quote is None:
         raise click.UsageError("give SOURCE and QUOTE, or --fix")
-    if source not in texts:
-        raise click.BadParameter(f"unknown source id {source!r}; known: {', '.join(sorted(texts))}")
-    text = texts[source]
+    if source not in sources:
+        raise click.BadParameter(f"unknown source id {source!r}; known: {', '.join(sorted(sources))}")
+    text = sources[source].now.text
     try:
         start, end = locate(text, quote, occurrence, near)
     except AnchorError as exc:
@@ -102,24 +102,21 @@ def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | 
     click.echo(f"# context: …{prefix}[{quote}]{suffix}…", err=True)
 
 
-def _source_texts(root: Path) -> dict[str, str]:
-    """Return article text by source id, from curation/sources.yaml and seeds/, without full validation."""
-    raw = loader.read(root)
-    texts: dict[str, str] = {}
-    for file in raw.files:
-        if file.kind != "sources":
-            continue
-        for record in file.records:
-            if isinstance(record, dict) and record.get("file") in raw.articles:
-                texts[str(record.get("id"))] = raw.articles[record["file"]].text
-    return texts
+def _source_texts(root: Path) -> dict[str, anchoring.SourceText]:
+    """Return each source's article now and, if it changed, as recorded (from git), without full validation."""
+    def recorded(path: str, sha256: str) -> bytes | None:
+        return revisions.version_with_sha256(root, path, sha256)
+
+    return anchoring.source_texts(loader.read(root), recorded)
 
 
-def _fix_all(root: Path, texts: dict[str, str], check: bool) -> None:
+def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) -> None:
     orphans = changed = 0
+    texts = {sid: s.now.text for sid, s in sources.items()}
+    previous = {sid: s.before for sid, s in sources.items() if s.before is not None}
     for path in loader.curation_files(root / "curation"):
         before = path.read_text("utf-8")
-        after, changes = anchoring.fix_text(before, texts)
+        after, changes = anchoring.fix_text(before, texts, previous)
         display = path.relative_to(root).as_posix()
         for change in changes:
             if change.orphan:
@@ -128,12 +125,19 @@ def _fix_all(root: Path, texts: dict[str, str], check: bool) -> None:
             else:
                 changed += 1
                 click.echo(f"{display}:{change.line}: {change.reason} {change.old} -> {change.new}")
+                if change.new_quote is not None:
+                    click.echo(f"    quote was: {change.quote!r}\n    quote now: {change.new_quote!r}")
         if after != before and not check:
             tmp = path.with_suffix(path.suffix + ".tmp")
             tmp.write_text(after, "utf-8")
             tmp.replace(path)  # atomic: a crash never leaves a half-written file
     click.echo(f"{changed} evidence entr{'y' if changed == 1 else 'ies'} "
                f"{'would change' if check else 'updated'}, {orphans} orphan(s)")
+    for source in sources.values():
+        if source.changed:
+            where = "its recorded version found in git" if source.before else "its recorded version not in git"
+            click.echo(f"seeds/{source.file} changed ({where}); once the moves above are reviewed, set "
+                       f"sha256: {source.now.sha256} for source {source.id} in curation/sources.yaml", err=True)
     if orphans:
         sys.exit(EXIT_INVALID)
     if check and changed:

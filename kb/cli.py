@@ -14,9 +14,14 @@ from typing import NoReturn
 import click
 
 from kb import anchor as anchoring
+from kb import export as rdf_export
 from kb import loader, pipeline, revisions
+from kb import shapes as shacl
+from kb import store as stores
+from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.errors import CurationErrors
 from kb.sources import AnchorError, context, locate, utf16_offset
+from kb.validate import KnowledgeBase
 
 EXIT_INVALID = 2
 
@@ -47,13 +52,19 @@ def main() -> None:
 @main.command()
 @root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def validate(root: Path, as_json: bool) -> None:
+@click.option("--shapes/--no-shapes", "check_shapes", default=True, show_default=True,
+              help="Also check the built RDF graph against the SHACL shapes in schema/shapes.ttl.")
+def validate(root: Path, as_json: bool, check_shapes: bool) -> None:
     """Check seeds and curation: shapes, ids, references, offsets against quotes, dates, disputes.
 
+    Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl); a violation is
+    reported at the file and line of the fact it concerns, with the fact's id.
     Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0. Never writes.
     """
     try:
         kb = pipeline.load(root)
+        if check_shapes:
+            _check_shapes(kb)
     except CurationErrors as errors:
         if as_json:
             click.echo(json.dumps({"ok": False, "errors": [e.as_dict() for e in errors]}, indent=2))
@@ -64,6 +75,43 @@ def validate(root: Path, as_json: bool) -> None:
         click.echo(json.dumps({"ok": True, "counts": counts}, indent=2))
         return
     click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+def _check_shapes(kb: KnowledgeBase) -> None:
+    """Raise CurationErrors for every SHACL violation of the graph built from ``kb``."""
+    base_iri = Settings.from_env().base_iri
+    violations = shacl.check(stores.build_store(kb, base_iri, "memory").graph, base_iri)
+    if violations:
+        raise shacl.as_errors(violations, kb)
+
+
+@main.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(rdf_export.FORMATS), default="turtle", show_default=True,
+              help="turtle, nt (N-Triples), jsonld (with schema/context.jsonld) or trig (with named graphs).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (atomically) instead of stdout.")
+@click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,
+              help="Base of every instance IRI.")
+def export(root: Path, fmt: str, output: Path | None, base_iri: str) -> None:
+    """Write the knowledge base as RDF: Turtle, N-Triples, JSON-LD or TriG.
+
+    Validates first (curation errors exit 2, as kb validate). Every fact is a node with its evidence
+    (docs/model.md). TriG also puts each article's statements and evidence in a named graph of its own.
+    Writes to stdout, or to FILE with -o (written to a temporary file, then renamed).
+    """
+    try:
+        kb = pipeline.load(root)
+    except CurationErrors as errors:
+        fail(errors)
+    data = rdf_export.serialize(stores.build_store(kb, base_iri, "memory").dataset, fmt)
+    if output is None:
+        click.echo(data, nl=False)  # bytes go to the binary stdout unchanged
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(output)  # atomic: a reader never sees half a file
+    click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
 
 
 @main.command()

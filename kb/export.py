@@ -18,7 +18,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kb.errors import KBError
 from kb.graph import Quad
-from kb.store import to_oxigraph
+from kb.store import copy_graph, plain, to_oxigraph
 from kb.vocab import PREFIXES
 
 FORMATS = ("turtle", "nt", "jsonld", "trig")
@@ -40,14 +40,6 @@ def jsonld_context() -> dict[str, Any]:
     return context
 
 
-def _default_graph(dataset: Dataset) -> Graph:
-    graph = Graph()
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace, replace=True)
-    graph += dataset.graph(DATASET_DEFAULT_GRAPH_ID)
-    return graph
-
-
 def _sorted_jsonld(text: str) -> str:
     """Sort the nodes of a JSON-LD document by id, and each node's values, so output never depends on hashing."""
     document = json.loads(text)
@@ -65,7 +57,7 @@ def _trig(dataset: Dataset) -> bytes:
     quads: list[Quad] = []
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = g.identifier if isinstance(g, Graph) else g
-        quads.append((s, p, o, None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name))  # type: ignore[arg-type]
+        quads.append((s, p, plain(o), None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name))  # type: ignore[arg-type]
     quads.sort(key=lambda q: (q[3] is not None, str(q[3] or ""), q[0], q[1], q[2]))
     data: bytes | None = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
     assert data is not None  # no output given: Oxigraph returns the bytes
@@ -78,7 +70,7 @@ def serialize(dataset: Dataset, fmt: str) -> bytes:
         raise ExportError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt == "trig":
         return _trig(dataset)
-    graph = _default_graph(dataset)
+    graph = copy_graph(dataset.graph(DATASET_DEFAULT_GRAPH_ID))
     if fmt == "turtle":
         return graph.serialize(format="turtle", encoding="utf-8")
     if fmt == "nt":

@@ -139,8 +139,10 @@ class _Builder:
             (ev, OA.hasSelector, position),
             (ev, OA.hasSelector, words),
             (position, RDF.type, OA.TextPositionSelector),
-            (position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)),
-            (position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
+            # xsd:integer, not xsd:nonNegativeInteger: Oxigraph stores the latter as the former, and the graph
+            # must be the same in every store (the shapes check that offsets are not negative).
+            (position, OA.start, Literal(start)),
+            (position, OA.end, Literal(end)),
             (words, RDF.type, OA.TextQuoteSelector),
             (words, OA.exact, _text(quote)),
         ]

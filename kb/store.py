@@ -16,7 +16,9 @@ import pyoxigraph as ox
 from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import XSD
 from rdflib.query import Result
+from rdflib.term import Node
 
 from kb.errors import KBError
 from kb.graph import BuiltGraph, Object, Quad, build
@@ -54,6 +56,26 @@ class GraphStore:
 
     def __len__(self) -> int:
         return len(self.graph)
+
+
+def plain(term: Node) -> Node:
+    """Return ``term`` with an explicit ``^^xsd:string`` dropped (RDF 1.1: the same literal).
+
+    oxrdflib hands every simple literal back typed ``xsd:string``, which rdflib compares unequal to the
+    untyped literal kb builds; this makes triples read from either store compare equal.
+    """
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    return term
+
+
+def copy_graph(graph: Graph) -> Graph:
+    """Return an in-memory copy of ``graph`` (any store) with kb's prefixes bound and literals made plain."""
+    out = Graph()
+    for prefix, namespace in PREFIXES.items():
+        out.bind(prefix, namespace, replace=True)
+    out.addN((s, p, plain(o), out) for s, p, o in graph)
+    return out
 
 
 def _ox_term(term: Object | None) -> Any:

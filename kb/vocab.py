@@ -64,8 +64,8 @@ class OA(DefinedNamespace):
     TextQuoteSelector: URIRef  # selects text by its exact words plus the words around them
     hasSource: URIRef  # the resource (the article) a SpecificResource is part of
     hasSelector: URIRef  # a selector that picks the part out of the source
-    start: URIRef  # first code point of the selection (xsd:nonNegativeInteger)
-    end: URIRef  # code point just after the selection (xsd:nonNegativeInteger)
+    start: URIRef  # first code point of the selection (kb writes xsd:integer >= 0)
+    end: URIRef  # code point just after the selection (kb writes xsd:integer >= 0)
     exact: URIRef  # the selected text, exactly
     prefix: URIRef  # up to 32 code points before the selection
     suffix: URIRef  # up to 32 code points after the selection

@@ -27,7 +27,7 @@ from ruamel.yaml.scalarstring import ScalarString
 
 from kb.loader import RawKnowledgeBase
 from kb.match import Match, search, similarity
-from kb.sources import CONTEXT_CHARS, AnchorError, Article, context, locate
+from kb.sources import CONTEXT_CHARS, AnchorError, Article, context, locate, occurrences
 
 # Hypothesis's weights (client/src/annotator/anchoring/match-quote.ts): the quote counts most, then context.
 QUOTE_WEIGHT, PREFIX_WEIGHT, SUFFIX_WEIGHT, POSITION_WEIGHT = 50.0, 20.0, 20.0, 2.0
@@ -188,14 +188,16 @@ def old_context(old_text: str | None, quote: str, old: tuple[Any, Any]) -> Conte
 
 
 def place_entry(text: str, quote: str, where: Context, occurrence: int | None, near: str | None) -> Placement:
-    """Place one evidence entry: its ``occurrence``/``near`` when they still resolve, else :func:`reanchor`.
+    """Place one evidence entry. Raises AnchorError for an orphan.
 
-    Fuzzy matching is allowed only when the old context is known (a re-anchoring after the article changed).
-    Raises AnchorError for an orphan.
+    Filling (no trustworthy old context): ``occurrence``/``near`` as the curator wrote them, else an exact,
+    unambiguous match (the one nearest the old offset among repeats). Re-anchoring after the article changed
+    (old context known): ``near`` if it still resolves, else :func:`reanchor` with fuzzy matching. There
+    ``occurrence`` is ignored: it counted repeats in the old text, and an inserted repeat would silently shift it.
     """
-    if occurrence is not None or near is not None:
+    if near is not None or (occurrence is not None and not where.known):
         try:
-            start, end = locate(text, quote, occurrence, near)
+            start, end = locate(text, quote, None if where.known else occurrence, near)
             return Placement(start, end, 1.0, quote)
         except AnchorError:
             if not where.known:
@@ -203,14 +205,16 @@ def place_entry(text: str, quote: str, where: Context, occurrence: int | None, n
     return reanchor(text, quote, where, fuzzy=where.known)
 
 
-def fix_document(document: Any, texts: Mapping[str, str], previous: Mapping[str, str] | None = None) -> list[Change]:
+def fix_document(document: Any, texts: Mapping[str, str],
+                 previous: Mapping[str, str | None] | None = None) -> list[Change]:
     """Set ``start``/``end`` of every evidence entry in ``document`` in place. Returns what changed or failed.
 
-    ``texts`` are the articles now, by source id; ``previous`` the articles as they were when the offsets were
-    last right (for sources that changed since). A fuzzy re-anchoring also sets the quote to the article's new
+    ``texts`` are the articles now, by source id; ``previous`` has the sources that changed since their offsets
+    were last right, each with its text as it was then, or None when that version is lost. A fuzzy re-anchoring also sets the quote to the article's new
     words, so that ``article[start:end] == quote`` holds again; the change lists the old and new quote.
     """
     changes: list[Change] = []
+    previous = previous or {}
     for node in evidence_nodes(document):
         source, quote = str(node["source"]), str(node["quote"])
         old = (node.get("start"), node.get("end"))
@@ -221,11 +225,18 @@ def fix_document(document: Any, texts: Mapping[str, str], previous: Mapping[str,
             continue
         if isinstance(old[0], int) and isinstance(old[1], int) and text[old[0] : old[1]] == quote:
             continue
-        where = old_context((previous or {}).get(source), quote, old)
+        where = old_context(previous.get(source), quote, old)
+        # The article changed but the version the offsets were made for is lost: neither the old offset nor an
+        # occurrence count says which repeat of a quote is meant any more, so only a unique match or near: moves.
+        blind = source in previous and previous[source] is None and old[0] is not None
         try:
-            placed = place_entry(text, quote, where, node.get("occurrence"), node.get("near"))
+            if blind:
+                placed = place_entry(text, quote, Context(), None, node.get("near"))
+            else:
+                placed = place_entry(text, quote, where, node.get("occurrence"), node.get("near"))
         except AnchorError as exc:
-            changes.append(Change(line, source, quote, old, (None, None), str(exc)))
+            lost = " (the article changed and the version its offsets were made for is not in git)" if blind else ""
+            changes.append(Change(line, source, quote, old, (None, None), f"{exc}{lost}"))
             continue
         _set_offsets(node, placed.start, placed.end)
         reason = "filled" if old[0] is None else "moved"
@@ -236,6 +247,8 @@ def fix_document(document: Any, texts: Mapping[str, str], previous: Mapping[str,
             reason = f"re-anchored fuzzily (score {placed.score:.2f}), quote now the article's words"
             if node.get("near") is not None and node["near"] not in text:
                 reason += "; its near: is no longer in the article, update it"
+        if node.get("occurrence") is not None:
+            node["occurrence"] = occurrences(text, placed.words).index(placed.start) + 1
         changes.append(Change(line, source, quote, old, (placed.start, placed.end), reason, new_quote))
     return changes
 
@@ -255,7 +268,7 @@ def _set_offsets(node: CommentedMap, start: int, end: int) -> None:
 
 
 def fix_text(yaml_text: str, texts: Mapping[str, str],
-             previous: Mapping[str, str] | None = None) -> tuple[str, list[Change]]:
+             previous: Mapping[str, str | None] | None = None) -> tuple[str, list[Change]]:
     """Return ``yaml_text`` with every evidence offset filled or moved, and the list of changes."""
     yaml = _round_trip()
     document = yaml.load(yaml_text)

@@ -161,7 +161,7 @@ def _source_texts(root: Path) -> dict[str, anchoring.SourceText]:
 def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) -> None:
     orphans = changed = 0
     texts = {sid: s.now.text for sid, s in sources.items()}
-    previous = {sid: s.before for sid, s in sources.items() if s.before is not None}
+    previous = {sid: s.before for sid, s in sources.items() if s.changed}
     for path in loader.curation_files(root / "curation"):
         before = path.read_text("utf-8")
         after, changes = anchoring.fix_text(before, texts, previous)

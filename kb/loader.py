@@ -15,7 +15,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent,
+)
+from ruamel.yaml.reader import ReaderError
 
 from kb import fastyaml
 from kb.errors import CurationError, Location
@@ -92,15 +95,49 @@ def _plain(node: Any, key: PathKey, positions: dict[PathKey, tuple[int, int]], d
     return node
 
 
-def _refuse_aliases(text: str, display: str) -> None:
-    """Reject anchors and aliases before anything is built: they enable "billion laughs" expansion."""
+def _refusal(event: Any, open_maps: list[bool | None]) -> str | None:
+    """Return why one parse event may not appear in a curation file, or None."""
+    if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+        return "YAML anchors and aliases are not allowed in curation files; write the value out"
+    if getattr(event, "tag", None):
+        return f"YAML tags ({event.tag}) are not allowed in curation files; quote the value instead"
+    if isinstance(event, DocumentStartEvent) and event.version not in (None, (1, 2)):
+        version = ".".join(map(str, event.version))
+        return f"curation files are YAML 1.2, not {version}; remove the %YAML directive"
+    is_key = bool(open_maps) and open_maps[-1] is True
+    if isinstance(event, ScalarEvent) and is_key and event.style is None and event.value == "<<":
+        return "YAML merge keys (<<) are not allowed in curation files; write the keys out"
+    if isinstance(event, (ScalarEvent, CollectionStartEvent)) and len(open_maps) > MAX_DEPTH:
+        return f"nesting deeper than {MAX_DEPTH} levels"
+    return None
+
+
+def _refuse_unsafe(text: str, display: str) -> None:
+    """Reject, from the parse events and before anything is built, what a curation file must not hold.
+
+    Anchors and aliases (they enable "billion laughs" expansion), explicit tags (``!!python/object``,
+    ``!!binary``), a ``%YAML 1.1`` directive (it would bring back ``no`` = false), merge keys, and nesting
+    deeper than MAX_DEPTH: checked event by event, so a file of 100,000 ``[`` stops at the 14th instead of
+    taking ruamel minutes and a RecursionError. Raises CurationError at the offending event.
+    """
+    open_maps: list[bool | None] = []  # per open collection: True when a mapping expects a key, None in a list
     for event in _yaml().parse(text):
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+        problem = _refusal(event, open_maps)
+        if problem is not None:
             mark = event.start_mark
-            raise CurationError(
-                Location(display, mark.line + 1, mark.column + 1),
-                "YAML anchors and aliases are not allowed in curation files; write the value out",
-            )
+            raise CurationError(Location(display, mark.line + 1, mark.column + 1), problem)
+        if isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)) and open_maps:
+            if open_maps[-1] is not None:
+                open_maps[-1] = not open_maps[-1]
+        if isinstance(event, CollectionStartEvent):
+            open_maps.append(True if isinstance(event, MappingStartEvent) else None)
+        elif isinstance(event, CollectionEndEvent):
+            open_maps.pop()
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """Return the 1-based line and column (in code points) of ``text[index]``."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
 
 
 def kind_of(path: Path, curation: Path) -> str | None:
@@ -129,11 +166,13 @@ def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CurationError(Location(display, line, 1), f"not valid UTF-8 ({exc.reason})") from None
+        valid = data[: exc.start].decode("utf-8")
+        line, column = _line_column(valid, len(valid))
+        raise CurationError(Location(display, line, column), f"not valid UTF-8 ({exc.reason})") from None
     if "\t" in text:
-        line = text[: text.index("\t")].count("\n") + 1
-        raise CurationError(Location(display, line, 1), "tab character; indent YAML with spaces")
+        line, column = _line_column(text, text.index("\t"))
+        message = "tab character; indent YAML with spaces (a tab inside text is written \\t in double quotes)"
+        raise CurationError(Location(display, line, column), message)
     fast = fastyaml.parse(text, MAX_DEPTH)
     if fast is not None:
         records, record_positions = fast
@@ -144,8 +183,12 @@ def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
 def parse_text(text: str, display: str, kind: str) -> RawFile:
     """Parse one curation file's text with ruamel, the reference reader. Raises CurationError."""
     try:
-        _refuse_aliases(text, display)
+        _refuse_unsafe(text, display)
         document = _yaml().load(text)
+    except ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise CurationError(Location(display, line, column), f"character {code} is not allowed in YAML") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)

@@ -15,7 +15,7 @@ import click
 
 from kb import anchor as anchoring
 from kb import export as rdf_export
-from kb import loader, pipeline, revisions
+from kb import jsonschema, loader, pipeline, revisions
 from kb import shapes as shacl
 from kb import store as stores
 from kb.config import DEFAULT_BASE_IRI, Settings
@@ -189,4 +189,31 @@ def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) 
     if orphans:
         sys.exit(EXIT_INVALID)
     if check and changed:
+        sys.exit(1)
+
+
+@main.command("schema-json")
+@root_option
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a schema is stale or a file lacks its line.")
+def schema_json(root: Path, check: bool) -> None:
+    """Write schema/<kind>.schema.json from the models and point each curation file at its schema.
+
+    Every YAML file in curation/ gets the first line '# yaml-language-server: $schema=../schema/<kind>.schema.json'
+    so editors with a YAML language server complete and check fields. With --check, lists what is out of date.
+    """
+    wanted = {root / jsonschema.SCHEMA_DIR / name: text for name, text in jsonschema.rendered().items()}
+    curation = root / "curation"
+    for path in loader.curation_files(curation) if curation.is_dir() else []:
+        kind = loader.kind_of(path, curation)
+        if kind is not None:
+            line = jsonschema.modeline(kind, len(path.relative_to(root).parts) - 1)
+            wanted[path] = jsonschema.with_modeline(path.read_text("utf-8"), line)
+    stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text("utf-8") != text]
+    for path in stale:
+        click.echo(f"{'stale' if check else 'wrote'} {path.relative_to(root).as_posix()}")
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(wanted[path], "utf-8")
+    if check and stale:
+        click.echo("run kb schema-json to bring them up to date", err=True)
         sys.exit(1)

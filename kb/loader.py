@@ -16,7 +16,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
-    AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent,
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
 )
 from ruamel.yaml.reader import ReaderError
 
@@ -126,9 +131,9 @@ def _refuse_unsafe(text: str, display: str) -> None:
         if problem is not None:
             mark = event.start_mark
             raise CurationError(Location(display, mark.line + 1, mark.column + 1), problem)
-        if isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)) and open_maps:
-            if open_maps[-1] is not None:
-                open_maps[-1] = not open_maps[-1]
+        is_node = isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent))
+        if is_node and open_maps and open_maps[-1] is not None:
+            open_maps[-1] = not open_maps[-1]  # a key was read, now its value; or a value, now the next key
         if isinstance(event, CollectionStartEvent):
             open_maps.append(True if isinstance(event, MappingStartEvent) else None)
         elif isinstance(event, CollectionEndEvent):
@@ -138,6 +143,12 @@ def _refuse_unsafe(text: str, display: str) -> None:
 def _line_column(text: str, index: int) -> tuple[int, int]:
     """Return the 1-based line and column (in code points) of ``text[index]``."""
     return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, display: str) -> Location:
+    """Return where in ``data`` the first byte that is not UTF-8 sits."""
+    valid = data[: exc.start].decode("utf-8")
+    return Location(display, *_line_column(valid, len(valid)))
 
 
 def kind_of(path: Path, curation: Path) -> str | None:
@@ -166,9 +177,7 @@ def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        valid = data[: exc.start].decode("utf-8")
-        line, column = _line_column(valid, len(valid))
-        raise CurationError(Location(display, line, column), f"not valid UTF-8 ({exc.reason})") from None
+        raise CurationError(_undecodable(data, exc, display), f"not valid UTF-8 ({exc.reason})") from None
     if "\t" in text:
         line, column = _line_column(text, text.index("\t"))
         message = "tab character; indent YAML with spaces (a tab inside text is written \\t in double quotes)"
@@ -225,10 +234,12 @@ def read(root: Path) -> RawKnowledgeBase:
     for path in sorted(seeds.iterdir()) if seeds.is_dir() else []:
         if path.is_file():
             display = path.relative_to(root).as_posix()
+            data = path.read_bytes()
             try:
-                articles[path.name] = Article.from_bytes(path.name, path.read_bytes())
+                articles[path.name] = Article.from_bytes(path.name, data)
             except UnicodeDecodeError as exc:
-                errors.append(CurationError(Location(display, 1, 1), f"article is not valid UTF-8 ({exc.reason})"))
+                message = f"article is not valid UTF-8 ({exc.reason})"
+                errors.append(CurationError(_undecodable(data, exc, display), message))
     files: list[RawFile] = []
     curation = root / "curation"
     for path in curation_files(curation) if curation.is_dir() else []:

@@ -106,6 +106,8 @@ class _Checker:
         self.kb = KnowledgeBase()
         self.errors: list[CurationError] = list(raw.errors)
         self.origin: dict[str, tuple[RawFile, int]] = {}
+        # A curation file that could not be read hides its ids: "unknown id" would then be noise, not news.
+        self.unreadable = any(e.location.path.startswith("curation/") for e in raw.errors)
 
     def error(self, file: RawFile, key: PathKey, message: str, field: str = "") -> None:
         self.errors.append(CurationError(file.location(key), message, field))
@@ -118,7 +120,7 @@ class _Checker:
 
     def parse_record(self, file: RawFile, index: int, data: Any, model: type[Record]) -> None:
         if not isinstance(data, dict):
-            self.error(file, (index,), f"expected a mapping (one {file.kind} record), got {type(data).__name__}")
+            self.error(file, (index,), f"expected a mapping (one {file.kind} record), got {_described(data)}")
             return
         try:
             record = model.model_validate(data)
@@ -146,7 +148,8 @@ class _Checker:
             file, index = self.origin[sid]
             article = self.raw.articles.get(source.file)
             if article is None:
-                self.error(file, (index, "file"), f"no article seeds/{source.file}", "file")
+                if not any(e.location.path == f"seeds/{source.file}" for e in self.raw.errors):
+                    self.error(file, (index, "file"), f"no article seeds/{source.file}", "file")
                 continue
             if article.sha256 != source.sha256:
                 self.error(
@@ -175,12 +178,15 @@ class _Checker:
     def check_ref(self, file: RawFile, key: PathKey, name: str, ref: str, kinds: frozenset[str]) -> None:
         kind = self.kb.kinds.get(ref)
         if kind is None:
-            self.error(file, key, f"unknown id {ref!r}", name)
+            if not self.unreadable:
+                self.error(file, key, f"unknown id {ref!r}", name)
         elif kind not in kinds:
             self.error(file, key, f"{ref!r} is one of {kind}, expected one of {', '.join(sorted(kinds))}", name)
 
     def check_evidence(self, file: RawFile, key: PathKey, name: str, evidence: Evidence) -> None:
         if self.kb.kinds.get(evidence.source) != "sources":
+            if self.unreadable and evidence.source not in self.kb.kinds:
+                return
             self.error(file, (*key, "source"), f"unknown source {evidence.source!r}", f"{name}.source")
             return
         article = self.kb.articles.get(evidence.source)
@@ -189,7 +195,11 @@ class _Checker:
         if evidence.start is None or evidence.end is None:
             self.error(file, key, "evidence has no start/end offsets; run kb anchor --fix to fill them", name)
             return
-        if evidence.end > len(article.text) or evidence.start >= evidence.end:
+        if evidence.start >= evidence.end:
+            self.error(file, (*key, "end"), f"start {evidence.start} is not before end {evidence.end}",
+                       f"{name}.end")
+            return
+        if evidence.end > len(article.text):
             self.error(file, (*key, "end"),
                        f"offsets {evidence.start}..{evidence.end} out of range (article has {len(article.text)} "
                        "code points)", f"{name}.end")
@@ -243,7 +253,25 @@ def _message(problem: Any) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
-    return str(problem["msg"])
+    message = "Input should be a mapping" if kind in {"model_type", "dict_type"} else str(problem["msg"])
+    got = problem.get("input")
+    message = message.removeprefix("Value error, ")
+    if isinstance(got, (list, dict)) and not kind.endswith("_type"):
+        return message  # a length or shape problem: the message says it all
+    quote = kind == "string_type" and isinstance(got, (bool, int, float))
+    return f"{message}, got {_described(got)}" + ("; quote it" if quote else "")
+
+
+def _described(value: object) -> str:
+    """Name a YAML value for an error message: ``the number 2023``, ``'no'``, ``a list``."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    kinds = {type(None): "an empty value", list: "a list", dict: "a mapping"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def check(raw: RawKnowledgeBase) -> KnowledgeBase:

@@ -70,7 +70,7 @@ def test_missing_field_and_wrong_type(tmp_path: Path) -> None:
     people = PEOPLE + "- id: x\n- id: y\n  name: 5\n"
     assert errors_of(project(tmp_path, people=people))[:2] == [
         "curation/people.yaml:6:3: name: required field is missing",
-        "curation/people.yaml:8:3: name: Input should be a valid string",
+        "curation/people.yaml:8:3: name: Input should be a valid string, got the number 5; quote it",
     ]
 
 

@@ -1,0 +1,38 @@
+"""The per-request context: the snapshot a request is answered from, its DataLoaders and query counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import strawberry
+
+from kb.api.limits import Limits
+from kb.api.loaders import Loaders
+from kb.query import CountingBackend
+from kb.snapshot import Snapshot
+
+
+QUERIES_HEADER = "X-KB-SPARQL-Queries"
+"""Response header: how many SPARQL queries answering a GraphQL request cost."""
+
+
+@dataclass
+class Context:
+    """Everything a resolver may use: never a global, so a swapped snapshot never mixes into a request."""
+
+    snapshot: Snapshot
+    backend: CountingBackend
+    loaders: Loaders
+    limits: Limits
+    request: Any = None
+    response: Any = None
+
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def make_context(snapshot: Snapshot, limits: Limits, request: Any = None, response: Any = None) -> Context:
+    """Return a fresh context over ``snapshot``: new DataLoaders, a new query counter."""
+    backend = CountingBackend(snapshot.backend)
+    return Context(snapshot, backend, Loaders(backend), limits, request, response)

@@ -1,0 +1,215 @@
+"""The SPARQL behind every list and filter, and running a list as a page.
+
+Each builder returns a group graph pattern binding ``?item`` and its sort key ``?key`` (a string). A filter
+on a related node takes either candidate IRIs or :data:`PARENT`, meaning "the node this list hangs off":
+``person.meetings(...)`` is ``meetings(participant=PARENT, ...)`` run for every person of the request at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from kb.api.context import Info
+from kb.api.limits import UserError, check_first
+from kb.api.pagination import (
+    Connection, Window, constant, connection, decode_cursor, encode_cursor, window,
+)
+from kb.query import PROLOGUE, QueryError, iri, literal, values
+
+T = TypeVar("T")
+PARENT = "?parent"
+Ref = str | Sequence[str] | None
+"""A filter on a related node: None (no filter), :data:`PARENT`, or the IRIs it may be."""
+
+
+def _match(name: str, ref: Ref, pattern: str) -> str:
+    """Return ``pattern`` (which names ``{}`` for the related node) restricted by ``ref``."""
+    if ref is None:
+        return ""
+    if isinstance(ref, str):
+        return pattern.format(PARENT) if ref == PARENT else pattern.format(iri(ref))
+    return f"{values(name, ref)} {pattern.format('?' + name)}"
+
+
+def _text(value: str) -> str:
+    try:
+        return literal(value.lower())
+    except QueryError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _contains(var: str, text: str | None) -> str:
+    return "" if text is None else f"FILTER(CONTAINS(LCASE(STR({var})), {_text(text)}))"
+
+
+def _between(start: str, end: str, after: dt.date | None, before: dt.date | None) -> str:
+    """Keep items whose date (``?{start}`` to ``?{end}``, partial dates allowed) overlaps after..before."""
+    if after is None and before is None:
+        return ""
+    clauses = [f"?item {start} ?d_from . OPTIONAL {{ ?item {end} ?d_to }}"] if end else [f"?item {start} ?d_from ."]
+    if before is not None:
+        clauses.append(f"FILTER(STR(?d_from) <= {literal(before.isoformat())})")
+    if after is not None:
+        last = "COALESCE(?d_to, ?d_from)" if end else "?d_from"
+        # "2023-07" ends after 2023-07-15: "~" sorts after every digit and "-"
+        clauses.append(f'FILTER(CONCAT(STR({last}), "~") >= {literal(after.isoformat())})')
+    return " ".join(clauses)
+
+
+def _by_date(prop: str) -> str:
+    return f'OPTIONAL {{ ?item {prop} ?sort_date }} BIND(CONCAT(COALESCE(STR(?sort_date), "~"), " ", STR(?item)) AS ?key)'
+
+
+def _by_label() -> str:
+    return '?item rdfs:label ?sort_label . BIND(CONCAT(LCASE(STR(?sort_label)), " ", STR(?item)) AS ?key)'
+
+
+def people(name: str | None = None, role: str | None = None, organization: Ref = None) -> str:
+    """People, by name; ``name`` matches name or alias, ``role`` an office or a title as written."""
+    role_clause = "" if role is None else (
+        "FILTER EXISTS { ?m org:member ?item . { ?m org:role/rdfs:label ?t } "
+        f"UNION {{ ?m kb:attributeStatement/kb:titleAsWritten ?t }} {_contains('?t', role)} }}"
+    )
+    name_clause = "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
+    return " ".join([
+        "?item a schema:Person .", name_clause, role_clause,
+        _match("org", organization, "?item org:memberOf {} ."), _by_label(),
+    ])
+
+
+def organizations(name: str | None = None, kind: str | None = None) -> str:
+    """Organizations, by name."""
+    name_clause = "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
+    kind_clause = "" if kind is None else f"?item org:classification {iri(kind)} ."
+    return " ".join(["?item a org:Organization .", name_clause, kind_clause, _by_label()])
+
+
+def places() -> str:
+    """Places, by name."""
+    return "?item a schema:Place . " + _by_label()
+
+
+def topics(scheme: str) -> str:
+    """Topics of the knowledge base's concept scheme, by label."""
+    return f"?item skos:inScheme {iri(scheme)} . " + _by_label()
+
+
+def roles(holder: Ref = None, organization: Ref = None, title: str | None = None,
+          as_of: dt.date | None = None) -> str:
+    """Roles, by start date. ``as_of`` keeps roles held on that day: begun by then (or with no known start)
+    and not ended before it (or with no known end); a partial date counts as its whole month or year."""
+    title_clause = "" if title is None else (
+        f"FILTER EXISTS {{ {{ ?item org:role/rdfs:label ?t }} UNION {{ ?item kb:attributeStatement/kb:titleAsWritten ?t }} "
+        f"{_contains('?t', title)} }}"
+    )
+    as_of_clause = "" if as_of is None else (
+        "OPTIONAL { ?item schema:startDate ?r_start } OPTIONAL { ?item schema:endDate ?r_end } "
+        f"FILTER(!BOUND(?r_start) || STR(?r_start) <= {literal(as_of.isoformat())}) "
+        f'FILTER(!BOUND(?r_end) || CONCAT(STR(?r_end), "~") >= {literal(as_of.isoformat())})'
+    )
+    return " ".join([
+        "?item a org:Membership .", _match("holder", holder, "?item org:member {} ."),
+        _match("organization", organization, "?item org:organization {} ."), title_clause, as_of_clause,
+        _by_date("schema:startDate"),
+    ])
+
+
+def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, status: str | None = None,
+             kind: str | None = None, after: dt.date | None = None, before: dt.date | None = None) -> str:
+    """Meetings, by date (undated last). ``after``/``before`` keep meetings overlapping that range."""
+    return " ".join([
+        "?item a schema:Event .", _match("participant", participant, "?item schema:attendee {} ."),
+        _match("place", place, "?item schema:location {} ."), _match("topic", topic, "?item dcterms:subject {} ."),
+        "" if status is None else f"?item kb:status {iri(status)} .",
+        "" if kind is None else f"?item kb:kind {iri(kind)} .",
+        _between("schema:startDate", "schema:endDate", after, before), _by_date("schema:startDate"),
+    ])
+
+
+def statements(speaker: Ref = None, topic: Ref = None, about: Ref = None, meeting: Ref = None,
+               channel: str | None = None, after: dt.date | None = None, before: dt.date | None = None) -> str:
+    """Statements (utterances), by date (undated last)."""
+    return " ".join([
+        "?item a kb:Utterance .", _match("speaker", speaker, "?item kb:speaker {} ."),
+        _match("topic", topic, "?item dcterms:subject {} ."), _match("about", about, "?item schema:about {} ."),
+        _match("meeting", meeting, "?item kb:atMeeting {} ."),
+        "" if channel is None else f"?item kb:channel {iri(channel)} .",
+        _between("dcterms:date", "", after, before), _by_date("dcterms:date"),
+    ])
+
+
+def sanctions(target: Ref = None, imposed_by: Ref = None) -> str:
+    """Sanctions, by date."""
+    return " ".join([
+        "?item a kb:Sanction .", _match("target", target, "?item kb:target {} ."),
+        _match("imposer", imposed_by, "?item kb:imposedBy {} ."), _by_date("dcterms:date"),
+    ])
+
+
+def sources() -> str:
+    """Articles, by publication date."""
+    return "?item a schema:NewsArticle . " + _by_date("dcterms:date")
+
+
+def disputes() -> str:
+    """Disputes, by IRI."""
+    return "?item a kb:Dispute . BIND(STR(?item) AS ?key)"
+
+
+def facts_of_source() -> str:
+    """The facts an article states (directly or through one of their attribute versions), in reading order:
+    by the first offset at which the article supports them. Nested only: ``?parent`` is the article."""
+    return (
+        "{ SELECT ?parent ?item (MIN(?at) AS ?pos) WHERE { "
+        "{ ?item prov:wasDerivedFrom ?ev } UNION { ?item kb:attributeStatement/prov:wasDerivedFrom ?ev } "
+        "?ev oa:hasSource ?parent ; oa:hasSelector/oa:start ?at . ?item a kb:Statement . "
+        "FILTER NOT EXISTS { ?item a kb:AttributeStatement } } GROUP BY ?parent ?item } "
+        'BIND(CONCAT(SUBSTR(CONCAT("0000000000", STR(?pos)), STRLEN(STR(?pos)) + 1), " ", STR(?item)) AS ?key)'
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# running a list
+
+Build = Callable[[Info, Sequence[str]], Awaitable[list[Any | None]]]
+"""Makes the typed node of each IRI, None where there is none (kb.api.types.registry.load_nodes)."""
+
+
+async def page(info: Info, pattern: str, first: int | None, after: str | None, build: Build) -> Connection[Any]:
+    """Return one page of a top-level list: the engine orders, filters past the cursor and limits."""
+    size, key = check_first(first, info.context.limits), decode_cursor(after)
+    past = "" if key is None else f"FILTER(?key > {literal(key)})"
+    table = await info.context.backend.select(
+        PROLOGUE + f"SELECT DISTINCT ?item ?key WHERE {{ {pattern} {past} }} ORDER BY ?key LIMIT {size + 1}"
+    )
+    rows = [(row["key"].value, row["item"].value) for row in table.rows]
+    backend = info.context.backend
+
+    async def count() -> int:
+        counted = await backend.select(PROLOGUE + f"SELECT (COUNT(DISTINCT ?item) AS ?n) WHERE {{ {pattern} }}")
+        return counted.rows[0]["n"].as_int() if counted.rows else 0
+
+    return await _assemble(info, window(rows, size, None), build, count, key is not None)
+
+
+async def child_page(info: Info, pattern: str, parent: str, first: int | None, after: str | None,
+                     build: Build) -> Connection[Any]:
+    """Return one page of a list hanging off ``parent``; the lists of every parent in this request that
+    share ``pattern`` come from one query."""
+    size, key = check_first(first, info.context.limits), decode_cursor(after)
+    ordered = await info.context.loaders.children.load((pattern, parent))
+    return await _assemble(info, window(ordered, size, key), build, constant(len(ordered)), after is not None)
+
+
+async def children(info: Info, pattern: str, parent: str) -> list[str]:
+    """Return every item of a list hanging off ``parent``, in order (batched like :func:`child_page`)."""
+    return [item for _, item in await info.context.loaders.children.load((pattern, parent))]
+
+
+async def _assemble(info: Info, cut: Window, build: Build, count: Callable[[], Awaitable[int]],
+                    has_previous: bool) -> Connection[Any]:
+    built = await build(info, cut.items)
+    kept = [(encode_cursor(k), node) for k, node in zip(cut.keys, built, strict=True) if node is not None]
+    return connection([n for _, n in kept], [c for c, _ in kept], cut.has_next, has_previous, count)

@@ -1,0 +1,106 @@
+"""DataLoaders: every look-up a request makes, batched so that one GraphQL level costs one SPARQL query per
+kind of look-up, however many objects it touches. Created per request (:func:`kb.api.context.get_context`),
+so nothing is cached across requests or versions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from kb.api.props import Props
+from kb.query import PROLOGUE, Backend, Term, values
+
+MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One evidence node with both selectors: the article, code-point offsets and the words around them."""
+
+    iri: str
+    source: str
+    start: int
+    end: int
+    quote: str
+    prefix: str
+    suffix: str
+
+
+Child = tuple[str, str]
+"""One member of a nested list: ``(sort key, item IRI)``."""
+
+ChildrenKey = tuple[str, str]
+"""``(pattern, parent IRI)``: a list pattern naming ``?parent``, ``?item`` and ``?key``, and the parent."""
+
+
+class Loaders:
+    """The per-request DataLoaders over one backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.describe = DataLoader[str, Props](load_fn=self._describe, max_batch_size=MAX_BATCH)
+        self.evidence = DataLoader[str, EvidenceRow | None](load_fn=self._evidence, max_batch_size=MAX_BATCH)
+        self.disputes = DataLoader[str, list[str]](load_fn=self._disputes, max_batch_size=MAX_BATCH)
+        self.children = DataLoader[ChildrenKey, list[Child]](load_fn=self._children)
+
+    async def _describe(self, keys: Sequence[str]) -> list[Props]:
+        table = await self.backend.select(
+            f"SELECT ?s ?p ?o WHERE {{ {values('s', keys)} ?s ?p ?o }}"
+        )
+        found: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        for row in table.rows:
+            found[row["s"].value][row["p"].value].append(row["o"])
+        return [Props(key, found.get(key)) for key in keys]
+
+    async def _evidence(self, keys: Sequence[str]) -> list[EvidenceRow | None]:
+        table = await self.backend.select(PROLOGUE + f"""
+            SELECT ?ev ?source ?start ?end ?exact ?prefix ?suffix WHERE {{
+              {values('ev', keys)}
+              ?ev oa:hasSource ?source ; oa:hasSelector ?position, ?selector .
+              ?position oa:start ?start ; oa:end ?end .
+              ?selector oa:exact ?exact .
+              OPTIONAL {{ ?selector oa:prefix ?prefix }}
+              OPTIONAL {{ ?selector oa:suffix ?suffix }}
+            }}""")
+        found: dict[str, EvidenceRow] = {}
+        for row in table.rows:
+            prefix, suffix = row.get("prefix"), row.get("suffix")
+            found[row["ev"].value] = EvidenceRow(
+                row["ev"].value, row["source"].value, row["start"].as_int(), row["end"].as_int(),
+                row["exact"].value, prefix.value if prefix else "", suffix.value if suffix else "",
+            )
+        return [found.get(key) for key in keys]
+
+    async def _disputes(self, keys: Sequence[str]) -> list[list[str]]:
+        table = await self.backend.select(PROLOGUE + f"""
+            SELECT DISTINCT ?s ?d WHERE {{
+              {values('s', keys)}
+              {{ ?d kb:disputedStatement ?s }}
+              UNION {{ ?s kb:attributeStatement ?version . ?d kb:disputedStatement ?version }}
+            }}""")
+        found: dict[str, set[str]] = defaultdict(set)
+        for row in table.rows:
+            found[row["s"].value].add(row["d"].value)
+        return [sorted(found.get(key, ())) for key in keys]
+
+    async def _children(self, keys: Sequence[ChildrenKey]) -> list[list[Child]]:
+        by_pattern: dict[str, list[str]] = defaultdict(list)
+        for pattern, parent in keys:
+            by_pattern[pattern].append(parent)
+        found: dict[ChildrenKey, set[Child]] = defaultdict(set)
+        for pattern, parents in by_pattern.items():
+            for chunk in _chunks(sorted(set(parents))):
+                table = await self.backend.select(
+                    PROLOGUE + f"SELECT DISTINCT ?parent ?item ?key WHERE {{ {values('parent', chunk)} {pattern} }}"
+                )
+                for row in table.rows:
+                    found[(pattern, row["parent"].value)].add((row["key"].value, row["item"].value))
+        return [sorted(found.get(key, ())) for key in keys]
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)] or [[]]

@@ -1,0 +1,57 @@
+"""What the graph says about one node: its outgoing triples, grouped by predicate, read without rdflib."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from kb.query import Term
+
+
+class Props:
+    """The outgoing triples of one node: predicate IRI -> its objects, sorted so every backend agrees."""
+
+    __slots__ = ("iri", "_by_predicate")
+
+    def __init__(self, iri: str, by_predicate: Mapping[str, Iterable[Term]] | None = None) -> None:
+        self.iri = iri
+        self._by_predicate = {p: sorted(objs, key=_order) for p, objs in (by_predicate or {}).items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_predicate)
+
+    def all(self, predicate: str) -> list[Term]:
+        """Return every object of ``predicate``, sorted (empty when there is none)."""
+        return self._by_predicate.get(str(predicate), [])
+
+    def one(self, predicate: str) -> Term | None:
+        """Return the first object of ``predicate`` in sorted order, or None."""
+        found = self.all(predicate)
+        return found[0] if found else None
+
+    def text(self, predicate: str) -> str | None:
+        """Return the lexical value of the first object of ``predicate``, or None."""
+        term = self.one(predicate)
+        return term.value if term is not None else None
+
+    def texts(self, predicate: str) -> list[str]:
+        """Return the lexical values of every object of ``predicate``, sorted."""
+        return [t.value for t in self.all(predicate)]
+
+    def iris(self, predicate: str) -> list[str]:
+        """Return the IRIs among the objects of ``predicate``, sorted."""
+        return [t.value for t in self.all(predicate) if t.is_iri]
+
+    def flag(self, predicate: str) -> bool:
+        """Return True when ``predicate`` has a true boolean literal."""
+        return any(t.as_bool() for t in self.all(predicate))
+
+    def has_type(self, iri: str) -> bool:
+        """Return True when the node is an ``rdf:type`` of ``iri``."""
+        return iri in self.iris(RDF_TYPE)
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _order(term: Term) -> tuple[str, str, str, str]:
+    return (term.kind, term.value, term.datatype or "", term.lang or "")

@@ -1,0 +1,231 @@
+"""The GraphQL schema: root fields, and the Schema object with its limits and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from kb.api import lists, search
+from kb.api.context import QUERIES_HEADER, Context, Info
+from kb.api.limits import Limits, UserError, extensions, should_mask
+from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
+from kb.api.limits import check_first
+from kb.api.types import args, registry
+from kb.api.types.dispute import Dispute
+from kb.api.types.enums import Channel, MeetingKind, MeetingStatus, OrganizationKind, to_iri
+from kb.api.types.meeting import Meeting
+from kb.api.types.node import Fact, Node
+from kb.api.types.organization import Organization
+from kb.api.types.person import Person
+from kb.api.types.place import Place
+from kb.api.types.role import Role
+from kb.api.types.sanction import Sanction
+from kb.api.types.search import SearchHit
+from kb.api.types.source import Source
+from kb.api.types.statement import Statement
+from kb.api.types.topic import Topic
+from kb.api.types.version import Version
+
+log = logging.getLogger("kb.api")
+
+Id = strawberry.argument(description="A curation id (\"wang-yi\") or a global id (\"person/wang-yi\").")
+
+
+async def _one(info: Info, identifier: str, kind: str) -> Any:
+    candidates = registry.iris_for(info, identifier, (kind,))
+    return await registry.load_node(info, candidates[0]) if candidates else None
+
+
+def _enum(member: Any) -> str | None:
+    return to_iri(member) if member is not None else None
+
+
+@strawberry.type(description="Everything the knowledge base knows, each fact with the words behind it.")
+class Query:
+    @strawberry.field(description="Any node by its global id (\"person/wang-yi\", \"meeting/...\").")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        key = str(id)
+        if registry.type_of(key) is None:
+            return None
+        return await registry.load_node(info, info.context.snapshot.mint.base + key)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A person by id.")
+    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+        return await _one(info, id, "person")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="An organization by id.")
+    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
+        return await _one(info, id, "organization")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A place by id.")
+    async def place(self, info: Info, id: strawberry.ID) -> Place | None:
+        return await _one(info, id, "place")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A topic by id.")
+    async def topic(self, info: Info, id: strawberry.ID) -> Topic | None:
+        return await _one(info, id, "topic")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A meeting by id.")
+    async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
+        return await _one(info, id, "meeting")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A role by id.")
+    async def role(self, info: Info, id: strawberry.ID) -> Role | None:
+        return await _one(info, id, "role")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A statement by id.")
+    async def statement(self, info: Info, id: strawberry.ID) -> Statement | None:
+        return await _one(info, id, "statement")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A sanction by id.")
+    async def sanction(self, info: Info, id: strawberry.ID) -> Sanction | None:
+        return await _one(info, id, "sanction")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="An article by id.")
+    async def source(self, info: Info, id: strawberry.ID) -> Source | None:
+        return await _one(info, id, "source")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A dispute by id.")
+    async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
+        return await _one(info, id, "dispute")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="People by name. name matches a name or an alias; role matches an office or "
+                                  "a title as an article words it (\"foreign minister\").")
+    async def people(
+        self, info: Info, name: str | None = None, role: str | None = None,
+        organization: args.OrganizationId = None, first: args.First = None, after: args.After = None,
+    ) -> Connection[Person]:
+        pattern = lists.people(name, role, args.ids(info, organization, "organization"))
+        return await lists.page(info, pattern, first, after, registry.load_nodes)
+
+    @strawberry.field(description="Organizations by name.")
+    async def organizations(
+        self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,  # type: ignore[valid-type]
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Organization]:
+        return await lists.page(info, lists.organizations(name, _enum(kind)), first, after, registry.load_nodes)
+
+    @strawberry.field(description="Places by name.")
+    async def places(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Place]:
+        return await lists.page(info, lists.places(), first, after, registry.load_nodes)
+
+    @strawberry.field(description="Topics by label.")
+    async def topics(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Topic]:
+        scheme = str(info.context.snapshot.mint.topic_scheme())
+        return await lists.page(info, lists.topics(scheme), first, after, registry.load_nodes)
+
+    @strawberry.field(description="Roles by start date. asOf: who held an office on that day.")
+    async def roles(
+        self, info: Info, as_of: args.AsOf = None, holder: args.PersonId = None,
+        organization: args.OrganizationId = None, title: str | None = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Role]:
+        pattern = lists.roles(
+            holder=args.ids(info, holder, "person"), organization=args.ids(info, organization, "organization"),
+            title=title, as_of=as_of,
+        )
+        return await lists.page(info, pattern, first, after, registry.load_nodes)
+
+    @strawberry.field(description="Meetings by date (undated last), filtered by participant, place, topic, "
+                                  "status, kind and a date range.")
+    async def meetings(
+        self, info: Info, participant: args.AgentId = None, place: args.PlaceId = None,
+        topic: args.TopicId = None, status: MeetingStatus | None = None,  # type: ignore[valid-type]
+        kind: MeetingKind | None = None,  # type: ignore[valid-type]
+        date_from: args.DateFrom = None, date_to: args.DateTo = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Meeting]:
+        pattern = lists.meetings(
+            participant=args.agents(info, participant), place=args.ids(info, place, "place"),
+            topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind), after=date_from, before=date_to,
+        )
+        return await lists.page(info, pattern, first, after, registry.load_nodes)
+
+    @strawberry.field(description="Statements by date (undated last), filtered by speaker, topic, subject, "
+                                  "meeting, channel and a date range.")
+    async def statements(
+        self, info: Info, speaker: args.AgentId = None, topic: args.TopicId = None, about: args.AnyId = None,
+        meeting: args.MeetingId = None, channel: Channel | None = None,  # type: ignore[valid-type]
+        date_from: args.DateFrom = None, date_to: args.DateTo = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Statement]:
+        pattern = lists.statements(
+            speaker=args.agents(info, speaker), topic=args.topics(info, topic),
+            about=args.ids(info, about, *registry.TYPES), meeting=args.ids(info, meeting, "meeting"),
+            channel=_enum(channel), after=date_from, before=date_to,
+        )
+        return await lists.page(info, pattern, first, after, registry.load_nodes)
+
+    @strawberry.field(description="Sanctions by date, filtered by target and by who imposed them.")
+    async def sanctions(
+        self, info: Info, target: args.AgentId = None, imposed_by: args.AgentId = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Sanction]:
+        pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by))
+        return await lists.page(info, pattern, first, after, registry.load_nodes)
+
+    @strawberry.field(description="Articles by publication date.")
+    async def sources(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Source]:
+        return await lists.page(info, lists.sources(), first, after, registry.load_nodes)
+
+    @strawberry.field(description="Every disagreement between sources, with every version and its evidence.")
+    async def disputes(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Dispute]:
+        return await lists.page(info, lists.disputes(), first, after, registry.load_nodes)
+
+    @strawberry.field(description="Names, aliases, titles, labels and quotes containing text (ignoring case), "
+                                  "ranked best first, one hit per node.")
+    async def search(
+        self, info: Info, text: str, first: args.First = None, after: args.After = None,
+    ) -> Connection[SearchHit]:
+        limits = info.context.limits
+        needle = search.normalize(text)
+        if not needle or len(needle) > limits.max_search_chars:
+            raise UserError(f"search text must have 1 to {limits.max_search_chars} characters")
+        size, start = check_first(first, limits), decode_offset(after)
+        table = await info.context.backend.select(search.candidates_query(needle))
+        rows = [(r["node"].value, registry.key_of(info, r["node"].value), r["field"].value, r["text"].value)
+                for r in table.rows]
+        hits = [h for h in search.rank(needle, rows) if registry.type_of(h.key) is not None]
+        page = hits[start : start + size]
+        nodes = await registry.load_nodes(info, [h.node for h in page])
+        found = [
+            SearchHit(node=node, score=h.score, field=h.field, text=h.text, match_start=h.start, match_end=h.end)
+            for h, node in zip(page, nodes, strict=True) if node is not None
+        ]
+        cursors = [encode_offset(start + i) for i in range(len(found))]
+        return connection(found, cursors, start + size < len(hits), start > 0, constant(len(hits)))
+
+
+class CountQueries(SchemaExtension):
+    """Names in a response header how many SPARQL queries the request cost (see docs/api.md)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.response is not None:
+            context.response.headers[QUERIES_HEADER] = str(len(context.backend.queries))
+
+
+class Schema(strawberry.Schema):
+    """The kb schema: logs every error it masks with its traceback, and the rest briefly."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if should_mask(error):
+                log.error("masked error at %s: %s", error.path, error.message, exc_info=error.original_error)
+            else:
+                log.info("refused: %s", error.message)
+
+
+def make_schema(limits: Limits | None = None) -> Schema:
+    """Return the schema with ``limits`` (the defaults when None) enforced."""
+    return Schema(
+        query=Query, extensions=[*extensions(limits or Limits()), CountQueries],
+        types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute, Version, Fact],
+    )

@@ -1,0 +1,87 @@
+"""The interfaces every type builds on: Node (global id), Evidenced (the words behind it) and Fact."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from kb.api.context import Info
+from kb.api.props import Props
+from kb.api.types import registry
+from kb.api.types.enums import Certainty, from_term
+from kb.vocab import KB, PROV, RDFS, SKOS
+
+if TYPE_CHECKING:
+    from kb.api.types.dispute import Dispute
+    from kb.api.types.evidence import Evidence
+    from kb.api.types.source import Source
+
+
+@strawberry.interface(description="An object with a global id: fetch it again with node(id:).")
+class Node:
+    props: strawberry.Private[Props]
+
+    @strawberry.field(description="Global id: kind and curation id, e.g. \"person/wang-yi\". Stable across versions.")
+    def id(self, info: Info) -> strawberry.ID:
+        return strawberry.ID(registry.key_of(info, self.props.iri))
+
+    @strawberry.field(description="The curation id, e.g. \"wang-yi\" (unique across kinds).")
+    def slug(self) -> str:
+        return self.props.iri.rsplit("/", 1)[-1]
+
+    @strawberry.field(description="The IRI of this node in the RDF graph (SPARQL, exports).")
+    def iri(self) -> str:
+        return self.props.iri
+
+
+@strawberry.interface(description="Something the articles state: every span of text that states it.")
+class Evidenced:
+    props: strawberry.Private[Props]
+
+    @strawberry.field(description="Every span of an article stating this, in article order.")
+    async def evidence(self, info: Info) -> list[Annotated[Evidence, strawberry.lazy("kb.api.types.evidence")]]:
+        from kb.api.types.evidence import evidence_of
+
+        return await evidence_of(info, self.props.iris(PROV.wasDerivedFrom))
+
+    @strawberry.field(description="How many different articles state this.")
+    async def source_count(self, info: Info) -> int:
+        return len(await _source_iris(info, self.props))
+
+    @strawberry.field(description="The articles stating this, by id.")
+    async def sources(self, info: Info) -> list[Annotated[Source, strawberry.lazy("kb.api.types.source")]]:
+        return await registry.load_present(info, sorted(await _source_iris(info, self.props)))
+
+
+async def _source_iris(info: Info, props: Props) -> set[str]:
+    rows = await info.context.loaders.evidence.load_many(props.iris(PROV.wasDerivedFrom))
+    return {row.source for row in rows if row is not None}
+
+
+@strawberry.interface(description="A fact the articles report (a meeting, role, statement or sanction).")
+class Fact(Node, Evidenced):
+    @strawberry.field(description="A short curator's label; never the evidence itself.")
+    def label(self) -> str:
+        return self.props.text(RDFS.label) or ""
+
+    @strawberry.field(description="Whether the article states this plainly or hedges it.")
+    def certainty(self) -> Certainty:  # type: ignore[valid-type]
+        return from_term(Certainty, self.props.one(KB.certainty)) or Certainty.STATED
+
+    @strawberry.field(description="The article's hedging words, e.g. \"likely a reference to\".")
+    def hedge(self) -> str | None:
+        return self.props.text(KB.hedge)
+
+    @strawberry.field(description="A curator's note.")
+    def note(self) -> str | None:
+        return self.props.text(SKOS.note)
+
+    @strawberry.field(description="True when sources disagree on this fact or on one of its attributes "
+                                  "(duration, characterization...); disputes lists each disagreement.")
+    async def disputed(self, info: Info) -> bool:
+        return self.props.flag(KB.disputed) or bool(await info.context.loaders.disputes.load(self.props.iri))
+
+    @strawberry.field(description="Every disagreement this fact or one of its attributes is part of.")
+    async def disputes(self, info: Info) -> list[Annotated[Dispute, strawberry.lazy("kb.api.types.dispute")]]:
+        return await registry.load_present(info, await info.context.loaders.disputes.load(self.props.iri))

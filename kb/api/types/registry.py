@@ -1,0 +1,81 @@
+"""Which GraphQL type a node of the graph is, read from its IRI (docs/model.md): ``{base}person/{id}`` is a
+Person, ``{base}meeting/{id}/duration/{n}`` a Version. Also turns the ids clients send into IRIs."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kb.api.context import Info
+
+# the first segment of a node's key -> "module:Type"
+TYPES = {
+    "person": "person:Person", "organization": "organization:Organization", "place": "place:Place",
+    "topic": "topic:Topic", "meeting": "meeting:Meeting", "role": "role:Role", "statement": "statement:Statement",
+    "sanction": "sanction:Sanction", "source": "source:Source", "dispute": "dispute:Dispute",
+}
+VERSION = "version:Version"
+ATTRIBUTE_SEGMENTS = frozenset({"duration", "characterization", "outcome", "title"})
+AGENTS = ("person", "organization")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+
+
+def _resolve(spec: str) -> Any:
+    module, name = spec.split(":")
+    return getattr(importlib.import_module(f"kb.api.types.{module}"), name)
+
+
+def type_of(key: str) -> Any | None:
+    """Return the Strawberry type of the node whose key (IRI after the base) is ``key``, or None."""
+    parts = key.split("/")
+    if len(parts) == 2 and parts[0] in TYPES:
+        return _resolve(TYPES[parts[0]])
+    if len(parts) == 4 and parts[0] in TYPES and parts[2] in ATTRIBUTE_SEGMENTS:
+        return _resolve(VERSION)
+    return None
+
+
+def key_of(info: Info, iri: str) -> str:
+    """Return what follows the base IRI in ``iri`` (the node's global id), or ``""`` for a foreign IRI."""
+    base = info.context.snapshot.mint.base
+    return iri[len(base):] if iri.startswith(base) else ""
+
+
+async def load_nodes(info: Info, iris: Sequence[str]) -> list[Any | None]:
+    """Return the typed node of each IRI (batched), None where the graph has no such node or no type fits."""
+    kinds = [type_of(key_of(info, iri)) for iri in iris]
+    props = await info.context.loaders.describe.load_many([i for i, k in zip(iris, kinds, strict=True) if k])
+    found = iter(props)
+    nodes: list[Any | None] = []
+    for kind in kinds:
+        if kind is None:
+            nodes.append(None)
+            continue
+        node_props = next(found)
+        nodes.append(kind(props=node_props) if node_props else None)
+    return nodes
+
+
+async def load_present(info: Info, iris: Sequence[str]) -> list[Any]:
+    """Return the typed nodes of the IRIs that have one, in order."""
+    return [node for node in await load_nodes(info, iris) if node is not None]
+
+
+async def load_node(info: Info, iri: str | None) -> Any | None:
+    """Return the typed node of one IRI, or None."""
+    return None if iri is None else (await load_nodes(info, [iri]))[0]
+
+
+def iris_for(info: Info, identifier: str, kinds: Iterable[str]) -> list[str]:
+    """Return the IRIs an id sent by a client may name among ``kinds`` (``person``, ``organization``...).
+
+    The id is a curation id (``wang-yi``) or a global id (``person/wang-yi``); ids are unique across kinds,
+    so the candidates never name two nodes. Malformed ids name nothing.
+    """
+    base, wanted = info.context.snapshot.mint.base, tuple(kinds)
+    kind, _, slug = identifier.rpartition("/")
+    if not _SLUG.match(slug) or (kind and kind not in wanted):
+        return []
+    return [f"{base}{k}/{slug}" for k in ((kind,) if kind else wanted)]

@@ -1,0 +1,125 @@
+"""The web app: ``create_app(settings) -> Starlette`` serving one knowledge base snapshot.
+
+    /graphql        the GraphQL API (GraphiQL in a browser, unless production)
+    /sparql         SPARQL 1.1 Protocol, read-only (kb.endpoint)
+    /health         status, knowledge base version and counts
+    /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
+
+Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
+current snapshot once per request, and every handler answers from that one, so a reload that swaps
+``app.state.served`` mid-request never mixes two versions into one answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from kb import export
+from kb import snapshot as snapshots
+from kb.api.context import QUERIES_HEADER, Context, make_context
+from kb.api.limits import BodyLimit, Limits
+from kb.api.schema import make_schema
+from kb.config import Settings
+from kb.endpoint import answer
+from kb.snapshot import Served, Snapshot
+
+VERSION_HEADER = "X-KB-Version"
+EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
+
+
+def pinned(scope: Scope) -> Snapshot:
+    """Return the snapshot :class:`PinSnapshot` took for this request."""
+    found: Snapshot = scope["state"]["kb_snapshot"]
+    return found
+
+
+class PinSnapshot:
+    """ASGI middleware: takes the served snapshot once per request and adds its version to the response."""
+
+    def __init__(self, app: ASGIApp, served: Served) -> None:
+        self.app = app
+        self.served = served
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        current = self.served.current
+        scope.setdefault("state", {})["kb_snapshot"] = current
+        version = current.version.encode()
+
+        async def send_versioned(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
+            await send(message)
+
+        await self.app(scope, receive, send_versioned)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view, answering from the request's pinned snapshot with fresh DataLoaders."""
+
+    def __init__(self, limits: Limits, production: bool) -> None:
+        super().__init__(make_schema(limits), graphql_ide=None if production else "graphiql")
+        self.limits = limits
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return make_context(pinned(request.scope), self.limits, request, response)
+
+
+async def health(request: Request) -> Response:
+    """Return status, version, store and record counts of the snapshot being served."""
+    current = pinned(request.scope)
+    return JSONResponse({"status": "ok", "version": current.version, "store": current.backend.name,
+                         "counts": current.counts})
+
+
+async def sparql(request: Request) -> Response:
+    """Answer a SPARQL 1.1 Protocol request."""
+    return await answer(request, pinned(request.scope))
+
+
+def export_route(suffix: str, fmt: str) -> Route:
+    """Return the route ``/export.{suffix}``: the whole graph as ``fmt``, serialised once per snapshot."""
+
+    async def exported(request: Request) -> Response:
+        current = pinned(request.scope)
+        body = current.cached(f"export:{fmt}", lambda: export.serialize(current.graph.dataset, fmt))
+        return Response(body, headers={"content-type": f"{export.MEDIA_TYPES[fmt]}; charset=utf-8"})
+
+    return Route(f"/export.{suffix}", exported, methods=["GET"])
+
+
+def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Limits | None = None) -> Starlette:
+    """Return the app serving ``snapshot`` (built from ``settings.root`` when None) under ``limits``
+    (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
+    limits = limits or Limits()
+    served = Served(snapshot if snapshot is not None else snapshots.build(settings))
+    graphql = GraphQLView(limits, settings.production)
+    middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes)]
+    if settings.cors_origins:
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
+        ))
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.served = served
+    app.state.settings = settings
+    app.state.limits = limits
+    return app

@@ -1,0 +1,101 @@
+"""What the server answers from: one built version of the knowledge base, and the one slot that holds it.
+
+A :class:`Snapshot` is immutable: its graph, the SPARQL backend over that graph, its version (a hash of the
+seed and curation bytes) and counts. :class:`Served` holds the current snapshot; a reload builds a new one and
+swaps it in with one assignment, so a request that took the old snapshot finishes on the old graph and every
+response names the version it was answered from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from kb import loader, pipeline, store
+from kb.config import Settings
+from kb.query import Backend, OxigraphBackend, RdflibBackend
+from kb.store import GraphStore
+from kb.validate import KnowledgeBase
+from kb.vocab import Mint
+
+T = TypeVar("T")
+VERSION_CHARS = 16
+
+
+def kb_version(root: Path) -> str:
+    """Return the version of the knowledge base under ``root``: the first 16 hex digits of a sha256 over the
+    names and bytes of every seed article and curation file, in sorted order."""
+    digest = hashlib.sha256()
+    seeds = root / "seeds"
+    paths = sorted(p for p in seeds.iterdir() if p.is_file()) if seeds.is_dir() else []
+    paths += list(loader.curation_files(root / "curation")) if (root / "curation").is_dir() else []
+    for path in paths:
+        name = path.relative_to(root).as_posix().encode()
+        data = path.read_bytes()
+        digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
+        digest.update(data)
+    return digest.hexdigest()[:VERSION_CHARS]
+
+
+def backend_for(graph_store: GraphStore) -> Backend:
+    """Return the SPARQL backend over a built store: native Oxigraph, else rdflib's engine."""
+    if graph_store.native is not None:
+        return OxigraphBackend(graph_store.native)
+    return RdflibBackend(graph_store.dataset)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the knowledge base as served: never changes once built.
+
+    ``memo`` caches what is derived from this version alone (serialised exports, text indexes); it is
+    dropped with the snapshot, so nothing derived from an old version outlives it.
+    """
+
+    version: str
+    graph: GraphStore
+    backend: Backend
+    mint: Mint
+    counts: dict[str, int]
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: str, make: Callable[[], T]) -> T:
+        """Return ``memo[key]``, computing it with ``make()`` the first time."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]  # type: ignore[return-value]
+
+
+def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
+    """Build the graph of a validated knowledge base into the store ``settings.store`` names and return the
+    snapshot. Raises StoreError for an unknown store."""
+    graph_store = store.build_store(kb, settings.base_iri, _store_name(settings.store))
+    counts = {kind: n for kind, n in kb.counts().items()}
+    counts["triples"] = len(graph_store)
+    return Snapshot(version, graph_store, backend_for(graph_store), Mint(settings.base_iri), counts)
+
+
+def build(settings: Settings) -> Snapshot:
+    """Read, validate and build the knowledge base under ``settings.root``. Raises CurationErrors, StoreError."""
+    version = kb_version(settings.root)
+    return from_knowledge_base(pipeline.load(settings.root), settings, version)
+
+
+def _store_name(name: str) -> str:
+    # Settings speaks of "rdflib" for rdflib's own engine; kb.store calls that store "memory".
+    return "memory" if name == "rdflib" else name
+
+
+class Served:
+    """The slot holding the snapshot being served. Requests read :attr:`current` once and keep what they got."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.current = snapshot
+
+    def swap(self, snapshot: Snapshot) -> Snapshot:
+        """Serve ``snapshot`` from now on (one assignment, atomic for readers) and return the previous one."""
+        previous, self.current = self.current, snapshot
+        return previous

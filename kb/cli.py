@@ -14,8 +14,9 @@ from typing import NoReturn
 import click
 
 from kb import anchor as anchoring
+from kb import diff as differ
+from kb import diffreport, jsonschema, loader, pipeline, revisions
 from kb import export as rdf_export
-from kb import jsonschema, loader, pipeline, revisions
 from kb import shapes as shacl
 from kb import store as stores
 from kb.config import DEFAULT_BASE_IRI, Settings
@@ -217,3 +218,34 @@ def schema_json(root: Path, check: bool) -> None:
     if check and stale:
         click.echo("run kb schema-json to bring them up to date", err=True)
         sys.exit(1)
+
+
+@main.command("diff")
+@root_option
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of Markdown.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,
+              help="Base of every instance IRI.")
+def diff(root: Path, base: str, head: str | None, as_json: bool, output: Path | None, base_iri: str) -> None:
+    """Say what a change does to the knowledge base, as facts: kb diff BASE [HEAD].
+
+    BASE and HEAD are git revisions (HEAD defaults to the working tree). Both are validated and built into
+    the graph; records added, removed and changed, evidence added, removed or moved, disputes opened or
+    resolved are listed with their quotes. Reordering YAML changes nothing. Markdown by default (ready for a
+    pull request comment), JSON with --json. Exits 2 when a side does not validate.
+    """
+    try:
+        report = differ.diff(root, base, head, base_iri)
+    except differ.DiffError as exc:
+        click.echo(f"error: {exc}", err=True)
+        for error in exc.errors or []:
+            click.echo(f"{exc.revision}: {error}", err=True)
+        sys.exit(EXIT_INVALID)
+    text = diffreport.as_json(report) if as_json else diffreport.markdown(report)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, "utf-8")
+        click.echo(f"wrote {output}: {diffreport.summary(report)}", err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,22 @@ def root() -> Path:
 def knowledge_base(root: Path) -> KnowledgeBase:
     """The real, validated knowledge base of the project."""
     return pipeline.load(root)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A private Virtuoso on 127.0.0.1 (tests/virtuoso.py), started once per session; skipped only outside CI
+    when Debian's virtuoso-opensource is not installed."""
+    from tests import virtuoso
+
+    reason = virtuoso.available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = virtuoso.start(tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()
 
 
 MINI_ARTICLE = "Blinken met Wang Yi in Jakarta on Thursday. Miller called it “candid and constructive” 🙂.\n"

@@ -1,0 +1,82 @@
+"""The pure parts of kb publish and of the remote backend: chunking, the catalogue, literal normalisation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pyoxigraph as ox
+import pytest
+
+from kb import publish, remote
+from kb.query import Term
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def test_chunks_keep_whole_lines_and_every_byte() -> None:
+    data = b"".join(b"<http://a/%d> <http://p> \"%s\" .\n" % (i, b"x" * (i % 50)) for i in range(500))
+    pieces = list(publish.chunks(data, 1000))
+    assert b"".join(pieces) == data
+    assert all(p.endswith(b"\n") and len(p) <= 1000 for p in pieces)
+    assert len(pieces) > 20
+
+
+def test_chunks_pass_a_line_longer_than_the_limit_whole() -> None:
+    data = b"short\n" + b"y" * 50 + b"\nend\n"
+    assert list(publish.chunks(data, 10)) == [b"short\n", b"y" * 50 + b"\n", b"end\n"]
+    assert list(publish.chunks(b"", 10)) == []
+
+
+def test_catalogue_is_valid_ntriples_describing_the_version() -> None:
+    text = publish.catalogue("https://kb.example.org/", "abc123", 42, {"people": 5, "meetings": 2})
+    store = ox.Store()
+    store.load(text, ox.RdfFormat.N_TRIPLES)
+    query = publish.CATALOGUE_QUERY.replace("?dataset", "<https://kb.example.org/graph>")
+    # the catalogue query reads a named graph: put the triples there, as kb publish does
+    named = ox.Store()
+    named.extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode("https://kb.example.org/graph"))
+                 for q in store)
+    rows = {(r["kind"].value, int(r["n"].value)) for r in named.query(query)}
+    assert rows == {("people", 5), ("meetings", 2)}
+    assert {r["version"].value for r in named.query(query)} == {"abc123"}
+    assert {r["graph"].value for r in named.query(query)} == {"https://kb.example.org/graph/version/abc123"}
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [
+    ("5400.0", "PT1H30M"), ("3600", "PT1H"), ("93600", "P1DT2H"), ("86400", "P1D"), ("0", "PT0S"),
+    ("90.5", "PT1M30.5S"), ("-60", "-PT1M"),
+])
+def test_canonical_duration_matches_oxigraph(seconds: str, expected: str) -> None:
+    assert remote.canonical_duration(Decimal(seconds)) == expected
+    oxigraph = ox.Store()
+    literal = ox.Literal(expected, datatype=ox.NamedNode(XSD + "duration"))
+    oxigraph.add(ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://p"), literal))
+    assert next(iter(oxigraph)).object.value == expected  # already Oxigraph's canonical form
+
+
+def test_normalise_turns_virtuoso_forms_into_oxigraph_forms() -> None:
+    duration, boolean = XSD + "duration", XSD + "boolean"
+    assert remote.normalise(Term("5400.0", "literal", duration)).value == "PT1H30M"
+    assert remote.normalise(Term("PT2H", "literal", duration)).value == "PT2H"
+    assert remote.normalise(Term("1", "literal", boolean)).value == "true"
+    assert remote.normalise(Term("0", "literal", boolean)).value == "false"
+    unchanged = [Term("1", "literal"), Term("x", "uri"), Term("2023", "literal", XSD + "gYear"),
+                 Term("1", "literal", None, "en")]
+    assert [remote.normalise(t) for t in unchanged] == unchanged
+
+
+def test_store_urls() -> None:
+    assert remote.is_remote("sparql+http://127.0.0.1:8890/sparql")
+    assert remote.is_remote("sparql+https://db.example.org/sparql")
+    assert not remote.is_remote("oxigraph")
+    assert remote.endpoint_url("sparql+http://h:1/sparql") == "http://h:1/sparql"
+    with pytest.raises(remote.RemoteError, match="sparql\\+http://host"):
+        remote.endpoint_url("http://h:1/sparql")
+
+
+def test_table_to_json_round_trips() -> None:
+    from kb.query import Table, table_from_json
+
+    table = Table(("a", "b"), [{"a": Term("x", "uri"), "b": Term("hé 🙂", "literal", None, "fr")},
+                               {"a": Term("2", "literal", XSD + "integer")}])
+    assert table_from_json(remote.table_to_json(table)) == table

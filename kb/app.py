@@ -12,6 +12,8 @@ current snapshot once per request, and every handler answers from that one, so a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -31,6 +33,7 @@ from kb.api.schema import make_schema
 from kb.config import Settings
 from kb.endpoint import answer
 from kb.snapshot import Served, Snapshot
+from kb.sparql_guard import SparqlGuard
 
 VERSION_HEADER = "X-KB-Version"
 EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
@@ -100,6 +103,13 @@ def export_route(suffix: str, fmt: str) -> Route:
     return Route(f"/export.{suffix}", exported, methods=["GET"])
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.sparql_guard.warm()
+    yield
+    app.state.sparql_guard.close()  # end the /sparql worker processes with the server
+
+
 def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Limits | None = None) -> Starlette:
     """Return the app serving ``snapshot`` (built from ``settings.root`` when None) under ``limits``
     (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
@@ -118,8 +128,9 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/health", health, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
     app.state.served = served
     app.state.settings = settings
     app.state.limits = limits
+    app.state.sparql_guard = SparqlGuard(limits)
     return app

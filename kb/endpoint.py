@@ -13,8 +13,9 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kb.query import Answer, GraphFormat, QueryError, ResultFormat
+from kb.query import GraphFormat, QueryError, ResultFormat
 from kb.snapshot import Snapshot
+from kb.sparql_guard import SparqlRefused
 
 FORMAT_NAMES: dict[str, ResultFormat | GraphFormat] = {
     "json": ResultFormat.JSON, "csv": ResultFormat.CSV, "xml": ResultFormat.XML,
@@ -139,10 +140,13 @@ async def answer(request: Request, snapshot: Snapshot) -> Response:
         if reason:
             raise ProtocolError(400, reason)
         results, graphs = negotiate((params.get("format") or [None])[0], request.headers.get("accept", ""))
-        found: Answer = await snapshot.backend.answer(query, results, graphs)
+        # In a worker process, under a time limit, a row cap and a bound on concurrent queries (kb.sparql_guard)
+        found = await request.app.state.sparql_guard.answer(snapshot, query, results.value, graphs.value)
     except ProtocolError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+    except SparqlRefused as exc:
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
     except QueryError as exc:
         return JSONResponse({"error": f"the query was refused: {exc}"}, status_code=400)
     media = found.media_type + ("; charset=utf-8" if found.media_type.startswith("text/") else "")
-    return Response(found.body, headers={"content-type": media})
+    return Response(found.body, headers={"content-type": media, **found.headers})

@@ -37,6 +37,14 @@ class Limits:
     max_page_size: int = 100
     default_page_size: int = 20
     max_search_chars: int = 200
+    # kb.graphql_guard: measured before validation, and a deadline on execution
+    max_nodes: int = 500
+    max_repeats: int = 20
+    timeout_seconds: float = 10.0
+    # kb.sparql_guard: /sparql queries run in worker processes
+    sparql_timeout_seconds: float = 10.0
+    sparql_max_rows: int = 10_000
+    sparql_max_concurrent: int = 2
 
 
 class UserError(KBError):
@@ -49,9 +57,12 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (UserError, GraphQLError))
 
 
-def extensions(limits: Limits) -> list[SchemaExtension | type[SchemaExtension]]:
+def extensions(limits: Limits) -> list[SchemaExtension | type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """Return the schema extensions enforcing ``limits`` and masking internal errors."""
+    from kb.graphql_guard import guards  # it imports Limits from here
+
     return [
+        *guards(limits),  # first: refuses a costly document before the limiters below walk it
         QueryDepthLimiter(max_depth=limits.max_depth),
         MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         MaxTokensLimiter(max_token_count=limits.max_tokens),

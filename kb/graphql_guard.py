@@ -1,0 +1,198 @@
+"""Hostile GraphQL: a cost check that runs before graphql-core's validation, and a deadline on execution.
+
+Validation itself can be the attack. Strawberry's alias and depth limiters walk a fragment once per spread,
+so a 700-byte "fragment bomb" (F0 spreads F1 twice, F1 spreads F2 twice, ... 16 levels) cost 0.8 s and
+doubles with each level; and the specified rule OverlappingFieldsCanBeMerged is quadratic in fields sharing
+a response name (250 copies of ``node(id: "x") { id }``, 1,250 tokens: 1.9 s of validation).
+:func:`measure` reads the parsed document once, each fragment once (memoised), and :class:`QueryCost`
+refuses a document over any limit before a single validation rule runs:
+
+    depth     fields nested below a root field, fragments expanded (as Strawberry's QueryDepthLimiter)
+    nodes     fields once every fragment spread is expanded: what execution would walk
+    aliases   aliased fields once every spread is expanded
+    repeats   fields sharing one response name in one selection set: what makes field merging quadratic
+
+:class:`Deadline` stops resolving once an operation has run longer than its time limit: every field resolved
+after the deadline fails, so execution unwinds at the next field, and the response carries one error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from strawberry.extensions import SchemaExtension
+
+from kb.api.limits import Limits, UserError
+
+MAX_SPREAD_CHAIN = 100
+"""Fragments spreading fragments this many levels deep are refused, so measuring never nears Python's recursion
+limit (2,000 tokens allow about 280 levels)."""
+TIMEOUT_MESSAGE = "the query ran longer than {seconds:g} s and was stopped; ask for less (smaller first:, fewer fields)"
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a document would cost: see the module docstring for each measure."""
+
+    depth: int = 0
+    nodes: int = 0
+    aliases: int = 0
+    repeats: int = 0
+
+
+class _TooDeep(Exception):
+    """Nesting passed the depth limit: measuring stops there (and Python's recursion limit is never near)."""
+
+
+@dataclass
+class _Sum:
+    depth: int = 0
+    nodes: int = 0
+    aliases: int = 0
+    names: Counter[str] | None = None
+
+
+class _Measure:
+    def __init__(self, document: DocumentNode, max_depth: int) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.max_depth = max_depth
+        self.memo: dict[str, _Sum] = {}
+        self.active: set[str] = set()
+        self.repeats = 0
+
+    def fragment(self, name: str, level: int) -> _Sum:
+        if name in self.memo:
+            return self.memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.active:
+            return _Sum(names=Counter())  # unknown or cyclic: the specified rules say so, cheaply
+        if len(self.active) >= MAX_SPREAD_CHAIN:
+            raise _TooDeep
+        self.active.add(name)
+        try:
+            found = self.selections(definition.selection_set, level)
+        finally:
+            self.active.discard(name)
+        # Depth below a fragment depends on where it is spread only through ``level``, checked on the way in.
+        self.memo[name] = found
+        return found
+
+    def selections(self, selection_set: SelectionSetNode, level: int) -> _Sum:
+        total = _Sum(names=Counter())
+        assert total.names is not None
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                inner = _Sum()
+                if selection.selection_set is not None:
+                    if level + 1 > self.max_depth:
+                        raise _TooDeep
+                    inner = self.selections(selection.selection_set, level + 1)
+                total.depth = max(total.depth, inner.depth + 1)
+                total.nodes += inner.nodes + 1
+                total.aliases += inner.aliases + (selection.alias is not None)
+                total.names[(selection.alias or selection.name).value] += 1
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                inner = self.selections(selection.selection_set, level)
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self.fragment(selection.name.value, level)
+            total.depth = max(total.depth, inner.depth)
+            total.nodes += inner.nodes
+            total.aliases += inner.aliases
+            total.names.update(inner.names or Counter())
+        self.repeats = max(self.repeats, max(total.names.values(), default=0))
+        return total
+
+
+def measure(document: DocumentNode, max_depth: int = 1_000) -> Cost | None:
+    """Return the cost of the document's operations, or None once nesting passes ``max_depth``.
+
+    Time is linear in the document's size: each fragment is measured once, however often it is spread.
+    """
+    measuring = _Measure(document, max_depth)
+    depth = nodes = aliases = 0
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                found = measuring.selections(definition.selection_set, 0)
+                depth, nodes, aliases = max(depth, found.depth - 1), nodes + found.nodes, aliases + found.aliases
+            elif isinstance(definition, FragmentDefinitionNode):
+                measuring.fragment(definition.name.value, 0)  # unused fragments are validated too
+    except _TooDeep:
+        return None
+    return Cost(depth=depth, nodes=nodes, aliases=aliases, repeats=measuring.repeats)
+
+
+def refusal(cost: Cost | None, limits: Limits) -> str | None:
+    """Return why a document of ``cost`` is refused under ``limits``, or None."""
+    if cost is None or cost.depth > limits.max_depth:
+        return f"the query is nested more than {limits.max_depth} levels deep"
+    if cost.nodes > limits.max_nodes:
+        return f"the query asks for {cost.nodes} fields once fragments are expanded; the limit is {limits.max_nodes}"
+    if cost.aliases > limits.max_aliases:
+        return f"the query uses {cost.aliases} aliases once fragments are expanded; the limit is {limits.max_aliases}"
+    if cost.repeats > limits.max_repeats:
+        return (f"one selection asks for the same field {cost.repeats} times; the limit is {limits.max_repeats} "
+                "(GraphQL merges repeated fields: ask once)")
+    return None
+
+
+class QueryCost(SchemaExtension):
+    """Refuses a document over the cost limits before validation (which it would otherwise make expensive)."""
+
+    def __init__(self, *, limits: Limits, execution_context: Any = None) -> None:
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.pre_execution_errors is None:
+            reason = refusal(measure(context.graphql_document, self.limits.max_depth + 1), self.limits)
+            if reason is not None:
+                context.pre_execution_errors = [GraphQLError(reason)]  # Strawberry then skips validation
+        yield
+
+
+class Deadline(SchemaExtension):
+    """Fails every field resolved after ``limits.timeout_seconds`` from the start of the operation."""
+
+    def __init__(self, *, limits: Limits, clock: Callable[[], float] = time.monotonic,
+                 execution_context: Any = None) -> None:
+        self.seconds = limits.timeout_seconds
+        self.clock = clock
+        self.deadline = float("inf")
+        self.expired = False
+
+    def on_operation(self) -> Iterator[None]:
+        self.deadline = self.clock() + self.seconds
+        yield
+        result = self.execution_context.result
+        if self.expired and result is not None and result.errors:
+            # One error says it; the fields that failed after it add nothing but bytes.
+            message = TIMEOUT_MESSAGE.format(seconds=self.seconds)
+            first = next(e for e in result.errors if e.message == message)
+            result.errors = [e for e in result.errors if e.message != message] + [first]
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.clock() > self.deadline:
+            self.expired = True
+            raise UserError(TIMEOUT_MESSAGE.format(seconds=self.seconds))
+        return _next(root, info, *args, **kwargs)
+
+
+def guards(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Return factories of the extensions enforcing ``limits`` (one instance per operation, as Strawberry wants)."""
+    return [lambda: QueryCost(limits=limits), lambda: Deadline(limits=limits)]

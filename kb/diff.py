@@ -1,11 +1,11 @@
 """What a change does to the knowledge base, as facts rather than lines: for review in a pull request.
 
 Both versions are built into the RDF graph (:mod:`kb.graph`) and compared with rdflib's graph comparison
-(``to_isomorphic`` + ``graph_diff``), so reordering records, list items or files changes nothing. Every
-triple that differs is then traced to the record that owns it (the graph's IRIs say which: a fact's
-versions, time nodes and evidence hang below it) and the report says, per record, what was added, removed or
-changed, which evidence was added, removed or moved, and which disputes were opened or resolved, each with
-its quote. Everything reported is read from the two graphs.
+(``graph_diff``, which canonicalises both graphs as ``to_isomorphic`` does), so reordering records, list
+items or files changes nothing. Every triple that differs is then traced to the record that owns it (the
+graph's IRIs say which: a fact's versions, time nodes and evidence hang below it) and the report says, per
+record, what was added, removed or changed, which evidence was added, removed or moved, and which disputes
+were opened or resolved, each with its quote. Everything reported is read from the two graphs.
 
 Pure: :func:`compare` takes two graphs. :func:`load_revision` (git, temporary folders) is the only I/O.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import graph_diff, to_isomorphic
+from rdflib.compare import graph_diff
 from rdflib.term import Node
 
 from kb import graph as builder
@@ -208,8 +208,7 @@ def side(name: str, kb: KnowledgeBase, base_iri: str) -> Side:
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, replace=True)
-    for triple in built.triples:
-        graph.add(triple)
+    graph.addN((s, p, o, graph) for s, p, o in built.triples)
     return Side(name, graph, dict(kb.locations))
 
 
@@ -399,7 +398,9 @@ def _evidence_changes(old: list[Quote], new: list[Quote]) -> tuple[list[Quote], 
 
 def compare(base: Side, head: Side, base_iri: str) -> Report:
     """Return what changed from ``base`` to ``head``: records, evidence, disputes and derived links."""
-    _, in_base, in_head = graph_diff(to_isomorphic(base.graph), to_isomorphic(head.graph))
+    # graph_diff canonicalises both graphs (to_canonical_graph), so blank nodes, if a future graph had any,
+    # would compare by structure rather than by their arbitrary labels.
+    _, in_base, in_head = graph_diff(base.graph, head.graph)
     mint = Mint(base_iri)
     old, new = _View(base, mint), _View(head, mint)
     report = Report(base.name, head.name, triples_added=len(in_head), triples_removed=len(in_base))

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 import rdflib
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result
 
 from kb.errors import KBError
@@ -236,7 +237,7 @@ _RDFLIB_GRAPHS = {GraphFormat.NTRIPLES: "nt", GraphFormat.TURTLE: "turtle"}
 
 
 class RdflibBackend:
-    """SPARQL answered by rdflib's own engine over a dataset whose default graph holds every triple.
+    """SPARQL answered by rdflib's own engine over the default graph of a dataset (which holds every triple).
 
     Give it a Memory-backed dataset: an oxrdflib-backed one would hand the query to Oxigraph instead.
     """
@@ -245,21 +246,22 @@ class RdflibBackend:
 
     def __init__(self, dataset: rdflib.Dataset) -> None:
         self.dataset = dataset
+        self.graph = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
 
     @classmethod
     def from_quads(cls, quads: Iterable[tuple[Any, Any, Any, Any]]) -> RdflibBackend:
         """Return a backend over a new Memory dataset holding ``quads`` (graph ``None`` = the default graph)."""
         dataset = rdflib.Dataset(store="Memory")
-        default = dataset.default_context
+        default = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
         for s, p, o, g in quads:
             (default if g is None else dataset.graph(g)).add((s, p, o))
         return cls(dataset)
 
     def _run(self, sparql: str) -> Result:
         try:
-            return self.dataset.query(sparql)
+            return self.graph.query(sparql)
         except Exception as exc:  # rdflib raises pyparsing and assorted errors for a query it refuses
-            raise QueryError(f"{type(exc).__name__}: {exc}") from exc
+            raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
         result = self._run(sparql)

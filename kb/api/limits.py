@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -57,16 +58,17 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (UserError, GraphQLError))
 
 
-def extensions(limits: Limits) -> list[SchemaExtension | type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    """Return the schema extensions enforcing ``limits`` and masking internal errors."""
+def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Return factories of the schema extensions enforcing ``limits`` and masking internal errors (a fresh
+    extension per request, as Strawberry asks)."""
     from kb.graphql_guard import guards  # it imports Limits from here
 
     return [
         *guards(limits),  # first: refuses a costly document before the limiters below walk it
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]
 
 

@@ -83,8 +83,9 @@ class GraphQLView(GraphQL[Context, None]):
 async def health(request: Request) -> Response:
     """Return status, version, store and record counts of the snapshot being served."""
     current = pinned(request.scope)
-    return JSONResponse({"status": "ok", "version": current.version, "store": current.backend.name,
-                         "counts": current.counts})
+    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": current.counts}
+    extra = getattr(request.app.state, "health_extra", None)  # kb.reload: live-reload status and errors
+    return JSONResponse(body | extra() if extra is not None else body)
 
 
 async def sparql(request: Request) -> Response:

@@ -1,0 +1,181 @@
+"""Live editing: watch seeds/ and curation/, rebuild beside the served graph, swap in one step.
+
+``kb serve --reload`` attaches a :class:`Reloader` to the app. On every save it reads and validates the
+knowledge base and builds a new :class:`~kb.snapshot.Snapshot` in a worker thread while the old one keeps
+answering, then swaps it in with one assignment (:meth:`Served.swap`). A request pins the snapshot it started
+with, so none sees two versions. A broken edit never takes the API down: the last good version keeps
+serving, ``/health`` reports the errors as ``path:line:col: field: message``, and the next good save recovers.
+
+The version of a snapshot is the hash of the files it was built from (:func:`kb.snapshot.kb_version`). The
+files are hashed before and after each build; if they changed while building (an editor saving twice), the
+build is thrown away and done again, so a version never names a graph built from other bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from watchfiles import Change, DefaultFilter, awatch
+
+from kb import pipeline
+from kb import snapshot as snapshots
+from kb.config import Settings
+from kb.errors import CurationErrors
+from kb.snapshot import Served, Snapshot
+from kb.validate import KnowledgeBase
+
+log = logging.getLogger("kb.reload")
+
+DEBOUNCE_MS = 50  # watchfiles waits this long for more changes before yielding a batch
+STEP_MS = 10
+POLL_MS = 1000
+MAX_ATTEMPTS = 5
+MAX_ERRORS_SHOWN = 50
+
+
+@dataclass
+class Status:
+    """What ``/health`` says about live reloading: the version served, and why a newer one is not."""
+
+    ok: bool
+    serving: str
+    errors: list[str] = field(default_factory=list)
+    rejected: str | None = None  # version of the files that failed
+    reloads: int = 0
+    last_build_seconds: float | None = None
+    checked_at: float = field(default_factory=time.time)
+
+
+class _Skip(Exception):
+    """The files changed while building: build again."""
+
+
+class Reloader:
+    """Rebuilds the served snapshot from ``settings.root`` when files change; keeps the last good one."""
+
+    def __init__(self, served: Served, settings: Settings,
+                 make: Callable[[KnowledgeBase, Settings, str], Snapshot] = snapshots.from_knowledge_base) -> None:
+        self.served = served
+        self.settings = settings
+        self.make = make
+        self.status = Status(ok=True, serving=served.current.version)
+        self._lock = asyncio.Lock()
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.settings.seeds, self.settings.curation]
+
+    def rebuild(self) -> bool:
+        """Build and swap in the knowledge base on disk if it differs from the one served. Returns True on a
+        swap. Never raises: a failure is recorded in :attr:`status` and the served snapshot stays."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._attempt()
+            except _Skip:
+                continue
+        return False
+
+    def _attempt(self) -> bool:
+        root = self.settings.root
+        version = snapshots.kb_version(root)
+        if version == self.served.current.version:
+            self.status = Status(True, version, reloads=self.status.reloads,
+                                 last_build_seconds=self.status.last_build_seconds)
+            return False
+        started = time.perf_counter()
+        try:
+            snapshot = self.make(pipeline.load(root), self.settings, version)
+        except CurationErrors as errors:
+            self._check_unchanged(version)
+            self._fail(version, [str(e) for e in errors])
+            return False
+        except Exception as exc:  # a bug in a build must not stop live editing: report it like bad input
+            self._check_unchanged(version)
+            log.exception("reload failed")
+            self._fail(version, [f"internal error while building: {type(exc).__name__}: {exc}"])
+            return False
+        self._check_unchanged(version)
+        self.served.swap(snapshot)
+        seconds = time.perf_counter() - started
+        self.status = Status(True, version, reloads=self.status.reloads + 1, last_build_seconds=round(seconds, 4))
+        log.info("serving knowledge base %s (built in %.3f s)", version, seconds)
+        return True
+
+    def _check_unchanged(self, version: str) -> None:
+        if snapshots.kb_version(self.settings.root) != version:
+            raise _Skip
+
+    def _fail(self, version: str, errors: list[str]) -> None:
+        for line in errors[:MAX_ERRORS_SHOWN]:
+            log.warning("not reloaded: %s", line)
+        self.status = Status(False, self.served.current.version, errors=errors[:MAX_ERRORS_SHOWN], rejected=version,
+                             reloads=self.status.reloads, last_build_seconds=self.status.last_build_seconds)
+
+    async def reload(self) -> bool:
+        """Run :meth:`rebuild` in a worker thread, one at a time, so the event loop keeps answering."""
+        async with self._lock:
+            return await asyncio.to_thread(self.rebuild)
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Reload on every change under seeds/ and curation/ until ``stop`` is set.
+
+        Also checks every ``POLL_MS`` without an event (a cheap hash of the files; a rebuild only if they
+        differ from what is served), which covers changes made before the watcher started and file systems
+        whose events go missing.
+        """
+        watching = [str(p) for p in self.paths if p.is_dir()]
+        async for _ in awatch(*watching, stop_event=stop, debounce=DEBOUNCE_MS, step=STEP_MS,
+                              watch_filter=_relevant, rust_timeout=POLL_MS, yield_on_timeout=True):
+            await self.reload()
+
+    def health(self) -> dict[str, Any]:
+        """Return what ``/health`` adds: ``status: stale`` while a broken edit is waiting, and the details."""
+        body: dict[str, Any] = {"reload": asdict(self.status)}
+        if not self.status.ok:
+            body["status"] = "stale"
+        return body
+
+
+class _Relevant(DefaultFilter):
+    """Ignore editor droppings and kb's own temporary files; the version hash decides what really changed."""
+
+    def __call__(self, change: Change, path: str) -> bool:
+        name = Path(path).name
+        return super().__call__(change, path) and not name.endswith((".tmp", ".swp", "~")) and not name.startswith(".#")
+
+
+_relevant = _Relevant()
+
+
+def attach(app: Starlette, settings: Settings) -> Reloader:
+    """Make ``app`` (from :func:`kb.app.create_app`) reload itself while it runs; return the reloader.
+
+    Wraps the app's lifespan to start the watcher on startup and stop it on shutdown, and adds the reload
+    status to ``/health`` through ``app.state.health_extra``.
+    """
+    reloader = Reloader(app.state.served, settings)
+    original = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(inner: Starlette) -> AsyncIterator[Any]:
+        async with original(inner) as state:
+            stop = asyncio.Event()
+            task = asyncio.create_task(reloader.watch(stop))
+            try:
+                yield state
+            finally:
+                stop.set()
+                await asyncio.wait([task], timeout=5)
+
+    app.router.lifespan_context = lifespan
+    app.state.reloader = reloader
+    app.state.health_extra = reloader.health
+    return reloader

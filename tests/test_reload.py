@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import pytest
+import uvicorn
+
+from kb import snapshot as snapshots
+from kb.app import create_app
+from kb.config import Settings
+from kb.reload import Reloader, attach
+from kb.snapshot import Served, Snapshot
+from kb.validate import KnowledgeBase
+from tests.conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "fixtures" / "mini"
+MEETINGS = (FIXTURE / "curation" / "meetings.yaml").read_text("utf-8")
+LABELS = re.findall(r"(?m)^  label: (.+)$", MEETINGS)
+FIELDS = " ".join(f'm{i}: meeting(id: "{mid}") {{ label }}'
+                  for i, mid in enumerate(re.findall(r"(?m)^- id: (.+)$", MEETINGS)))
+QUERY = f"{{ {FIELDS} }}"
+CLIENTS = 4
+WAIT_SECONDS = 60
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    for folder in ("seeds", "curation"):
+        shutil.copytree(FIXTURE / folder, tmp_path / folder)
+    return tmp_path
+
+
+def save(path: Path, text: str) -> None:
+    """Save as careful editors do: write a temporary file beside it, then rename over the old one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent.parent, prefix=".save-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def meetings_labelled(n: int, *, broken: str = "") -> str:
+    """The meetings file with every label ending in ", take n"; ``broken`` adds a mistake a curator could make."""
+    text = MEETINGS
+    for label in LABELS:
+        text = text.replace(f"  label: {label}\n", f"  label: {label}, take {n}\n")
+    if broken == "reference":
+        text = text.replace("participants: [", "participants: [nobody-at-all, ", 1)
+    elif broken == "syntax":
+        text = text.replace("  kind: ", "  kind: [", 1)
+    return text
+
+
+@contextmanager
+def live_server(root: Path) -> Iterator[tuple[str, Reloader]]:
+    """A real uvicorn server on 127.0.0.1 (a free port) serving the app with live reloading."""
+    settings = Settings(root=root)
+    app = create_app(settings)
+    reloader = attach(app, settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", reloader
+    finally:
+        server.should_exit = True
+        thread.join(WAIT_SECONDS)
+        sock.close()
+
+
+def wait_for(client: httpx.Client, check: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, Any], float]:
+    """Poll /health until ``check`` holds; return the health body and the seconds it took."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < WAIT_SECONDS:
+        body = client.get("/health").json()
+        if check(body):
+            return body, time.perf_counter() - started
+        time.sleep(0.005)
+    raise AssertionError(f"/health never satisfied the check; last: {body}")
+
+
+class Clients:
+    """Threads sending GraphQL queries as fast as they can, recording every answer or failure."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.answers: list[tuple[str, tuple[str, ...]]] = []
+        self.failures: list[str] = []
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(CLIENTS)]
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            while not self.stop.is_set():
+                try:
+                    response = client.post("/graphql", json={"query": QUERY})
+                    body = response.json()
+                    if response.status_code != 200 or body.get("errors"):
+                        self.failures.append(f"{response.status_code}: {response.text[:200]}")
+                        continue
+                    labels = tuple(m["label"] for m in body["data"].values())
+                    self.answers.append((response.headers["x-kb-version"], labels))
+                except Exception as exc:  # noqa: BLE001 -- any failed request is what this test exists to catch
+                    self.failures.append(repr(exc))
+
+    def __enter__(self) -> Self:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(WAIT_SECONDS)
+
+
+def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project: Path) -> None:
+    meetings = project / "curation" / "meetings.yaml"
+    save(meetings, meetings_labelled(0))
+    expected = {snapshots.kb_version(project): 0}
+    latencies: list[float] = []
+    with live_server(project) as (url, _), httpx.Client(base_url=url, timeout=30) as client, Clients(url) as clients:
+        assert client.get("/health").json()["version"] in expected
+
+        def publish(n: int) -> None:
+            save(meetings, meetings_labelled(n))
+            version = snapshots.kb_version(project)
+            expected[version] = n
+            body, seconds = wait_for(client, lambda b: b["version"] == version)
+            assert body["status"] == "ok" and body["reload"]["ok"] is True
+            latencies.append(seconds)
+
+        def break_it(kind: str, served: str) -> dict[str, Any]:
+            save(meetings, meetings_labelled(99, broken=kind))
+            body, _ = wait_for(client, lambda b: b["status"] == "stale")
+            assert body["version"] == served == body["reload"]["serving"]
+            time.sleep(0.3)  # queries keep being answered from the last good version meanwhile
+            return body
+
+        publish(1)
+        served = client.get("/health").json()["version"]
+        stale = break_it("reference", served)
+        assert any(re.match(r"curation/meetings\.yaml:\d+:\d+: participants\.0: unknown id 'nobody-at-all'", e)
+                   for e in stale["reload"]["errors"]), stale
+        publish(2)  # the next good save recovers
+        stale = break_it("syntax", client.get("/health").json()["version"])
+        assert re.match(r"curation/meetings\.yaml:\d+:\d+: YAML syntax", stale["reload"]["errors"][0]), stale
+        publish(3)
+        time.sleep(0.2)
+    assert clients.failures == []
+    seen = {version for version, _ in clients.answers}
+    assert seen <= set(expected), "a response named a version no good save produced"
+    assert len(seen) >= 3 and len(clients.answers) > 20
+    for version, labels in clients.answers:  # every answer is wholly the version it names
+        n = expected[version]
+        assert labels == tuple(f"{label}, take {n}" for label in LABELS)
+    print(f"\nsave -> served (s): {', '.join(f'{s:.3f}' for s in latencies)}; {len(clients.answers)} answers")
+
+
+def _served(root: Path) -> tuple[Served, Settings]:
+    settings = Settings(root=root, store="memory")
+    return Served(snapshots.build(settings)), settings
+
+
+def test_reloader_does_nothing_when_the_files_are_unchanged(project: Path) -> None:
+    served, settings = _served(project)
+    first = served.current
+    reloader = Reloader(served, settings)
+    assert reloader.rebuild() is False and served.current is first and reloader.status.ok
+
+
+def test_reloader_keeps_the_last_good_snapshot_and_recovers(project: Path) -> None:
+    served, settings = _served(project)
+    first = served.current
+    reloader = Reloader(served, settings)
+    meetings = project / "curation" / "meetings.yaml"
+    save(meetings, meetings_labelled(1, broken="reference"))
+    assert reloader.rebuild() is False and served.current is first
+    assert reloader.status.ok is False and reloader.status.rejected == snapshots.kb_version(project)
+    assert reloader.health()["status"] == "stale"
+    save(meetings, MEETINGS)  # undoing the edit brings back the version being served: all well again
+    assert reloader.rebuild() is False and reloader.status.ok and "status" not in reloader.health()
+    save(meetings, meetings_labelled(2))
+    assert reloader.rebuild() is True and served.current.version == snapshots.kb_version(project)
+    assert reloader.status.reloads == 1 and reloader.status.last_build_seconds is not None
+
+
+def test_reloader_builds_again_when_files_change_during_a_build(project: Path) -> None:
+    served, settings = _served(project)
+    meetings = project / "curation" / "meetings.yaml"
+    calls: list[str] = []
+
+    def make(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
+        calls.append(version)
+        if len(calls) == 1:  # an editor saves again while the first build runs
+            save(meetings, meetings_labelled(2))
+        return snapshots.from_knowledge_base(kb, settings, version)
+
+    save(meetings, meetings_labelled(1))
+    reloader = Reloader(served, settings, make)
+    assert reloader.rebuild() is True
+    assert len(calls) == 2 and served.current.version == calls[1] == snapshots.kb_version(project)
+    labels = {str(o) for o in served.current.graph.graph.objects(None, None) if str(o).endswith(", take 2")}
+    assert labels and not any(str(o).endswith(", take 1") for o in served.current.graph.graph.objects(None, None))

@@ -155,8 +155,10 @@ def literal(value: str) -> str:
 
 
 def values(variable: str, iris: Iterable[str]) -> str:
-    """Return a ``VALUES ?variable { <a> <b> }`` clause. Raises QueryError for a value that is not an IRI."""
-    return f"VALUES ?{variable} {{ {' '.join(iri(v) for v in iris)} }}"
+    """Return a ``VALUES ?variable { <a> <b> }`` clause; for no IRIs, a filter that nothing passes (rdflib
+    fails on an empty VALUES block, and lets ``FILTER(false)`` through). Raises QueryError for a non-IRI."""
+    terms = " ".join(iri(v) for v in iris)
+    return f"VALUES ?{variable} {{ {terms} }}" if terms else "FILTER(1 = 0)"
 
 
 def boolean_format(requested: ResultFormat) -> ResultFormat:

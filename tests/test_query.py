@@ -177,3 +177,7 @@ def test_counting_backend_records_each_query(backend: Any) -> None:
     run(counting.answer("ASK { ?s ?p ?o }", ResultFormat.JSON, GraphFormat.TURTLE))
     assert len(counting.queries) == 2
     assert counting.name == backend.name
+
+
+def test_values_of_nothing_selects_nothing(backend: Any) -> None:
+    assert len(run(backend.select(f"SELECT ?s WHERE {{ {values('s', [])} ?s ?p ?o }}"))) == 0

@@ -30,8 +30,8 @@ def _resolve(spec: str) -> Any:
 def type_of(key: str) -> Any | None:
     """Return the Strawberry type of the node whose key (IRI after the base) is ``key``, or None."""
     parts = key.split("/")
-    if len(parts) == 2 and parts[0] in TYPES:
-        return _resolve(TYPES[parts[0]])
+    if len(parts) == 2 and parts[0] in TYPES or len(parts) == 3 and parts[0] == "dispute":
+        return _resolve(TYPES[parts[0]])  # dispute/{fact}/{attribute}: the dispute between versions
     if len(parts) == 4 and parts[0] in TYPES and parts[2] in ATTRIBUTE_SEGMENTS:
         return _resolve(VERSION)
     return None
@@ -75,7 +75,10 @@ def iris_for(info: Info, identifier: str, kinds: Iterable[str]) -> list[str]:
     so the candidates never name two nodes. Malformed ids name nothing.
     """
     base, wanted = info.context.snapshot.mint.base, tuple(kinds)
-    kind, _, slug = identifier.rpartition("/")
-    if not _SLUG.match(slug) or (kind and kind not in wanted):
+    kind, _, rest = identifier.partition("/") if "/" in identifier else ("", "", identifier)
+    slugs = rest.split("/")
+    if not all(_SLUG.match(s) for s in slugs) or (kind and kind not in wanted):
         return []
-    return [f"{base}{k}/{slug}" for k in ((kind,) if kind else wanted)]
+    if len(slugs) > (2 if kind == "dispute" else 1):
+        return []
+    return [f"{base}{k}/{rest}" for k in ((kind,) if kind else wanted)]

@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 from rdflib import Dataset
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
+from kb.config import Settings
 from kb.errors import KBError
+from kb.models import KINDS
 from kb.query import (
     PROLOGUE,
     Answer,
@@ -36,6 +38,9 @@ from kb.query import (
     table_from_json,
 )
 from kb.store import GraphStore
+
+if TYPE_CHECKING:
+    from kb.snapshot import Snapshot
 
 SCHEME = "sparql+"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -176,7 +181,8 @@ def read_catalogue(url: str, base_iri: str, client: httpx.Client | None = None) 
     if not table.rows:
         raise RemoteError(f"no knowledge base published at {url} under {base_iri}; run kb publish first")
     first = table.rows[0]
-    counts = {row["kind"].value: row["n"].as_int() for row in table.rows if "kind" in row}
+    found = {row["kind"].value: row["n"].as_int() for row in table.rows if "kind" in row}
+    counts = {kind: found.pop(kind) for kind in KINDS if kind in found} | found  # the order kb.counts() has
     counts["triples"] = first["triples"].as_int()
     return Catalogue(first["version"].value, first["graph"].value, counts)
 
@@ -187,9 +193,15 @@ def remote_graph(url: str, graph: str) -> GraphStore:
     return GraphStore(dataset=Dataset(store=store, default_union=False), backend="sparql")
 
 
-def describe(settings_store: str, base_iri: str) -> tuple[RemoteBackend, Catalogue, Any]:
-    """Return the backend, catalogue and rdflib view of the knowledge base published at a ``sparql+`` store."""
-    url = endpoint_url(settings_store)
-    catalogue = read_catalogue(url, base_iri)
-    return RemoteBackend(url, catalogue.graph), catalogue, remote_graph(url, catalogue.graph)
+def snapshot(settings: Settings) -> Snapshot:
+    """Return the snapshot of the knowledge base published at ``settings.store`` (``sparql+http://…``): the
+    version its catalogue names, answered by the endpoint on that version's graph. Nothing is read from
+    ``settings.root``: an API replica needs no data. Raises RemoteError."""
+    from kb.snapshot import Snapshot
+    from kb.vocab import Mint
+
+    url = endpoint_url(settings.store)
+    catalogue = read_catalogue(url, settings.base_iri)
+    return Snapshot(catalogue.version, remote_graph(url, catalogue.graph), RemoteBackend(url, catalogue.graph),
+                    Mint(settings.base_iri), dict(catalogue.counts))
 

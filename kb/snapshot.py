@@ -79,7 +79,12 @@ def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> 
 
 
 def build(settings: Settings) -> Snapshot:
-    """Read, validate and build the knowledge base under ``settings.root``. Raises CurationErrors, StoreError."""
+    """Read, validate and build the knowledge base under ``settings.root``, or, for a ``sparql+http://…`` store,
+    read what ``kb publish`` put there (kb.remote). Raises CurationErrors, StoreError, RemoteError."""
+    from kb import remote
+
+    if remote.is_remote(settings.store):
+        return remote.snapshot(settings)
     version = kb_version(settings.root)
     return from_knowledge_base(pipeline.load(settings.root), settings, version)
 

@@ -29,7 +29,9 @@ from kb.snapshot import Snapshot, from_knowledge_base, kb_version
 
 ROOT = Path(__file__).resolve().parent.parent
 API_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "api"
-BACKENDS = ("oxigraph", "rdflib")
+BACKENDS = ("oxigraph", "rdflib", "virtuoso")
+"""virtuoso: the knowledge base published into a private Virtuoso (tests/virtuoso.py) by kb publish and served
+through the remote SPARQL backend (kb/remote.py), as ``kb serve --store sparql+http://…`` does."""
 
 EVIDENCE = "id quote start end utf16Start utf16End prefix suffix source { id }"
 """Every field of Evidence: ask for it wherever evidence is returned, so the client checks all of it."""
@@ -153,7 +155,14 @@ def fixture(root: Path = API_FIXTURE) -> Any:
 
     @pytest.fixture(scope="module", params=BACKENDS)
     def api(request: pytest.FixtureRequest) -> Iterator[Api]:
-        with serve(app(root, request.param)) as http:
+        if request.param == "virtuoso":
+            from tests import virtuoso
+
+            published = virtuoso.published_snapshot(request.getfixturevalue("virtuoso_server"), root)
+            served = create_app(Settings(root=root, store="sparql"), published)
+        else:
+            served = app(root, request.param)
+        with serve(served) as http:
             yield Api(http, request.param)
 
     return api

@@ -139,3 +139,21 @@ def test_kb_publish_without_credentials_is_refused(virtuoso_server: Virtuoso) ->
 def test_remote_store_without_a_published_kb_says_so(virtuoso_server: Virtuoso) -> None:
     with pytest.raises(remote.RemoteError, match="run kb publish first"):
         remote.read_catalogue(virtuoso_server.sparql, "https://never-published.example.org/")
+
+
+def test_app_serves_the_published_kb_from_the_store_url_alone(
+        virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
+    from kb.app import create_app
+    from kb.config import Settings
+    from tests.apikit import serve
+
+    empty = tmp_path / "no-data"  # an API replica has no seeds/ or curation/
+    app = create_app(Settings(root=empty, store=f"sparql+{virtuoso_server.sparql}", production=True))
+    with serve(app) as http:
+        health = http.get("/health").json()
+        people = http.post("/graphql", json={"query": "{ people(first: 100) { totalCount nodes { id } } }"}).json()
+    kb = pipeline.load(MINI)
+    assert health["version"] == kb_version(MINI)
+    assert health["store"] == "sparql"
+    assert health["counts"] == {**kb.counts(), "triples": published[0].triples}
+    assert people["data"]["people"]["totalCount"] == len(kb.of("people"))

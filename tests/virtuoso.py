@@ -14,8 +14,12 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from kb.snapshot import Snapshot
 
 BINARY = "virtuoso-t"
 VSP_ROOT = Path("/var/lib/virtuoso-opensource-7/vsp")
@@ -147,3 +151,13 @@ def start(folder: Path, memory_mb: int = 256, timeout: float = 60.0) -> Virtuoso
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"virtuoso did not answer within {timeout} s:\n{server.log()[-2000:]}")
+
+
+def published_snapshot(server: Virtuoso, root: Path, base_iri: str = "https://kb.example.org/") -> Snapshot:
+    """Publish the knowledge base under ``root`` into ``server`` (kb publish) and return the snapshot an API
+    replica serves from it (``--store sparql+http://…/sparql``)."""
+    from kb import publish, remote
+    from kb.config import Settings
+
+    publish.publish_root(root, base_iri, server.graph_store, httpx.DigestAuth(USER, PASSWORD))
+    return remote.snapshot(Settings(root=root, store=f"sparql+{server.sparql}", base_iri=base_iri))

@@ -1,6 +1,45 @@
 """The HTML pages: read an article with its facts highlighted, and every fact with the words behind it.
 
-Each page handler runs GraphQL queries (``queries/*.graphql``) against the app's own ``/graphql`` endpoint,
-exactly as a frontend would, and renders the answer with Jinja2 (``templates/``). The only JavaScript,
-``static/viewer.js``, turns highlights into buttons that fill the fact panel; pages work without it.
+Each page handler runs GraphQL queries (``queries/*.graphql``) through the very schema and context factory
+of ``/graphql``, so every page is a worked example of the API, and renders the answer with Jinja2
+(``templates/``). The only JavaScript, ``static/viewer.js``, turns highlights into buttons that fill the fact
+panel; every page works without it. Nothing is fetched from another host.
+
+    /                       articles and people, and who met whom
+    /sources/{id}           an article, every evidence span highlighted, a fact panel
+    /people/{id}            roles over time, meetings, statements, sanctions, each with its quotes
+    /organizations/{id}     the same for a body
+    /meetings/{id}, /roles/{id}, /statements/{id}, /sanctions/{id}
+                            one fact, its passages and its disputed versions side by side
+    /network                who met whom: SVG picture and table
+    /disputes               every disagreement between sources
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry import Schema
+
+from kb.pages.graphql import ContextGetter
+from kb.pages.handlers import FACT_KINDS, Pages
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def routes(schema: Schema, get_context: ContextGetter) -> list[BaseRoute]:
+    """Return the page routes, answering through ``schema`` with contexts from ``get_context``."""
+    pages = Pages(schema, get_context)
+    return [
+        Route("/", pages.home, methods=["GET"], name="pages-home"),
+        Route("/sources/{id}", pages.source, methods=["GET"], name="pages-source"),
+        Route("/people/{id}", pages.person, methods=["GET"], name="pages-person"),
+        Route("/organizations/{id}", pages.organization, methods=["GET"], name="pages-organization"),
+        *(Route(f"/{plural}/{{id}}", pages.fact_page(kind), methods=["GET"], name=f"pages-{kind}")
+          for plural, kind in FACT_KINDS.items()),
+        Route("/network", pages.network, methods=["GET"], name="pages-network"),
+        Route("/disputes", pages.disputes, methods=["GET"], name="pages-disputes"),
+        Mount("/static", StaticFiles(directory=STATIC), name="pages-static"),
+    ]

@@ -30,10 +30,10 @@
     mark.setAttribute("aria-pressed", "false");
   });
 
-  function render(mark) {
-    const spans = new Set(spansOf(mark));
+  // Show in the panel the facts relying on any of ``spans``; mark every segment of those spans as related.
+  function render(spans) {
     const matching = cards.filter((card) => spansOf(card).some((s) => spans.has(s)));
-    marks.forEach((m) => m.classList.toggle("related", m !== mark && spansOf(m).some((s) => spans.has(s))));
+    marks.forEach((m) => m.classList.toggle("related", spansOf(m).some((s) => spans.has(s))));
     body.replaceChildren();
     const passage = document.createElement("p");
     passage.className = "hint";
@@ -69,22 +69,23 @@
     return end - start;
   }
 
-  function select(mark, focus) {
+  // Select a segment: the facts of all the spans covering it (or only of ``spans``, for a link to one span).
+  function select(mark, focus, spans) {
     if (pinned) {
-      pinned.classList.remove("selected");
-      pinned.setAttribute("aria-pressed", "false");
+      pinned.mark.classList.remove("selected");
+      pinned.mark.setAttribute("aria-pressed", "false");
     }
-    pinned = mark;
+    pinned = { mark: mark, spans: spans || new Set(spansOf(mark)) };
     mark.classList.add("selected");
     mark.setAttribute("aria-pressed", "true");
-    render(mark);
+    render(pinned.spans);
     if (focus) mark.focus();
   }
 
   function clear() {
     if (pinned) {
-      pinned.classList.remove("selected");
-      pinned.setAttribute("aria-pressed", "false");
+      pinned.mark.classList.remove("selected");
+      pinned.mark.setAttribute("aria-pressed", "false");
     }
     pinned = null;
     marks.forEach((m) => m.classList.remove("related"));
@@ -102,10 +103,10 @@
   });
   article.addEventListener("mouseover", (event) => {
     const mark = event.target.closest("mark.hl");
-    if (mark) render(mark);
+    if (mark) render(new Set(spansOf(mark)));
   });
   article.addEventListener("mouseleave", () => {
-    if (pinned) render(pinned);
+    if (pinned) render(pinned.spans);
   });
   article.addEventListener("keydown", (event) => {
     const mark = event.target.closest("mark.hl");
@@ -130,11 +131,13 @@
     if (!match) return;
     const mark = marks.find((m) => spansOf(m).includes(match[1]));
     if (!mark) return;
-    select(mark, true);
+    select(mark, true, new Set([match[1]]));
     mark.scrollIntoView({ block: "center" });
   }
 
   window.addEventListener("hashchange", followHash);
   clear();
-  followHash();
+  // After the browser's own scroll to the fragment, which would otherwise take the focus back.
+  if (document.readyState === "complete") followHash();
+  else window.addEventListener("load", () => window.setTimeout(followHash, 0));
 })();

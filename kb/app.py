@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from kb import export
+from kb import export, pages
 from kb import snapshot as snapshots
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.limits import BodyLimit, Limits
@@ -128,6 +128,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+        *pages.routes(graphql.schema, graphql.get_context),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
     app.state.served = served

@@ -31,6 +31,7 @@ from kb.api.types.source import Source
 from kb.api.types.statement import Statement
 from kb.api.types.topic import Topic
 from kb.api.types.version import Version
+from kb.query import QueryError
 
 log = logging.getLogger("kb.api")
 
@@ -188,7 +189,11 @@ class Query:
         if not needle or len(needle) > limits.max_search_chars:
             raise UserError(f"search text must have 1 to {limits.max_search_chars} characters")
         size, start = check_first(first, limits), decode_offset(after)
-        table = await info.context.backend.select(search.candidates_query(needle))
+        try:
+            sparql = search.candidates_query(needle)
+        except QueryError as exc:
+            raise UserError(str(exc)) from exc
+        table = await info.context.backend.select(sparql)
         rows = [(r["node"].value, registry.key_of(info, r["node"].value), r["field"].value, r["text"].value)
                 for r in table.rows]
         hits = [h for h in search.rank(needle, rows) if registry.type_of(h.key) is not None]

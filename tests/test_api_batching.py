@@ -1,0 +1,53 @@
+"""DataLoaders: a nested query costs the same number of SPARQL queries however many objects it touches."""
+
+from __future__ import annotations
+
+from tests import apikit
+from tests.apikit import EVIDENCE, Api
+
+api = apikit.fixture()
+real = apikit.fixture(apikit.ROOT)
+
+NESTED = f"""query($n: Int) {{ people(first: $n) {{ nodes {{ name titles
+  roles {{ nodes {{ title organization {{ name }} titles {{ value evidence {{ {EVIDENCE} }} }} }} }}
+  meetings {{ nodes {{ label date {{ value asWritten }} place {{ name }} disputed
+    participants {{ ... on Person {{ name }} ... on Organization {{ name }} }}
+    evidence {{ {EVIDENCE} }} duration {{ versions {{ value evidence {{ {EVIDENCE} }} }} }} }} }}
+  statements {{ nodes {{ quote speaker {{ ... on Person {{ name }} }} evidence {{ {EVIDENCE} }} }} }} }} }} }}"""
+
+BOUND = 16
+"""SPARQL queries the nested query may cost: one per list and per level of look-ups, never one per object."""
+
+
+def costs(api: Api) -> tuple[list[int], int]:
+    """Return the cost of the nested query for each person alone, and for everyone at once."""
+    everyone = api.data(NESTED, {"n": 100})["people"]["nodes"]
+    alone = []
+    for person in everyone:
+        query = NESTED.replace("people(first: $n)", "people(first: $n, name: $name)").replace("$n: Int", "$n: Int, $name: String")
+        alone.append(api.queries(query, {"n": 1, "name": person["name"]}))
+    return alone, api.queries(NESTED, {"n": 100})
+
+
+def test_nested_query_cost_does_not_grow_with_the_objects_it_touches(api: Api) -> None:
+    alone, together = costs(api)
+    assert len(alone) == 4
+    # everyone at once costs no more than the costliest person alone: look-ups are batched across objects
+    assert together <= max(alone) <= BOUND
+
+
+def test_nested_query_cost_is_bounded_on_the_real_knowledge_base(real: Api) -> None:
+    alone, together = costs(real)
+    assert len(alone) > 10
+    assert together <= max(alone) <= BOUND
+
+
+def test_lists_of_many_parents_share_one_query(api: Api) -> None:
+    query = "{ people(first: 100) { nodes { meetings { totalCount } statements { totalCount } } } }"
+    # the people (1) and their properties (1), one query per nested list for all people at once (2), and the
+    # properties of every item of both lists together (1)
+    assert api.queries(query) == 5
+
+
+def test_each_request_starts_with_fresh_loaders(api: Api) -> None:
+    assert api.queries('{ person(id: "wang-yi") { name } }') == api.queries('{ person(id: "wang-yi") { name } }') == 1

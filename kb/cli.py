@@ -186,7 +186,7 @@ def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) 
         if source.changed:
             where = "its recorded version found in git" if source.before else "its recorded version not in git"
             click.echo(f"seeds/{source.file} changed ({where}); once the moves above are reviewed, set "
-                       f"sha256: {source.now.sha256} for source {source.id} in curation/sources.yaml", err=True)
+                       f"sha256: {source.now.sha256} for source {source.id} in {source.recorded_in}", err=True)
     if orphans:
         sys.exit(EXIT_INVALID)
     if check and changed:
@@ -287,3 +287,64 @@ def publish(root: Path, endpoint: str, user: str | None, password: str | None, a
         raise click.ClickException(str(exc)) from None
     click.echo(f"published {done.version}: {done.triples} triples into {done.graph}, {done.named_graphs} "
                f"article graph(s), {done.requests} request(s); removed {len(done.removed)} old version(s)")
+
+
+@main.command()
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every one).")
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option("--store", envvar="KB_STORE", default="oxigraph", show_default=True,
+              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
+@click.option("--production", is_flag=True, envvar="KB_PRODUCTION",
+              help="Production mode: no GraphiQL page on /graphql.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="An origin allowed to call the API from a browser (repeat for several; KB_CORS_ORIGINS, comma-separated).")
+@click.option("--reload", "live", is_flag=True, help="Watch seeds/ and curation/ and serve each good edit.")
+def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
+          live: bool) -> None:
+    """Serve the knowledge base: GraphQL on /graphql, SPARQL on /sparql, /health, /export.ttl|nt|jsonld.
+
+    Validates and builds the graph first (curation errors print as path:line:col and exit 2). GraphiQL, an
+    in-browser query editor, opens at http://HOST:PORT/graphql unless --production. Every response names
+    the knowledge base version it was answered from in the X-KB-Version header. docs/api.md has examples.
+    """
+    import uvicorn
+
+    from kb.app import create_app
+
+    settings = Settings.from_env(root=root, store=store, production=production or None,
+                                 cors_origins=cors_origins or None)
+    try:
+        app = create_app(settings)
+    except CurationErrors as errors:
+        fail(errors)
+    if live:
+        from kb import reload as reloading
+
+        reloading.attach(app, settings)
+    click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the SDL to this file (schema/schema.graphql) instead of printing it.")
+@click.option("--check", type=click.Path(dir_okay=False, path_type=Path),
+              help="Change nothing; exit 1 when this file differs from the schema.")
+def schema(output: Path | None, check: Path | None) -> None:
+    """Print the GraphQL schema of the API as SDL (schema/schema.graphql is this output).
+
+    Regenerate the committed file after changing a type: kb schema -o schema/schema.graphql.
+    """
+    from kb.api.schema import sdl
+
+    text = sdl()
+    if check is not None:
+        if not check.is_file() or check.read_text("utf-8") != text:
+            click.echo(f"{check} is out of date: run kb schema -o {check}", err=True)
+            sys.exit(1)
+        return
+    if output is not None:
+        output.write_text(text, "utf-8")
+        return
+    click.echo(text, nl=False)

@@ -234,3 +234,8 @@ def make_schema(limits: Limits | None = None) -> Schema:
         query=Query, extensions=[*extensions(limits or Limits()), CountQueries],
         types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute, Version, Fact],
     )
+
+
+def sdl() -> str:
+    """Return the schema as SDL, ending with a newline (what schema/schema.graphql holds)."""
+    return str(make_schema()) + "\n"

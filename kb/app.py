@@ -12,6 +12,7 @@ current snapshot once per request, and every handler answers from that one, so a
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -78,6 +79,14 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return make_context(pinned(request.scope), self.limits, request, response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Parse a request body as JSON, which is UTF-8 (RFC 8259): other bytes are a 400, never a crash."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("the body is not UTF-8", "", exc.start) from None
+        return json.loads(text)
 
 
 async def health(request: Request) -> Response:

@@ -34,10 +34,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import pyoxigraph as ox
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
 from kb.api.limits import Limits
 from kb.errors import KBError
 from kb.snapshot import Snapshot
-from kb.sparql_worker import frame
+from kb.sparql_worker import frame, to_ox
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
 WORKER_MEMORY_BYTES = 2 * 1024**3
@@ -87,15 +90,20 @@ def nquads(snapshot: Snapshot) -> bytes:
 
     def dump() -> bytes:
         native = snapshot.graph.native
-        if native is not None:
-            import pyoxigraph as ox
-
-            data: bytes = native.dump(format=ox.RdfFormat.N_QUADS)
-            return data
-        serialized: bytes = snapshot.graph.dataset.serialize(format="nquads", encoding="utf-8")
-        return serialized
+        if native is None:  # rdflib's own N-Quads serialiser warns of its deprecated Dataset.contexts
+            native = ox.Store()
+            native.extend(_ox_quad(quad) for quad in snapshot.graph.dataset.quads((None, None, None, None)))
+        data: bytes = native.dump(format=ox.RdfFormat.N_QUADS)
+        return data
 
     return snapshot.cached("sparql_guard:nquads", dump)
+
+
+def _ox_quad(quad: tuple[Any, Any, Any, Any]) -> Any:
+    subject, predicate, obj, graph = quad
+    name = getattr(graph, "identifier", graph)
+    where = ox.DefaultGraph() if name is None or name == DATASET_DEFAULT_GRAPH_ID else to_ox(name)
+    return ox.Quad(to_ox(subject), to_ox(predicate), to_ox(obj), where)
 
 
 class _Worker:

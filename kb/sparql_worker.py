@@ -156,7 +156,8 @@ def _rdflib_term(term: Any) -> Term | None:
     return ("literal", str(term), None, None)
 
 
-def _to_ox(term: Any) -> Any:
+def to_ox(term: Any) -> Any:
+    """Return an rdflib term as the pyoxigraph term."""
     if isinstance(term, rdflib.URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
@@ -168,7 +169,7 @@ def _to_ox(term: Any) -> Any:
 
 
 def _to_ox_triple(triple: tuple[Any, Any, Any]) -> Any:
-    return ox.Triple(*(_to_ox(t) for t in triple))
+    return ox.Triple(*(to_ox(t) for t in triple))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ import pytest
 from kb import pipeline
 from kb.validate import KnowledgeBase
 
+# An audit hook fails the session if any test opens a network connection or a file outside the project's data.
+pytest_plugins = ("tests.audit",)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

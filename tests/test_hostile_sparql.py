@@ -1,0 +1,250 @@
+"""Hostile SPARQL against the real /sparql endpoint: read-only, nothing fetched from elsewhere, a time limit
+that kills a runaway query, a row cap that says so, and 429 beyond the concurrency bound."""
+
+from __future__ import annotations
+
+import asyncio
+import csv as csv_module
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+import rdflib
+
+from kb.api.limits import Limits
+from kb.sparql_guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
+from kb.sparql_worker import NOT_HERE, READ_ONLY, refusal
+from tests.hostile import Client, client, leaks
+
+SPARQL_QUERY = {"content-type": "application/sparql-query"}
+RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+class Listener:
+    """A web server on 127.0.0.1 that counts the requests it gets: what a refused query must never reach."""
+
+    def __init__(self) -> None:
+        hits: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("content-type", "text/turtle")
+                self.end_headers()
+                self.wfile.write(b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+        self.hits = hits
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "rdflib"])
+def http(request: pytest.FixtureRequest) -> Client:
+    return client(Limits(sparql_max_rows=10), store=request.param)
+
+
+def ask(http: Client, query: str, **headers: str) -> httpx.Response:
+    response = http.post("/sparql", content=query.encode(), headers={**SPARQL_QUERY, **headers})
+    assert leaks(response.text) == [], response.text[:500]
+    return response
+
+
+def error(response: httpx.Response) -> str:
+    message: str = response.json()["error"]
+    return message
+
+
+def test_listener_would_be_reached_by_an_unguarded_engine(listener: Listener) -> None:
+    # The control: rdflib's engine, asked directly, does fetch a SERVICE. The guard is what stops it.
+    before = len(listener.hits)
+    try:
+        list(rdflib.Graph().query(f"SELECT * {{ SERVICE <{listener.url}sparql> {{ ?s ?p ?o }} }}"))
+    except Exception:  # noqa: BLE001 -- the answer is not SPARQL results; the request is what counts
+        pass
+    assert len(listener.hits) > before
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "select * {{ service silent <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ ?x ?y ?z OPTIONAL {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+    "SELECT * {{ {{ SELECT ?s {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+    "ASK {{ FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+    "SELECT * {{ SERVICE#comment\n<{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "PREFIX remote: <{url}>\nSELECT * {{ SERVICE remote: {{ ?s ?p ?o }} }}",
+])
+def test_service_is_refused_before_evaluation(http: Client, listener: Listener, template: str) -> None:
+    before = len(listener.hits)
+    response = ask(http, template.format(url=listener.url))
+    assert (response.status_code, error(response)) == (400, NOT_HERE.format("SERVICE"))
+    assert len(listener.hits) == before
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * FROM <{url}data.ttl> {{ ?s ?p ?o }}",
+    "SELECT * FROM NAMED <{url}data.ttl> {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "CONSTRUCT {{ ?s ?p ?o }} FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}",
+    "ASK FROM <{url}data.ttl> {{ ?s ?p ?o }}",
+    "DESCRIBE ?s FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}",
+    "SELECT * \\u0046ROM <{url}data.ttl> {{ ?s ?p ?o }}",
+])
+def test_from_is_refused_before_evaluation(http: Client, listener: Listener, template: str) -> None:
+    before = len(listener.hits)
+    response = ask(http, template.format(url=listener.url))
+    assert (response.status_code, error(response)) == (400, NOT_HERE.format("FROM"))
+    assert len(listener.hits) == before
+
+
+@pytest.mark.parametrize("update", [
+    "LOAD <{url}data.ttl>",
+    "LOAD SILENT <{url}data.ttl> INTO GRAPH <http://example.org/g>",
+    "INSERT DATA {{ <http://example.org/a> <http://example.org/b> <http://example.org/c> }}",
+    "DELETE WHERE {{ ?s ?p ?o }}",
+    "PREFIX x: <http://example.org/>\n# a comment\nINSERT {{ x:a x:b x:c }} WHERE {{}}",
+    "DROP ALL", "CLEAR DEFAULT", "CREATE GRAPH <http://example.org/g>", "COPY DEFAULT TO <http://example.org/g>",
+    "WITH <http://example.org/g> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+    "SELECT * {{ ?s ?p ?o }} ; INSERT DATA {{ <http://example.org/a> <http://example.org/b> <http://example.org/c> }}",
+])
+def test_updates_are_refused_and_change_nothing(http: Client, listener: Listener, update: str) -> None:
+    before = len(listener.hits)
+    response = ask(http, update.format(url=listener.url))
+    assert response.status_code == 400
+    assert error(response) == READ_ONLY or error(response).startswith("the query is not valid SPARQL 1.1")
+    assert len(listener.hits) == before
+    check = ask(http, "ASK { <http://example.org/a> <http://example.org/b> <http://example.org/c> }")
+    assert check.json()["boolean"] is False
+    assert ask(http, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").json()["results"]["bindings"][0]["n"]["value"] != "0"
+
+
+def test_update_by_protocol_is_refused(http: Client) -> None:
+    body = b"INSERT DATA { <http://example.org/a> <http://example.org/b> <http://example.org/c> }"
+    response = http.post("/sparql", content=body, headers={"content-type": "application/sparql-update"})
+    assert (response.status_code, error(response)) == (400, READ_ONLY)
+    response = http.post("/sparql", data={"update": body.decode()})
+    assert (response.status_code, error(response)) == (400, READ_ONLY)
+
+
+@pytest.mark.parametrize("query", [
+    "# SERVICE <http://example.org/> FROM <http://example.org/>\nSELECT * { ?s ?p ?o } LIMIT 1",
+    'SELECT * { ?s ?p ?o FILTER(?o != "SERVICE <http://example.org/>") } LIMIT 1',
+    "SELECT ?from ?service { ?from ?service ?o } LIMIT 1",
+    "PREFIX from: <http://example.org/>\nSELECT * { ?s ?p ?o } LIMIT 1",
+])
+def test_keywords_in_comments_strings_and_names_are_not_refused(http: Client, query: str) -> None:
+    response = ask(http, query)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["results"]["bindings"]) == 1
+
+
+def test_parser_refusals_unit() -> None:
+    assert refusal("SELECT * { ?s ?p ?o }") is None
+    assert refusal("ASK { ?s ?p ?o }") is None
+    assert refusal("LOAD <http://example.org/>") == READ_ONLY
+    assert refusal("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }") == NOT_HERE.format("SERVICE")
+    assert refusal("SELEC * { }") == "the query is not valid SPARQL 1.1 (syntax error at line 1, column 1)"
+    assert refusal("SELECT * {" * 5000) is not None  # absurd nesting: refused, not a crash
+
+
+def test_syntax_error_is_a_readable_400(http: Client) -> None:
+    response = ask(http, "SELECT * WHERE { ?s ?p }")
+    assert response.status_code == 400 and error(response).startswith("the query is not valid SPARQL 1.1")
+
+
+def test_row_cap_truncates_and_says_so(http: Client) -> None:
+    response = ask(http, "SELECT * { ?s ?p ?o }")
+    document = response.json()
+    assert response.status_code == 200
+    assert len(document["results"]["bindings"]) == 10
+    assert (document["truncated"], document["rowLimit"]) == (True, 10)
+    assert response.headers[TRUNCATED_HEADER] == "true; rows=10"
+
+
+def test_answer_within_the_cap_is_not_marked(http: Client) -> None:
+    response = ask(http, "SELECT * { ?s ?p ?o } LIMIT 10")
+    document = response.json()
+    assert len(document["results"]["bindings"]) == 10
+    assert "truncated" not in document and TRUNCATED_HEADER not in response.headers
+
+
+def test_row_cap_in_csv_and_construct(http: Client) -> None:
+    csv = ask(http, "SELECT * { ?s ?p ?o }", accept="text/csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    records = list(csv_module.reader(io.StringIO(csv.text)))  # a literal may hold line breaks
+    assert len(records) == 1 + 10 and csv.headers[TRUNCATED_HEADER] == "true; rows=10"
+    triples = ask(http, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples")
+    assert len(triples.text.strip().splitlines()) == 10 and triples.headers[TRUNCATED_HEADER] == "true; rows=10"
+
+
+def test_both_engines_answer_alike() -> None:
+    query = "SELECT ?s ?o { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o } ORDER BY ?s ?o LIMIT 5"
+    answers = [ask(client(store=store), query).json()["results"] for store in ("oxigraph", "rdflib")]
+    assert answers[0] == answers[1] and answers[0]["bindings"]
+
+
+def _worker_pids(http: Client) -> list[int]:
+    return [w.process.pid for w in http.app.state.sparql_guard.workers if w.process is not None]
+
+
+def test_runaway_query_is_stopped_and_its_worker_killed() -> None:
+    http = client(Limits(sparql_timeout_seconds=1, sparql_max_concurrent=1))
+    assert ask(http, "ASK { ?s ?p ?o }").status_code == 200
+    [pid] = _worker_pids(http)
+    started = time.monotonic()
+    response = ask(http, RUNAWAY)
+    elapsed = time.monotonic() - started
+    assert (response.status_code, error(response)) == (503, TIMEOUT_MESSAGE.format(seconds=1))
+    assert elapsed < 30  # a generous bound: the query alone would run for minutes
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped: nothing still computes the cross join
+    after = ask(http, "SELECT * { ?s ?p ?o } LIMIT 1")
+    assert after.status_code == 200 and _worker_pids(http) != [pid]
+
+
+def test_concurrent_queries_beyond_the_bound_get_429() -> None:
+    http = client(Limits(sparql_timeout_seconds=2, sparql_max_concurrent=1))
+    assert ask(http, "ASK { ?s ?p ?o }").status_code == 200  # the worker is up
+
+    async def both() -> tuple[httpx.Response, httpx.Response]:
+        slow = asyncio.create_task(http.arequest("POST", "/sparql", content=RUNAWAY, headers=SPARQL_QUERY))
+        await asyncio.sleep(0.5)
+        quick = await http.arequest("POST", "/sparql", content="ASK { ?s ?p ?o }", headers=SPARQL_QUERY)
+        return await slow, quick
+
+    slow, quick = asyncio.run(both())
+    assert (quick.status_code, quick.headers["retry-after"], error(quick)) == (429, "1", BUSY_MESSAGE)
+    assert slow.status_code == 503
+    assert ask(http, "ASK { ?s ?p ?o }").status_code == 200  # the slot is free again
+
+
+def test_refusals_leak_nothing(http: Client) -> None:
+    for query in ["", "\x00", "SELECT", "SELECT * { ?s ?p ?o } LIMIT -1", "ASK { FILTER(1/0) }",
+                  "SELECT * { ?s ?p ?o } ORDER BY (", json.dumps({"query": "x"}), "SELECT * {" * 3000]:
+        response = http.post("/sparql", content=query.encode(), headers=SPARQL_QUERY)
+        assert response.status_code in (200, 400), (query[:40], response.status_code, response.text[:200])
+        assert leaks(response.text) == [], response.text[:300]

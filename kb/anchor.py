@@ -289,6 +289,7 @@ class SourceText:
     recorded_sha256: str
     now: Article
     before: str | None
+    recorded_in: str = "curation/sources.yaml"
 
     @property
     def changed(self) -> bool:
@@ -314,5 +315,6 @@ def source_texts(raw: RawKnowledgeBase, lookup: Callable[[str, str], bytes | Non
             if recorded != article.sha256:
                 data = lookup(f"seeds/{article.file}", recorded)
                 before = data.decode("utf-8", "replace") if data is not None else None
-            found[str(record.get("id"))] = SourceText(str(record.get("id")), article.file, recorded, article, before)
+            rid = str(record.get("id"))
+            found[rid] = SourceText(rid, article.file, recorded, article, before, file.path)
     return found

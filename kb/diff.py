@@ -49,6 +49,7 @@ CONTEXT = frozenset({OA.prefix, OA.suffix})
 # Links from a record to its own parts; the parts are reported by what they hold.
 STRUCTURE = frozenset({RDF.type, PROV.wasDerivedFrom, KB.attributeStatement, TIME.hasTime, ORG.memberDuring})
 TIME_PARTS = ("during", "start", "end", "date")
+PART_NAMES = {("meeting", "start"): "date", ("meeting", "end"): "end_date"}  # as the YAML names them
 FIELD_NAMES: dict[Node, str] = {
     RDFS.label: "label", SKOS.prefLabel: "label", SKOS.altLabel: "aliases", SKOS.note: "note",
     SKOS.broader: "broader", SKOS.definition: "description", SKOS.inScheme: "scheme",
@@ -322,11 +323,12 @@ class _View:
             out[self.field_name(predicate)].add(self.render(value))
         for part in TIME_PARTS:
             node = URIRef(f"{record}/{part}")
+            name = PART_NAMES.get((self.kind(record), part), part)
             for predicate, value in self.graph.predicate_objects(node):
                 if predicate in (KB.asWritten, KB.resolvedAgainst):
-                    out[f"{part}.{self.field_name(predicate)}"].add(self.render(value))
+                    out[f"{name}.{self.field_name(predicate)}"].add(self.render(value))
         for name, text in self.versions(record).values():
-            out[f"{name} (version)"].add(text)
+            out[f"{name} versions"].add(text)
         return dict(out)
 
     def quotes(self, node: Node, of: str = "") -> list[Quote]:

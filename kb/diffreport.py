@@ -55,7 +55,7 @@ def _record(change: RecordChange) -> list[str]:
                 continue
             values = [f"−{md(v)}" for v in f.removed] + [f"+{md(v)}" for v in f.added]
             lines.append(f"  - {f.field}: " + "; ".join(values))
-        elif change.status == "added" and f.field != "label":
+        elif change.status == "added" and f.field not in {"label", "disputed"}:  # disputes: their own section
             lines.append(f"  - {f.field}: " + "; ".join(md(v) for v in f.added))
     if change.status == "changed":
         lines += [f"  - evidence added: {_quote(q)}" for q in change.evidence_added]

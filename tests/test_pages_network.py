@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kb.pages.network import Node, draw, layout
+from kb.pages.network import LABEL_CHAR_WIDTH, Node, draw, layout
 
 
 def _nodes() -> list[Node]:
@@ -46,3 +46,13 @@ def test_layout_puts_joined_nodes_nearer_than_strangers() -> None:
 
 def test_layout_of_one_node_is_the_centre() -> None:
     assert layout(["alone"], []) == {"alone": (0.5, 0.5)}
+
+
+def test_draw_keeps_long_labels_inside_the_box() -> None:
+    people = [Node(f"p{i}", "person", "Government of Vietnam", "/x") for i in range(6)]
+    meeting = Node("m", "meeting", "m", "/m")
+    picture = draw([*people, meeting], [(p.id, "m") for p in people], width=600, height=400)
+    for node in picture.nodes:
+        if node.kind != "meeting":
+            room = 12 + LABEL_CHAR_WIDTH * len(node.label)
+            assert (node.x - room >= 0) if node.label_left else (node.x + room <= 600)

@@ -62,7 +62,7 @@ def query(name: str) -> str:
     pending = SPREAD.findall(operation)
     while pending:
         spread = pending.pop(0)
-        if spread in ("on",) or spread in needed:
+        if spread == "on" or spread in needed:  # "... on Type" is an inline fragment, not a spread
             continue
         needed.append(spread)
         pending.extend(SPREAD.findall(known[spread]))

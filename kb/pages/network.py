@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 NodeKind = Literal["person", "organization", "meeting"]
+SPREAD = 1.6
+"""Ideal edge length relative to sqrt(area / nodes): above 1 leaves room for the labels."""
+LABEL_CHAR_WIDTH = 6.6
+"""Average width of a label character at the picture's 12px font, to keep labels inside the box."""
+GRAVITY = 1.0
+"""Pull towards the centre, relative to the ideal edge length: keeps separate groups near each other."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,8 @@ class Node:
     href: str
     x: float = 0.0
     y: float = 0.0
+    label_left: bool = False
+    """Whether its label goes to the left of the node: the side away from the meetings it is joined to."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], iterations: int
     pos = [[0.5 + 0.4 * math.cos(2 * math.pi * i / n), 0.5 + 0.4 * math.sin(2 * math.pi * i / n)] for i in range(n)]
     index = {node: i for i, node in enumerate(ids)}
     pairs = [(index[a], index[b]) for a, b in edges]
-    k = math.sqrt(1.0 / n)
+    k = SPREAD * math.sqrt(1.0 / n)
     temperature = 0.1
     for _ in range(iterations):
         shift = [[0.0, 0.0] for _ in range(n)]
@@ -79,8 +87,8 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], iterations: int
             shift[j][0] += dx / dist * pull
             shift[j][1] += dy / dist * pull
         for i in range(n):
-            shift[i][0] += (0.5 - pos[i][0]) * k * 2
-            shift[i][1] += (0.5 - pos[i][1]) * k * 2
+            shift[i][0] += (0.5 - pos[i][0]) * k * GRAVITY
+            shift[i][1] += (0.5 - pos[i][1]) * k * GRAVITY
             length = max(math.hypot(*shift[i]), 1e-9)
             step = min(length, temperature)
             pos[i][0] += shift[i][0] / length * step
@@ -112,8 +120,27 @@ def draw(nodes: Sequence[Node], edges: Sequence[tuple[str, str]], width: int = 8
         node_id: (margin + x * (width - 2 * margin), margin * 0.5 + y * (height - margin))
         for node_id, (x, y) in unit.items()
     }
-    placed = tuple(Node(n.id, n.kind, n.label, n.href, round(at[n.id][0], 1), round(at[n.id][1], 1)) for n in ordered)
+    pull: dict[str, list[float]] = {n.id: [] for n in ordered}
+    for a, b in kept:
+        pull[a].append(at[b][0] - at[a][0])
+        pull[b].append(at[a][0] - at[b][0])
+    placed = tuple(
+        Node(n.id, n.kind, n.label, n.href, round(at[n.id][0], 1), round(at[n.id][1], 1),
+             _label_left(n.label, at[n.id][0], pull[n.id], width))
+        for n in ordered
+    )
     lines = tuple(
         Edge(a, b, round(at[a][0], 1), round(at[a][1], 1), round(at[b][0], 1), round(at[b][1], 1)) for a, b in kept
     )
     return Picture(width, height, placed, lines)
+
+
+def _label_left(label: str, x: float, pull: list[float], width: int) -> bool:
+    """Return whether a label goes left of its node: away from its edges, unless it would leave the box."""
+    left = sum(pull) > 0 if pull else x > width / 2
+    room = 12 + LABEL_CHAR_WIDTH * len(label)
+    if left and x - room < 0:
+        return False
+    if not left and x + room > width:
+        return True
+    return left

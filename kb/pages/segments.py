@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True, order=True)
@@ -61,7 +62,7 @@ def segment(text: str, spans: Iterable[Span], start: int = 0, end: int | None = 
     inside = [s for s in spans if s.start < end and s.end > start]
     cuts = sorted({start, end} | {s.start for s in inside if s.start > start} | {s.end for s in inside if s.end < end})
     segments: list[Segment] = []
-    for left, right in zip(cuts, cuts[1:]):
+    for left, right in pairwise(cuts):
         covering = tuple(s for s in inside if s.start <= left and s.end >= right)
         segments.append(Segment(left, right, text[left:right], covering))
     return segments

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from kb.pages.network import Node, Picture, draw
+from kb.pages.network import Node, NodeKind, Picture, draw
 from kb.pages.segments import Segment, Span, paragraphs
 
 Data = Mapping[str, Any]
@@ -167,7 +167,7 @@ class Line:
     def lead(self) -> Quoted | None:
         """The passage to show first: the fact's own words if it has any, else its first passage."""
         own = [q for q in self.passages if q.gives is None]
-        return (own or list(self.passages) or [None])[0]
+        return (own or list(self.passages))[0] if self.passages else None
 
     @property
     def rest(self) -> list[Quoted]:
@@ -203,7 +203,7 @@ def network(meetings: Sequence[Data]) -> Picture:
         label = f"{meeting['label']} ({date})" if date else meeting["label"]
         nodes[mid] = Node(mid, "meeting", label, f"/meetings/{meeting['slug']}")
         for agent in agents(meeting):
-            kind = "person" if agent["__typename"] == "Person" else "organization"
+            kind: NodeKind = "person" if agent["__typename"] == "Person" else "organization"
             aid = f"{kind}/{agent['slug']}"
             nodes.setdefault(aid, Node(aid, kind, agent["name"], href(agent) or ""))
             edges.append((aid, mid))

@@ -1,0 +1,48 @@
+"""schema/schema.graphql is the printed schema, and every type and field says what it is."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from graphql import GraphQLInterfaceType, GraphQLObjectType
+
+from kb.api.schema import make_schema, sdl
+
+ROOT = Path(__file__).resolve().parent.parent
+SDL = ROOT / "schema" / "schema.graphql"
+KB = str(Path(sys.executable).parent / "kb")
+
+
+def test_committed_sdl_is_up_to_date() -> None:
+    assert SDL.read_text("utf-8") == sdl(), "schema/schema.graphql is stale: run kb schema -o schema/schema.graphql"
+
+
+def test_kb_schema_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    stale = tmp_path / "schema.graphql"
+    stale.write_text(sdl().replace("type Person", "type Persona"), "utf-8")
+    done = subprocess.run([KB, "schema", "--check", str(stale)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "out of date" in done.stderr
+    fresh = tmp_path / "fresh.graphql"
+    assert subprocess.run([KB, "schema", "-o", str(fresh)], timeout=60).returncode == 0
+    assert subprocess.run([KB, "schema", "--check", str(fresh)], timeout=60).returncode == 0
+
+
+def test_every_type_and_field_is_described() -> None:
+    schema = make_schema()._schema
+    missing: list[str] = []
+    for name, kind in schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not kind.description:
+            missing.append(name)
+        if isinstance(kind, (GraphQLObjectType, GraphQLInterfaceType)):
+            missing += [f"{name}.{field}" for field, value in kind.fields.items() if not value.description]
+    assert missing == []
+
+
+def test_root_fields_the_issue_asks_for_exist() -> None:
+    fields = make_schema()._schema.query_type.fields  # type: ignore[union-attr]
+    assert {"person", "people", "organizations", "meetings", "statements", "sanctions", "sources", "source",
+            "search", "disputes", "node", "roles"} <= set(fields)

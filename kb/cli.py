@@ -321,7 +321,10 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     if live:
         from kb import reload as reloading
 
-        reloading.attach(app, settings)
+        try:
+            reloading.attach(app, settings)
+        except reloading.ReloadError as exc:
+            raise click.UsageError(str(exc)) from None
     click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -28,7 +28,7 @@ from watchfiles import Change, DefaultFilter, awatch
 from kb import pipeline
 from kb import snapshot as snapshots
 from kb.config import Settings
-from kb.errors import CurationErrors
+from kb.errors import CurationErrors, KBError
 from kb.snapshot import Served, Snapshot
 from kb.validate import KnowledgeBase
 
@@ -52,6 +52,10 @@ class Status:
     reloads: int = 0
     last_build_seconds: float | None = None
     checked_at: float = field(default_factory=time.time)
+
+
+class ReloadError(KBError):
+    """Live reloading cannot work with these settings."""
 
 
 class _Skip(Exception):
@@ -159,8 +163,14 @@ def attach(app: Starlette, settings: Settings) -> Reloader:
     """Make ``app`` (from :func:`kb.app.create_app`) reload itself while it runs; return the reloader.
 
     Wraps the app's lifespan to start the watcher on startup and stop it on shutdown, and adds the reload
-    status to ``/health`` through ``app.state.health_extra``.
+    status to ``/health`` through ``app.state.health_extra``. Raises ReloadError for a remote SPARQL store,
+    which serves what ``kb publish`` put there, not the files.
     """
+    from kb import remote
+
+    if remote.is_remote(settings.store):
+        raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
+                          f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")
     reloader = Reloader(app.state.served, settings)
     original = app.router.lifespan_context
 

@@ -19,7 +19,7 @@ import uvicorn
 from kb import snapshot as snapshots
 from kb.app import create_app
 from kb.config import Settings
-from kb.reload import Reloader, attach
+from kb.reload import Reloader, ReloadError, attach
 from kb.snapshot import Served, Snapshot
 from kb.validate import KnowledgeBase
 from tests.conftest import ROOT
@@ -218,3 +218,10 @@ def test_reloader_builds_again_when_files_change_during_a_build(project: Path) -
     assert len(calls) == 2 and served.current.version == calls[1] == snapshots.kb_version(project)
     labels = {str(o) for o in served.current.graph.graph.objects(None, None) if str(o).endswith(", take 2")}
     assert labels and not any(str(o).endswith(", take 1") for o in served.current.graph.graph.objects(None, None))
+
+
+def test_reload_refuses_a_remote_store(project: Path) -> None:
+    served, settings = _served(project)
+    app = create_app(settings, served.current)
+    with pytest.raises(ReloadError, match="embedded store"):
+        attach(app, Settings(root=project, store="sparql+http://127.0.0.1:1/sparql"))

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -105,6 +106,8 @@ def test_article_click_on_a_highlight_names_its_facts_in_the_panel(browser: WebD
     open_page(browser, f"{viewer_site}/sources/emoji-wire")
     panel = browser.find_element(By.ID, "fact-panel")
     assert panel.get_attribute("aria-live") == "polite"
+    ActionChains(browser).move_to_element(mark_with(browser, f"{ROLE_SPAN} {STATEMENT_SPAN}")).perform()
+    assert len(panel_shows(browser, 2)) == 2  # pointing previews
     mark_with(browser, STATEMENT_SPAN).click()
     assert panel_shows(browser, 1) == ["Wang Yi tells Blinken the US must stop containing China"]
     assert mark_with(browser, STATEMENT_SPAN).get_attribute("aria-pressed") == "true"
@@ -237,6 +240,12 @@ def test_real_knowledge_base_a_reader_reaches_facts_and_people_from_every_articl
     assert browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=roles] li.fact")
     assert browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=meetings] li.fact")
     screenshot(browser, "person-wang-yi", docs=True)
+    disputed = browser.find_element(
+        By.XPATH, "//section[@aria-labelledby='meetings']//h3[span[contains(@class, 'disputed')]]/a")
+    open_page(browser, disputed.get_attribute("href"))
+    versions = browser.find_element(By.CSS_SELECTOR, "section.dispute")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", versions)
+    screenshot(browser, "meeting-disputed", docs=True)
     open_page(browser, real_site + "/network")
     screenshot(browser, "network", docs=True)
     open_page(browser, real_site + "/disputes")

@@ -93,7 +93,8 @@
     body.replaceChildren();
     const hint = document.createElement("p");
     hint.className = "hint";
-    hint.textContent = "Select a highlighted passage to see the facts it supports.";
+    hint.textContent = "Point at or select a highlighted passage to see the facts it supports. " +
+      "Keyboard: Tab to a passage, Enter or Space to select, arrow keys for the next or previous one.";
     body.append(hint);
   }
 

@@ -114,7 +114,7 @@ class _Worker:
         self.version: str | None = None
 
     def start(self) -> None:
-        self.version = None
+        self.stop()  # a worker that died on its own still has pipes to close
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kb.sparql_worker", str(WORKER_MEMORY_BYTES)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,

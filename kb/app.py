@@ -30,7 +30,7 @@ from kb import export, pages
 from kb import snapshot as snapshots
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.limits import BodyLimit, Limits
-from kb.api.schema import make_schema
+from kb.api.schema import Schema, make_schema
 from kb.config import Settings
 from kb.endpoint import answer
 from kb.snapshot import Served, Snapshot
@@ -72,6 +72,8 @@ class PinSnapshot:
 
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view, answering from the request's pinned snapshot with fresh DataLoaders."""
+
+    schema: Schema  # kb's own schema class (the base view only knows BaseSchema)
 
     def __init__(self, limits: Limits, production: bool) -> None:
         super().__init__(make_schema(limits), graphql_ide=None if production else "graphiql")

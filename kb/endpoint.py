@@ -139,7 +139,7 @@ async def answer(request: Request, snapshot: Snapshot) -> Response:
         reason = refusal(query)
         if reason:
             raise ProtocolError(400, reason)
-        results, graphs = negotiate((params.get("format") or [None])[0], request.headers.get("accept", ""))
+        results, graphs = negotiate(params.get("format", [""])[0] or None, request.headers.get("accept", ""))
         # In a worker process, under a time limit, a row cap and a bound on concurrent queries (kb.sparql_guard)
         found = await request.app.state.sparql_guard.answer(snapshot, query, results.value, graphs.value)
     except ProtocolError as exc:

@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.query import Result
+from rdflib.query import Result, ResultRow
 
 from kb.errors import KBError
 from kb.vocab import PREFIXES
@@ -181,6 +181,11 @@ def _from_ox(term: Any) -> Term:
     return Term(term.value, "literal", None if datatype == XSD_STRING else datatype)
 
 
+def _bytes(data: bytes | None) -> bytes:
+    assert data is not None  # pyoxigraph returns the bytes when given no output file
+    return data
+
+
 _OX_RESULTS = {ResultFormat.JSON: ox.QueryResultsFormat.JSON, ResultFormat.CSV: ox.QueryResultsFormat.CSV,
                ResultFormat.XML: ox.QueryResultsFormat.XML}
 _OX_GRAPHS = {GraphFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES, GraphFormat.TURTLE: ox.RdfFormat.TURTLE}
@@ -213,10 +218,10 @@ class OxigraphBackend:
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         outcome = self._run(sparql)
         if isinstance(outcome, ox.QueryTriples):
-            return Answer(outcome.serialize(format=_OX_GRAPHS[graphs]), graphs.value)
+            return Answer(_bytes(outcome.serialize(format=_OX_GRAPHS[graphs])), graphs.value)
         if isinstance(outcome, ox.QueryBoolean):
             results = boolean_format(results)
-        return Answer(outcome.serialize(format=_OX_RESULTS[results]), results.value)
+        return Answer(_bytes(outcome.serialize(format=_OX_RESULTS[results])), results.value)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -272,7 +277,7 @@ class RdflibBackend:
         names = tuple(str(v) for v in result.vars)
         rows: list[Row] = []
         for solution in result:
-            items = zip(names, solution, strict=True)  # type: ignore[call-overload]
+            items = zip(names, cast(ResultRow, solution), strict=True)
             rows.append({name: _from_rdflib(term) for name, term in items if term is not None})
         return Table(names, rows)
 

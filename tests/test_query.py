@@ -14,8 +14,20 @@ import rdflib
 from rdflib import XSD
 
 from kb.query import (
-    PROLOGUE, CountingBackend, GraphFormat, OxigraphBackend, QueryError, RdflibBackend, ResultFormat, Table, Term,
-    iri, literal, sorted_rows, table_from_json, values,
+    PROLOGUE,
+    CountingBackend,
+    GraphFormat,
+    OxigraphBackend,
+    QueryError,
+    RdflibBackend,
+    ResultFormat,
+    Table,
+    Term,
+    iri,
+    literal,
+    sorted_rows,
+    table_from_json,
+    values,
 )
 
 EX = "http://example.org/"
@@ -76,7 +88,7 @@ def test_select_reads_the_default_graph_only(backend: Any) -> None:
 
 
 def test_backends_give_identical_rows() -> None:
-    query = PROLOGUE + f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }}"
+    query = PROLOGUE + "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     tables = [run(make().select(query)) for make in BACKENDS.values()]
     assert sorted_rows(tables[0]) == sorted_rows(tables[1])
     assert len(tables[0]) == 6

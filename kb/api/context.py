@@ -12,7 +12,6 @@ from kb.api.loaders import Loaders
 from kb.query import CountingBackend
 from kb.snapshot import Snapshot
 
-
 QUERIES_HEADER = "X-KB-SPARQL-Queries"
 """Response header: how many SPARQL queries answering a GraphQL request cost."""
 

@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 from kb.api.context import Info
 from kb.api.limits import UserError, check_first
 from kb.api.pagination import (
-    Connection, Window, constant, connection, decode_cursor, encode_cursor, window,
+    Connection,
+    Window,
+    connection,
+    constant,
+    decode_cursor,
+    encode_cursor,
+    window,
 )
 from kb.query import PROLOGUE, QueryError, iri, literal, values
 
@@ -62,6 +68,11 @@ def _by_date(prop: str) -> str:
     return f'OPTIONAL {{ ?item {prop} ?sort_date }} BIND(CONCAT(COALESCE(STR(?sort_date), "~"), " ", STR(?item)) AS ?key)'
 
 
+def _named(name: str | None) -> str:
+    """Keep items whose name or an alias contains ``name``, ignoring case."""
+    return "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
+
+
 def _by_label() -> str:
     return '?item rdfs:label ?sort_label . BIND(CONCAT(LCASE(STR(?sort_label)), " ", STR(?item)) AS ?key)'
 
@@ -72,18 +83,16 @@ def people(name: str | None = None, role: str | None = None, organization: Ref =
         "FILTER EXISTS { ?m org:member ?item . { ?m org:role/rdfs:label ?t } "
         f"UNION {{ ?m kb:attributeStatement/kb:titleAsWritten ?t }} {_contains('?t', role)} }}"
     )
-    name_clause = "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
     return " ".join([
-        "?item a schema:Person .", name_clause, role_clause,
+        "?item a schema:Person .", _named(name), role_clause,
         _match("org", organization, "?item org:memberOf {} ."), _by_label(),
     ])
 
 
 def organizations(name: str | None = None, kind: str | None = None) -> str:
     """Organizations, by name."""
-    name_clause = "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
     kind_clause = "" if kind is None else f"?item org:classification {iri(kind)} ."
-    return " ".join(["?item a org:Organization .", name_clause, kind_clause, _by_label()])
+    return f"?item a org:Organization . {_named(name)} {kind_clause} {_by_label()}"
 
 
 def places() -> str:

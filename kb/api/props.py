@@ -10,7 +10,7 @@ from kb.query import Term
 class Props:
     """The outgoing triples of one node: predicate IRI -> its objects, sorted so every backend agrees."""
 
-    __slots__ = ("iri", "_by_predicate")
+    __slots__ = ("_by_predicate", "iri")
 
     def __init__(self, iri: str, by_predicate: Mapping[str, Iterable[Term]] | None = None) -> None:
         self.iri = iri

@@ -13,9 +13,8 @@ from strawberry.types import ExecutionContext
 
 from kb.api import lists, search
 from kb.api.context import QUERIES_HEADER, Context, Info
-from kb.api.limits import Limits, UserError, extensions, should_mask
+from kb.api.limits import Limits, UserError, check_first, extensions, should_mask
 from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
-from kb.api.limits import check_first
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
 from kb.api.types.enums import Channel, MeetingKind, MeetingStatus, OrganizationKind, to_iri
@@ -54,7 +53,7 @@ class Query:
         key = str(id)
         if registry.type_of(key) is None:
             return None
-        return await registry.load_node(info, info.context.snapshot.mint.base + key)  # type: ignore[no-any-return]
+        return await registry.load_node(info, info.context.snapshot.mint.base + key)
 
     @strawberry.field(description="A person by id.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
@@ -107,7 +106,7 @@ class Query:
 
     @strawberry.field(description="Organizations by name.")
     async def organizations(
-        self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,  # type: ignore[valid-type]
+        self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Organization]:
         return await lists.page(info, lists.organizations(name, _enum(kind)), first, after, registry.load_nodes)
@@ -137,8 +136,8 @@ class Query:
                                   "status, kind and a date range.")
     async def meetings(
         self, info: Info, participant: args.AgentId = None, place: args.PlaceId = None,
-        topic: args.TopicId = None, status: MeetingStatus | None = None,  # type: ignore[valid-type]
-        kind: MeetingKind | None = None,  # type: ignore[valid-type]
+        topic: args.TopicId = None, status: MeetingStatus | None = None,
+        kind: MeetingKind | None = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Meeting]:
@@ -152,7 +151,7 @@ class Query:
                                   "meeting, channel and a date range.")
     async def statements(
         self, info: Info, speaker: args.AgentId = None, topic: args.TopicId = None, about: args.AnyId = None,
-        meeting: args.MeetingId = None, channel: Channel | None = None,  # type: ignore[valid-type]
+        meeting: args.MeetingId = None, channel: Channel | None = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Statement]:

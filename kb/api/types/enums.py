@@ -1,40 +1,92 @@
-"""GraphQL enums, made from the controlled values of kb.models so the two never drift apart.
+"""GraphQL enums of the controlled values (kb.models' Literal fields; tests/test_api_schema.py checks that the
+two list the same values).
 
-Each member's value is the YAML value, which is also the local name of its ``kbv:`` IRI in the graph;
-its GraphQL name is that value upper-cased with ``-`` as ``_`` (``news-conference`` -> ``NEWS_CONFERENCE``).
+Each member's value is the YAML value, which is also the local name of its ``kbv:`` IRI in the graph; its
+GraphQL name is that value upper-cased with ``-`` as ``_`` (``news-conference`` -> ``NEWS_CONFERENCE``).
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, TypeVar, get_args
+from typing import TypeVar
 
 import strawberry
 
-from kb.models import Meeting, Organization, Place, Source, Statement
 from kb.query import Term
 from kb.vocab import VALUE_IRI
 
 E = TypeVar("E", bound=Enum)
 
 
-def _enum(name: str, model: Any, field: str, description: str) -> Any:
-    annotation = model.model_fields[field].annotation
-    choices = [a for a in get_args(annotation) if isinstance(a, str)] or [
-        v for arg in get_args(annotation) for v in get_args(arg)
-    ]
-    members = {value.upper().replace("-", "_"): value for value in choices}
-    return strawberry.enum(Enum(name, members), description=description)  # type: ignore[misc]
+@strawberry.enum(description="What kind of gathering a meeting was.")
+class MeetingKind(Enum):
+    MEETING = "meeting"
+    TALKS = "talks"
+    VISIT = "visit"
+    CALL = "call"
+    SUMMIT = "summit"
+    CONFERENCE = "conference"
+    FORUM = "forum"
+    NEWS_CONFERENCE = "news-conference"
 
 
-MeetingKind = _enum("MeetingKind", Meeting, "kind", "What kind of gathering a meeting was.")
-MeetingStatus = _enum("MeetingStatus", Meeting, "status", "Whether a meeting took place.")
-Channel = _enum("Channel", Statement, "channel", "How a statement was made public.")
-Certainty = _enum("Certainty", Meeting, "certainty", "Whether the article states a fact plainly or hedges it.")
-OrganizationKind = _enum("OrganizationKind", Organization, "kind", "What kind of body an organization is.")
-PlaceKind = _enum("PlaceKind", Place, "kind", "What kind of place a place is.")
-DateBasis = _enum("DateBasis", Source, "published_basis",
-                  "Whether an article's publication date is printed on it or inferred from its text.")
+@strawberry.enum(description="Whether a meeting took place.")
+class MeetingStatus(Enum):
+    HELD = "held"
+    PLANNED = "planned"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+@strawberry.enum(description="How a statement was made public.")
+class Channel(Enum):
+    READOUT = "readout"
+    SPOKESPERSON = "spokesperson"
+    UNNAMED_OFFICIAL = "unnamed-official"
+    NEWS_CONFERENCE = "news-conference"
+    INTERVIEW = "interview"
+    STATEMENT = "statement"
+    REMARKS = "remarks"
+    STATE_MEDIA = "state-media"
+    WEBSITE = "website"
+    REPORT = "report"
+
+
+@strawberry.enum(description="Whether the article states a fact plainly or hedges it.")
+class Certainty(Enum):
+    STATED = "stated"
+    HEDGED = "hedged"
+
+
+@strawberry.enum(description="What kind of body an organization is.")
+class OrganizationKind(Enum):
+    GOVERNMENT = "government"
+    MINISTRY = "ministry"
+    DEPARTMENT = "department"
+    PARTY_BODY = "party-body"
+    MILITARY = "military"
+    INTERNATIONAL_ORGANIZATION = "international-organization"
+    COMPANY = "company"
+    MEDIA = "media"
+    LEGISLATURE = "legislature"
+    OTHER = "other"
+
+
+@strawberry.enum(description="What kind of place a place is.")
+class PlaceKind(Enum):
+    COUNTRY = "country"
+    CITY = "city"
+    REGION = "region"
+    SEA = "sea"
+    STRAIT = "strait"
+    BUILDING = "building"
+    OTHER = "other"
+
+
+@strawberry.enum(description="Whether an article's publication date is printed on it or inferred from its text.")
+class DateBasis(Enum):
+    STATED = "stated"
+    INFERRED = "inferred"
 
 
 @strawberry.enum(description="How precisely a date is known.")
@@ -49,6 +101,13 @@ def from_term(enum: type[E], term: Term | None) -> E | None:
     if term is None or not term.value.startswith(VALUE_IRI):
         return None
     return enum(term.value[len(VALUE_IRI):])
+
+
+def required(enum: type[E], term: Term | None) -> E:
+    """Return the member for ``term``; a fact of this kind always has one (docs/model.md)."""
+    member = from_term(enum, term)
+    assert member is not None, f"expected a {enum.__name__}, got {term}"
+    return member
 
 
 def to_iri(member: Enum) -> str:

@@ -11,7 +11,7 @@ from kb.api.context import Info
 from kb.api.pagination import Connection
 from kb.api.types import args, registry
 from kb.api.types.date import DateValue, date_value
-from kb.api.types.enums import MeetingKind, MeetingStatus, from_term
+from kb.api.types.enums import MeetingKind, MeetingStatus, required
 from kb.api.types.node import Fact
 from kb.api.types.version import Attribute, Version, attribute_of, versions_of
 from kb.vocab import DCTERMS, KB, SDO
@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 @strawberry.type(description="A meeting, visit, call or gathering, as the articles report it.")
 class Meeting(Fact):
     @strawberry.field(description="What kind of gathering it was.")
-    def kind(self) -> MeetingKind:  # type: ignore[valid-type]
-        return from_term(MeetingKind, self.props.one(KB.kind))
+    def kind(self) -> MeetingKind:
+        return required(MeetingKind, self.props.one(KB.kind))
 
     @strawberry.field(description="Whether it took place (HELD), or was PLANNED, DECLINED or CANCELLED.")
-    def status(self) -> MeetingStatus:  # type: ignore[valid-type]
-        return from_term(MeetingStatus, self.props.one(KB.status))
+    def status(self) -> MeetingStatus:
+        return required(MeetingStatus, self.props.one(KB.status))
 
     @strawberry.field(description="Who took part.")
     async def participants(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:

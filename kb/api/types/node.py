@@ -66,7 +66,7 @@ class Fact(Node, Evidenced):
         return self.props.text(RDFS.label) or ""
 
     @strawberry.field(description="Whether the article states this plainly or hedges it.")
-    def certainty(self) -> Certainty:  # type: ignore[valid-type]
+    def certainty(self) -> Certainty:
         return from_term(Certainty, self.props.one(KB.certainty)) or Certainty.STATED
 
     @strawberry.field(description="The article's hedging words, e.g. \"likely a reference to\".")

@@ -33,7 +33,7 @@ class Organization(Node, Evidenced):
         return self.props.texts(SKOS.altLabel)
 
     @strawberry.field(description="What kind of body this is.")
-    def kind(self) -> OrganizationKind | None:  # type: ignore[valid-type]
+    def kind(self) -> OrganizationKind | None:
         return from_term(OrganizationKind, self.props.one(ORG.classification))
 
     @strawberry.field(description="The country it belongs to.")

@@ -29,7 +29,7 @@ class Place(Node, Evidenced):
         return self.props.texts(SKOS.altLabel)
 
     @strawberry.field(description="What kind of place this is.")
-    def kind(self) -> PlaceKind | None:  # type: ignore[valid-type]
+    def kind(self) -> PlaceKind | None:
         return from_term(PlaceKind, self.props.one(KB.kind))
 
     @strawberry.field(description="The country it is in.")

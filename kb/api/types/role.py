@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 class Role(Fact):
     @strawberry.field(description="Who holds (or held) the office.")
     async def holder(self, info: Info) -> Annotated[Person, strawberry.lazy("kb.api.types.person")]:
-        return await _required(info, self.props.text(ORG.member))
+        return cast("Person", await _required(info, self.props.text(ORG.member)))
 
     @strawberry.field(description="The organization the office is in.")
     async def organization(self, info: Info) -> Annotated[Organization, strawberry.lazy("kb.api.types.organization")]:
-        return await _required(info, self.props.text(ORG.organization))
+        return cast("Organization", await _required(info, self.props.text(ORG.organization)))
 
     @strawberry.field(description="The office's title as curated, e.g. \"Minister of Foreign Affairs\".")
     async def title(self, info: Info) -> str:
@@ -47,7 +47,7 @@ class Role(Fact):
         return date_value(self.props, SDO.endDate, f"{self.props.iri}/end")
 
 
-async def _required(info: Info, iri: str | None) -> object:
+async def _required(info: Info, iri: str | None) -> Any:
     node = await registry.load_node(info, iri)
     assert node is not None, f"missing node {iri}"
     return node

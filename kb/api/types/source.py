@@ -38,7 +38,7 @@ class Source(Node):
         return date_value(self.props, DCTERMS.date, None)
 
     @strawberry.field(description="Whether the publication date is printed or inferred from the text.")
-    def published_basis(self) -> DateBasis | None:  # type: ignore[valid-type]
+    def published_basis(self) -> DateBasis | None:
         return from_term(DateBasis, self.props.one(KB.publishedBasis))
 
     @strawberry.field(description="The dateline, as written.")

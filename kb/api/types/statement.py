@@ -9,7 +9,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.types import registry
 from kb.api.types.date import DateValue, date_value
-from kb.api.types.enums import Channel, from_term
+from kb.api.types.enums import Channel, required
 from kb.api.types.evidence import evidence_of
 from kb.api.types.node import Fact, Node
 from kb.vocab import DCTERMS, KB, PROV, RDFS, SDO
@@ -39,8 +39,8 @@ class Statement(Fact):
         return node  # type: ignore[no-any-return]
 
     @strawberry.field(description="How it was made public (a readout, a spokesperson...).")
-    def channel(self) -> Channel:  # type: ignore[valid-type]
-        return from_term(Channel, self.props.one(KB.channel))
+    def channel(self) -> Channel:
+        return required(Channel, self.props.one(KB.channel))
 
     @strawberry.field(description="Through whom it was said (a spokesperson, an outlet).")
     async def via(self, info: Info) -> Annotated[Agent, strawberry.lazy("kb.api.types.unions")] | None:

@@ -1,0 +1,99 @@
+"""IncrementalLoader: the same knowledge base (or the same errors) as pipeline.load, re-reading only changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks import generate
+from kb import pipeline
+from kb.errors import CurationErrors
+from kb.incremental import IncrementalLoader
+from kb.validate import KnowledgeBase
+
+
+def same(a: KnowledgeBase, b: KnowledgeBase) -> None:
+    assert {k: list(v.items()) for k, v in a.records.items()} == {k: list(v.items()) for k, v in b.records.items()}
+    assert a.kinds == b.kinds
+    assert a.locations == b.locations
+    assert a.articles == b.articles
+
+
+@pytest.fixture()
+def kb_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(generate, "RECORDS_PER_FILE", 60)
+    generate.write(tmp_path, facts=300)
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def test_first_load_equals_pipeline_load(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    same(loader.load(), pipeline.load(kb_root))
+    assert loader.stats.full_check
+    assert loader.load() is loader.kb and loader.stats.reason == "nothing changed"
+
+
+def test_editing_one_file_parses_only_that_file(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    meetings = kb_root / "curation" / "meetings" / "0001.yaml"
+    edit(meetings, 'label: "Talks 60 in', 'label: "Renamed talks 60 in')
+    kb = loader.load()
+    assert loader.stats.parsed == 1 and not loader.stats.full_check
+    assert kb.records["meetings"]["meeting-000060"].label.startswith("Renamed talks 60")  # type: ignore[attr-defined]
+    same(kb, pipeline.load(kb_root))
+
+
+def test_adding_a_record_and_a_file(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    (kb_root / "curation" / "people" / "9999.yaml").write_text("- id: someone-new\n  name: Someone New\n", "utf-8")
+    kb = loader.load()
+    assert not loader.stats.full_check and kb.kinds["someone-new"] == "people"
+    same(kb, pipeline.load(kb_root))
+
+
+def test_removing_an_id_checks_everything(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    people = kb_root / "curation" / "people" / "0000.yaml"
+    edit(people, "- id: person-000020\n", "- id: person-000020-renamed\n")
+    with pytest.raises(CurationErrors) as incremental:
+        loader.load()
+    assert loader.stats.full_check and "person-000020" in loader.stats.reason
+    with pytest.raises(CurationErrors) as full:
+        pipeline.load(kb_root)
+    assert [str(e) for e in incremental.value] == [str(e) for e in full.value]
+
+
+def test_an_error_in_the_edited_file_is_reported_as_pipeline_load_does(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    meetings = kb_root / "curation" / "meetings" / "0000.yaml"
+    edit(meetings, "participants: [", "participants: [nobody, ")
+    edit(meetings, "status: held", "status: maybe")
+    with pytest.raises(CurationErrors) as incremental:
+        loader.load()
+    with pytest.raises(CurationErrors) as full:
+        pipeline.load(kb_root)
+    assert [str(e) for e in incremental.value] == [str(e) for e in full.value]
+    edit(meetings, "participants: [nobody, ", "participants: [")
+    edit(meetings, "status: maybe", "status: held")
+    same(loader.load(), pipeline.load(kb_root))  # recovers on the next good save
+
+
+def test_a_changed_article_checks_everything(kb_root: Path) -> None:
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    article = next((kb_root / "seeds").iterdir())
+    article.write_bytes(article.read_bytes() + b" more")
+    with pytest.raises(CurationErrors):
+        loader.load()
+    assert loader.stats.reason == "an article changed"

@@ -1,0 +1,93 @@
+"""In-process latency: kb's GraphQL through its ASGI app (no network), and pyoxigraph's own query time.
+
+    python benchmarks/inprocess.py DIR [--seconds 5] [--max 300]
+
+Prints JSON: p50/p99 milliseconds of the typical and the hub question (benchmarks/questions.py) through the
+real app (httpx's ASGI transport: routing, middleware, GraphQL validation, resolvers, DataLoaders,
+serialisation), and of the one SPARQL query that gives the same answer run straight on the pyoxigraph Store
+(the floor no API over this store can beat). Each is repeated until ``--seconds`` or ``--max`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import questions  # noqa: E402
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Return p50, p99 (ms) and the number of samples."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(p99 * 1000, 3),
+            "n": len(ordered)}
+
+
+async def repeat(run: Callable[[], Awaitable[Any]], seconds: float, limit: int) -> dict[str, float]:
+    """Time ``run`` (after one warm-up call) until ``seconds`` pass or ``limit`` runs are done."""
+    await run()
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(samples) < limit and (time.perf_counter() < deadline or len(samples) < 5):
+        start = time.perf_counter()
+        await run()
+        samples.append(time.perf_counter() - start)
+    return summary(samples)
+
+
+async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
+    import httpx
+
+    from kb import pipeline
+    from kb.app import create_app
+    from kb.config import Settings
+
+    settings = Settings(root=root, production=True)
+    kb = pipeline.load(root)
+    typical = questions.typical_person(kb)
+    app = create_app(settings)
+    native = app.state.served.current.graph.native
+    results: dict[str, Any] = {"typical_person": typical}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:
+        for name, person, first in (("typical", typical, 20), ("hub", questions.HUB, 100)):
+            body = {"query": questions.KB_GRAPHQL, "variables": {"id": person, "first": first}}
+
+            async def graphql(body: dict[str, Any] = body) -> None:
+                response = await client.post("/graphql", json=body)
+                document = response.json()
+                if response.status_code != 200 or document.get("errors"):
+                    raise RuntimeError(f"GraphQL failed: {response.text[:300]}")
+
+            results[f"graphql_{name}"] = await repeat(graphql, seconds, limit)
+            query = questions.sparql(settings.base_iri, person, first)
+
+            async def floor(query: str = query) -> None:
+                list(native.query(query))
+
+            results[f"oxigraph_{name}"] = await repeat(floor, seconds, limit)
+            results[f"{name}_meetings"] = first
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--max", type=int, default=300)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(measure(args.root, args.seconds, args.max))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Benchmarks: kb against the peers, side by side in one run, on the same generated facts and questions.
+
+    python benchmarks/run.py            # pipeline at 1k, 10k, 100k facts; serving at 10k (about 15 minutes)
+    python benchmarks/run.py --quick    # pipeline at 1k and 10k; serving at 1k (a few minutes)
+
+Prints a table and writes benchmarks/results.json, a list of rows {system, scale, metric, value, unit}, plus
+docs/performance.png (time and memory against scale). What is measured:
+
+- load + validate + build + store time and peak memory per scale, each scale in a fresh process
+  (benchmarks/pipeline.py);
+- in-process GraphQL p50/p99 for the typical and the hub question, and pyoxigraph's own time for the same
+  answer, the floor (benchmarks/inprocess.py);
+- HTTP throughput and latency on 127.0.0.1 (8 clients, bounded in time and requests): kb with 1 and 2 uvicorn
+  workers (GraphQL and /sparql), datasette + datasette-graphql on the same facts in SQLite, rdflib-endpoint
+  and Virtuoso answering the same SPARQL;
+- the targets of issue 7 as ratios of numbers from this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate, questions, servers  # noqa: E402
+from benchmarks.load import Request, hammer  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+RESULTS = ROOT / "benchmarks" / "results.json"
+PLOT = ROOT / "docs" / "performance.png"
+SEED = 7
+
+Row = dict[str, Any]
+
+
+def row(system: str, scale: int, metric: str, value: float, unit: str) -> Row:
+    return {"system": system, "scale": scale, "metric": metric, "value": round(value, 3), "unit": unit}
+
+
+def dataset(facts: int) -> Path:
+    """Return the folder of the generated KB of ``facts`` facts, generating it when missing or stale."""
+    out = DATA / str(facts)
+    stamp = out / "generated.json"
+    source = (ROOT / "benchmarks" / "generate.py").read_bytes()
+    key = {"facts": facts, "seed": SEED, "generator": hash_bytes(source)}
+    if not stamp.exists() or json.loads(stamp.read_text()) != key:
+        generate.write(out, facts, SEED)
+        stamp.write_text(json.dumps(key))
+    return out
+
+
+def hash_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def child(script: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
+    """Run ``benchmarks/<script>`` in a fresh interpreter and return the JSON it prints."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def pipeline_rows(scales: list[int]) -> list[Row]:
+    rows: list[Row] = []
+    for facts in scales:
+        print(f"pipeline at {facts} facts ...", flush=True)
+        measured = child("pipeline.py", str(dataset(facts)))
+        seconds = measured["seconds"]
+        rows.append(row("kb", facts, "triples", measured["triples"], "triples"))
+        for phase in ("read", "check", "build", "store", "total"):
+            rows.append(row("kb", facts, f"pipeline_{phase}", seconds[phase], "s"))
+        rows.append(row("kb", facts, "peak_memory", measured["peak_rss_mb"], "MB"))
+        rows.append(row("kb", facts, "memory_per_million_triples",
+                        measured["peak_rss_mb"] / measured["triples"] * 1e6, "MB"))
+    return rows
+
+
+def inprocess_rows(facts: int, seconds: float) -> list[Row]:
+    print(f"in-process GraphQL at {facts} facts ...", flush=True)
+    measured = child("inprocess.py", str(dataset(facts)), "--seconds", str(seconds))
+    rows = []
+    for system, prefix in (("kb-graphql-inprocess", "graphql"), ("pyoxigraph", "oxigraph")):
+        for question in ("typical", "hub"):
+            for stat in ("p50_ms", "p99_ms"):
+                rows.append(row(system, facts, f"{question}_{stat[:3]}", measured[f"{prefix}_{question}"][stat], "ms"))
+    return rows
+
+
+def http_rows(facts: int, seconds: float, max_requests: int) -> list[Row]:
+    root = dataset(facts)
+    kb = __import__("kb.pipeline", fromlist=["load"]).load(root)
+    person = questions.typical_person(kb)
+    sparql = questions.sparql(servers.BASE_IRI, person, 20)
+    variables = {"id": person, "first": 20}
+    rows: list[Row] = []
+
+    def run(system: str, metric: str, request: Request) -> None:
+        print(f"  {system} {metric} ...", flush=True)
+        outcome = asyncio.run(hammer(request, seconds, max_requests)).as_dict()
+        rows.append(row(system, facts, f"{metric}_throughput", outcome["rps"], "req/s"))
+        rows.append(row(system, facts, f"{metric}_p50", outcome["p50_ms"], "ms"))
+        rows.append(row(system, facts, f"{metric}_p99", outcome["p99_ms"], "ms"))
+        rows.append(row(system, facts, f"{metric}_errors", outcome["errors"], "requests"))
+
+    sparql_json = {"accept": "application/sparql-results+json"}
+    print(f"HTTP at {facts} facts ...", flush=True)
+    for workers in (1, 2):
+        with servers.kb_server(root, workers) as url:
+            system = f"kb-{workers}-worker{'s' if workers > 1 else ''}"
+            run(system, "graphql_typical", Request(f"{url}/graphql", json={"query": questions.KB_GRAPHQL,
+                                                                         "variables": variables}, expect=b'"quote"'))
+            run(system, "sparql_typical", Request(f"{url}/sparql", form={"query": sparql}, headers=sparql_json,
+                                                  expect=b'"quote"'))
+    db = DATA / f"{facts}.db"
+    child("sqlite_export.py", str(root), str(db))
+    with servers.datasette_server(db) as url:
+        run("datasette-graphql", "graphql_typical", Request(
+            f"{url}/graphql", json={"query": questions.DATASETTE_GRAPHQL, "variables": variables}, expect=b'"quote"'))
+    with servers.rdflib_server(root) as url:
+        run("rdflib-endpoint", "sparql_typical", Request(f"{url}/sparql", form={"query": sparql}, headers=sparql_json,
+                                                        expect=b'"quote"'))
+    with tempfile.TemporaryDirectory() as folder, servers.virtuoso_server(root, Path(folder) / "v") as (url, graph):
+        run("virtuoso", "sparql_typical", Request(url, form={"query": sparql, "default-graph-uri": graph},
+                                                  headers=sparql_json, expect=b'"quote"'))
+    return rows
+
+
+def value(rows: list[Row], system: str, metric: str, scale: int | None = None) -> float | None:
+    found = [r["value"] for r in rows if r["system"] == system and r["metric"] == metric
+             and (scale is None or r["scale"] == scale)]
+    return found[-1] if found else None
+
+
+def ratio_rows(rows: list[Row], scales: list[int], serve_scale: int) -> list[Row]:
+    """The issue's targets, as ratios of this run's numbers."""
+    out: list[Row] = []
+
+    def add(metric: str, top: float | None, bottom: float | None, scale: int) -> None:
+        if top is not None and bottom:
+            out.append(row("ratio", scale, metric, top / bottom, "x"))
+
+    add("graphql_throughput_vs_datasette_graphql", value(rows, "kb-1-worker", "graphql_typical_throughput"),
+        value(rows, "datasette-graphql", "graphql_typical_throughput"), serve_scale)
+    add("sparql_throughput_vs_rdflib_endpoint", value(rows, "kb-1-worker", "sparql_typical_throughput"),
+        value(rows, "rdflib-endpoint", "sparql_typical_throughput"), serve_scale)
+    add("sparql_throughput_vs_virtuoso", value(rows, "kb-1-worker", "sparql_typical_throughput"),
+        value(rows, "virtuoso", "sparql_typical_throughput"), serve_scale)
+    add("graphql_2_workers_vs_1", value(rows, "kb-2-workers", "graphql_typical_throughput"),
+        value(rows, "kb-1-worker", "graphql_typical_throughput"), serve_scale)
+    for question in ("typical", "hub"):
+        add(f"inprocess_graphql_vs_pyoxigraph_{question}_p50",
+            value(rows, "kb-graphql-inprocess", f"{question}_p50"), value(rows, "pyoxigraph", f"{question}_p50"),
+            serve_scale)
+    for small, large in zip(scales, scales[1:], strict=False):
+        add(f"pipeline_time_growth_{small}_to_{large}", value(rows, "kb", "pipeline_total", large),
+            value(rows, "kb", "pipeline_total", small), large)
+    return out
+
+
+TARGETS = {  # metric -> (comparison, bound), issue 7
+    "graphql_throughput_vs_datasette_graphql": (">=", 20.0),
+    "sparql_throughput_vs_rdflib_endpoint": (">=", 10.0),
+    "inprocess_graphql_vs_pyoxigraph_typical_p50": ("<=", 10.0),
+    "memory_per_million_triples": ("<=", 500.0),
+}
+
+
+def verdict(metric: str, number: float) -> str:
+    if metric.startswith("pipeline_time_growth"):
+        return "ok" if number <= 11 else "MISSED (<= 11x)"
+    if metric not in TARGETS:
+        return ""
+    op, bound = TARGETS[metric]
+    met = number >= bound if op == ">=" else number <= bound
+    return "ok" if met else f"MISSED ({op} {bound:g})"
+
+
+def table(rows: list[Row]) -> str:
+    lines = [f"{'system':<22} {'scale':>7}  {'metric':<48} {'value':>12} unit"]
+    for r in rows:
+        mark = verdict(r["metric"], r["value"])
+        lines.append(f"{r['system']:<22} {r['scale']:>7}  {r['metric']:<48} {r['value']:>12g} {r['unit']} {mark}")
+    return "\n".join(lines)
+
+
+def plot(rows: list[Row], scales: list[int], path: Path) -> None:
+    """Draw pipeline time and peak memory against scale (log-log) into ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for phase in ("read", "check", "build", "store", "total"):
+        points = [(s, value(rows, "kb", f"pipeline_{phase}", s)) for s in scales]
+        left.plot([p[0] for p in points if p[1]], [p[1] for p in points if p[1]], marker="o", label=phase)
+    left.set(xscale="log", yscale="log", xlabel="facts", ylabel="seconds", title="load + validate + build + store")
+    left.legend()
+    memory = [(s, value(rows, "kb", "peak_memory", s)) for s in scales]
+    right.plot([m[0] for m in memory if m[1]], [m[1] for m in memory if m[1]], marker="o", color="tab:red")
+    right.set(xscale="log", yscale="log", xlabel="facts", ylabel="MB", title="peak memory (RSS)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller scales and shorter runs (a few minutes)")
+    parser.add_argument("--scales", help="comma-separated fact counts for the pipeline (overrides the default)")
+    parser.add_argument("--serve-scale", type=int, help="facts of the KB served for latency and throughput")
+    parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP and peer measurements")
+    parser.add_argument("-o", "--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")] if args.scales else (
+        [1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    serve_scale = args.serve_scale or (1000 if args.quick else 10_000)
+    seconds, max_requests = (4.0, 1000) if args.quick else (10.0, 5000)
+    DATA.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    rows = pipeline_rows(scales)
+    rows += inprocess_rows(serve_scale, seconds)
+    if not args.skip_http:
+        rows += http_rows(serve_scale, seconds, max_requests)
+    rows += ratio_rows(rows, scales, serve_scale)
+    wall = time.perf_counter() - started
+    rows.append(row("run", 0, "quick" if args.quick else "full", wall, "s"))
+    args.output.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n")
+    print(table(rows))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"\n{machine}; {wall:.0f} s; wrote {args.output}")
+    if not args.quick or not PLOT.exists():
+        plot(rows, scales, PLOT)
+        print(f"wrote {PLOT}")
+
+
+if __name__ == "__main__":
+    main()

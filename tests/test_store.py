@@ -1,0 +1,94 @@
+"""kb/store.py: the graph in an embedded Oxigraph store or rdflib's Memory store, the same in both."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from kb import store
+from kb.graph import build
+from kb.vocab import KB
+from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
+
+
+def quads(graph_store: store.GraphStore) -> set[tuple[object, ...]]:
+    """Every quad of a store, literals made plain, graph named by IRI (None for the default graph)."""
+    out: set[tuple[object, ...]] = set()
+    for s, p, o, g in graph_store.dataset.quads((None, None, None, None)):
+        name = getattr(g, "identifier", g)
+        out.add((s, p, store.plain(o), None if str(name) == "urn:x-rdflib:default" else name))
+    return out
+
+
+@BOTH
+def test_load_puts_the_same_quads_in_oxigraph_and_memory(which: str) -> None:
+    graph = built(which)
+    memory, oxigraph = store.load(graph, "memory"), store.load(graph, "oxigraph")
+    expected = {(*t, None) for t in graph.triples} | {(*t, n) for n, ts in graph.named.items() for t in ts}
+    assert quads(memory) == expected
+    assert quads(oxigraph) == expected
+    assert len(memory) == len(oxigraph) == len(graph)
+
+
+def test_oxigraph_backend_is_one_store_for_rdflib_and_native_sparql() -> None:
+    graph_store = store.load(built("mini"), "oxigraph")
+    native = graph_store.native
+    assert isinstance(native, ox.Store)
+    solutions = native.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert isinstance(solutions, ox.QuerySolutions)
+    [row] = list(solutions)
+    assert int(row["n"].value) == len(graph_store)
+    added = (URIRef(f"{BASE}person/someone"), KB.met, URIRef(f"{BASE}person/wang-yi"))
+    graph_store.graph.add(added)  # through rdflib ...
+    ask = native.query(f"ASK {{ <{added[0]}> <{added[1]}> <{added[2]}> }}")  # ... seen natively
+    assert bool(ask)
+
+
+def test_named_graphs_hold_each_article_in_both_backends() -> None:
+    for backend in store.BACKENDS:
+        graph_store = store.load(built("mini"), backend)
+        assert graph_store.named_graphs() == sorted(built("mini").named)
+        for name, triples in built("mini").named.items():
+            assert len(graph_store.dataset.graph(name)) == len(triples)
+
+
+def test_oxigraph_answers_graph_queries_natively() -> None:
+    native = store.load(built("mini"), "oxigraph").native
+    rows = native.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    counts = {URIRef(row["g"].value): int(row["n"].value) for row in rows}
+    assert counts == {name: len(triples) for name, triples in built("mini").named.items()}
+
+
+def test_query_knows_kb_prefixes_and_gives_the_same_rows_in_both_backends() -> None:
+    sparql = 'SELECT ?who WHERE { ?wang rdfs:label "Wang Yi" . ?who kb:met ?wang }'
+    answers = []
+    for backend in store.BACKENDS:
+        rows = store.load(built("mini"), backend).query(sparql)
+        answers.append({row[0] for row in rows})  # type: ignore[index]
+    assert answers[0] == answers[1] == {MINT.record("people", "antony-blinken")}
+
+
+def test_build_store_equals_load_of_build() -> None:
+    kb = knowledge_base("mini")
+    assert quads(store.build_store(kb, BASE)) == quads(store.load(build(kb, BASE), "oxigraph"))
+
+
+def test_unknown_backend_raises_store_error() -> None:
+    with pytest.raises(store.StoreError, match="sqlite"):
+        store.build_store(knowledge_base("mini"), BASE, "sqlite")
+    with pytest.raises(store.StoreError):
+        store.load(built("mini"), "sqlite")
+
+
+def test_plain_drops_only_an_explicit_xsd_string() -> None:
+    assert store.plain(Literal("x", datatype=XSD.string)) == Literal("x")
+    assert store.plain(Literal("2018", datatype=XSD.gYear)) == Literal("2018", datatype=XSD.gYear)
+    assert store.plain(Literal("x", lang="en")) == Literal("x", lang="en")
+    assert store.plain(KB.met) == KB.met
+
+
+def test_copy_graph_of_oxigraph_equals_the_built_graph() -> None:
+    copy = store.copy_graph(store.load(built("mini"), "oxigraph").graph)
+    assert set(copy) == set(built("mini").triples)

@@ -228,7 +228,7 @@ def test_real_knowledge_base_a_reader_reaches_facts_and_people_from_every_articl
         marks = browser.find_elements(By.CSS_SELECTOR, "mark.hl")
         assert marks, f"no highlight in {url}"
         deepest = max(marks, key=lambda m: int(m.get_attribute("data-depth")))
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", deepest)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'nearest'})", deepest)
         deepest.click()
         wait(browser).until(lambda d: panel_titles(d))
         links = browser.find_elements(By.CSS_SELECTOR, "#fact-panel .title a")

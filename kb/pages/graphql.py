@@ -94,22 +94,26 @@ class Runner:
             raise PageQueryError(f"query {name} failed: {messages}")
         return result.data or {}
 
-    async def pages(self, name: str, path: tuple[str, ...], max_pages: int, **variables: Any) -> list[Any]:
-        """Return the nodes of the connection at ``path`` in query ``name``, following ``after`` cursors.
+    async def pages(self, name: str, path: tuple[str, ...], max_pages: int,
+                    **variables: Any) -> tuple[dict[str, Any], list[Any]]:
+        """Return the data of the first page of query ``name`` and the nodes of the connection at ``path``,
+        following ``after`` cursors.
 
         Stops after ``max_pages`` pages so that a page of HTML stays bounded whatever the size of the
-        knowledge base. Returns an empty list when an object on the path is null.
+        knowledge base. The nodes are empty when an object on the path is null.
         """
+        first: dict[str, Any] | None = None
         nodes: list[Any] = []
         after: str | None = None
         for _ in range(max_pages):
             data: Any = await self(name, **variables, after=after)
+            first = first if first is not None else data
             for key in path:
                 data = data.get(key) if isinstance(data, dict) else None
             if data is None:
-                return nodes
+                break
             nodes.extend(data["nodes"])
             if not data["pageInfo"]["hasNextPage"]:
                 break
             after = data["pageInfo"]["endCursor"]
-        return nodes
+        return first or {}, nodes

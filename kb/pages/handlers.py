@@ -58,17 +58,16 @@ class Pages:
         """``/``: the articles and the people, with the who-met-whom picture."""
         run = self.runner(request)
         data = await run("home")
-        meetings = await run.pages("network", ("meetings",), MAX_PAGES)
+        _, meetings = await run.pages("network", ("meetings",), MAX_PAGES)
         return self.render(request, run, "home.html", data=data, picture=views.network(meetings))
 
     async def source(self, request: Request) -> Response:
         """``/sources/{id}``: an article with every evidence span highlighted, and its facts."""
         run = self.runner(request)
         ident = request.path_params["id"]
-        first = await run("source", id=ident)
+        first, facts = await run.pages("source", ("source", "facts"), MAX_PAGES, id=ident)
         if first.get("source") is None:
             return self.missing(request, run, f"No article {ident!r}.")
-        facts = await run.pages("source", ("source", "facts"), MAX_PAGES, id=ident)
         page = views.article(first["source"], facts, await self.mentions(run))
         return self.render(request, run, "source.html", page=page, source=first["source"])
 
@@ -123,14 +122,14 @@ class Pages:
     async def network(self, request: Request) -> Response:
         """``/network``: who met whom, as a picture and as a table."""
         run = self.runner(request)
-        meetings = await run.pages("network", ("meetings",), MAX_PAGES)
+        _, meetings = await run.pages("network", ("meetings",), MAX_PAGES)
         return self.render(request, run, "network.html", picture=views.network(meetings),
                            pairs=views.pairs(meetings), meetings=meetings)
 
     async def disputes(self, request: Request) -> Response:
         """``/disputes``: every disagreement between sources, versions side by side."""
         run = self.runner(request)
-        found = await run.pages("disputes", ("disputes",), MAX_PAGES)
+        _, found = await run.pages("disputes", ("disputes",), MAX_PAGES)
         return self.render(request, run, "disputes.html", disputes=found)
 
     def missing(self, request: Request, run: Runner, detail: str) -> Response:

@@ -11,6 +11,7 @@ refuses a document over any limit before a single validation rule runs:
     nodes     fields once every fragment spread is expanded: what execution would walk
     aliases   aliased fields once every spread is expanded
     repeats   fields sharing one response name in one selection set: what makes field merging quadratic
+    introspection lists   schema lists nested in schema lists (``types { fields { type { fields ...``)
 
 :class:`Deadline` stops resolving once an operation has run longer than its time limit: every field resolved
 after the deadline fails, so execution unwinds at the next field, and the response carries one error.
@@ -38,6 +39,13 @@ from strawberry.extensions import SchemaExtension
 
 from kb.api.limits import Limits, UserError
 
+INTROSPECTION_LISTS = frozenset({"types", "fields", "interfaces", "possibleTypes", "enumValues", "inputFields",
+                                 "args", "directives"})
+MAX_INTROSPECTION_LISTS = 3
+"""Introspection adds no depth (as in Strawberry's limiter: its standard query nests ``ofType`` nine deep), but
+lists of the schema nested in lists multiply: ``types { fields { type { fields { ... }}}}`` grows tenfold a
+level. The standard introspection query nests three (``__schema { types { fields { args }}}}``)."""
+MAX_INTROSPECTION_NESTING = 40
 clock: Callable[[], float] = time.monotonic
 """Where deadlines read the time (a module attribute, so that a test can make time pass)."""
 MAX_SPREAD_CHAIN = 100
@@ -54,6 +62,7 @@ class Cost:
     nodes: int = 0
     aliases: int = 0
     repeats: int = 0
+    introspection_lists: int = 0
 
 
 class _TooDeep(Exception):
@@ -65,6 +74,7 @@ class _Sum:
     depth: int = 0
     nodes: int = 0
     aliases: int = 0
+    lists: int = 0
     names: Counter[str] | None = None
 
 
@@ -72,13 +82,13 @@ class _Measure:
     def __init__(self, document: DocumentNode, max_depth: int) -> None:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.max_depth = max_depth
-        self.memo: dict[str, _Sum] = {}
+        self.memo: dict[tuple[str, bool], _Sum] = {}
         self.active: set[str] = set()
         self.repeats = 0
 
-    def fragment(self, name: str, level: int) -> _Sum:
-        if name in self.memo:
-            return self.memo[name]
+    def fragment(self, name: str, level: int, introspecting: bool) -> _Sum:
+        if (name, introspecting) in self.memo:
+            return self.memo[name, introspecting]
         definition = self.fragments.get(name)
         if definition is None or name in self.active:
             return _Sum(names=Counter())  # unknown or cyclic: the specified rules say so, cheaply
@@ -86,33 +96,38 @@ class _Measure:
             raise _TooDeep
         self.active.add(name)
         try:
-            found = self.selections(definition.selection_set, level)
+            found = self.selections(definition.selection_set, level, introspecting)
         finally:
             self.active.discard(name)
         # Depth below a fragment depends on where it is spread only through ``level``, checked on the way in.
-        self.memo[name] = found
+        self.memo[name, introspecting] = found
         return found
 
-    def selections(self, selection_set: SelectionSetNode, level: int) -> _Sum:
+    def selections(self, selection_set: SelectionSetNode, level: int, introspecting: bool = False) -> _Sum:
         total = _Sum(names=Counter())
         assert total.names is not None
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                name = selection.name.value
+                inside = introspecting or (name.startswith("__") and name != "__typename")
                 inner = _Sum()
                 if selection.selection_set is not None:
-                    if level + 1 > self.max_depth:
+                    if level + 1 > (MAX_INTROSPECTION_NESTING if inside else self.max_depth):
                         raise _TooDeep
-                    inner = self.selections(selection.selection_set, level + 1)
-                total.depth = max(total.depth, inner.depth + 1)
+                    inner = self.selections(selection.selection_set, level + 1, inside)
+                # As Strawberry's QueryDepthLimiter, introspection adds no depth; its lists are bounded instead.
+                total.depth = max(total.depth, 0 if inside else inner.depth + 1)
+                total.lists = max(total.lists, inner.lists + (introspecting and name in INTROSPECTION_LISTS))
                 total.nodes += inner.nodes + 1
                 total.aliases += inner.aliases + (selection.alias is not None)
                 total.names[(selection.alias or selection.name).value] += 1
                 continue
             if isinstance(selection, InlineFragmentNode):
-                inner = self.selections(selection.selection_set, level)
+                inner = self.selections(selection.selection_set, level, introspecting)
             elif isinstance(selection, FragmentSpreadNode):
-                inner = self.fragment(selection.name.value, level)
+                inner = self.fragment(selection.name.value, level, introspecting)
             total.depth = max(total.depth, inner.depth)
+            total.lists = max(total.lists, inner.lists)
             total.nodes += inner.nodes
             total.aliases += inner.aliases
             total.names.update(inner.names or Counter())
@@ -126,17 +141,18 @@ def measure(document: DocumentNode, max_depth: int = 1_000) -> Cost | None:
     Time is linear in the document's size: each fragment is measured once, however often it is spread.
     """
     measuring = _Measure(document, max_depth)
-    depth = nodes = aliases = 0
+    depth = nodes = aliases = lists = 0
     try:
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 found = measuring.selections(definition.selection_set, 0)
                 depth, nodes, aliases = max(depth, found.depth - 1), nodes + found.nodes, aliases + found.aliases
+                lists = max(lists, found.lists)
             elif isinstance(definition, FragmentDefinitionNode):
-                measuring.fragment(definition.name.value, 0)  # unused fragments are validated too
+                measuring.fragment(definition.name.value, 0, False)  # unused fragments are validated too
     except _TooDeep:
         return None
-    return Cost(depth=depth, nodes=nodes, aliases=aliases, repeats=measuring.repeats)
+    return Cost(depth=depth, nodes=nodes, aliases=aliases, repeats=measuring.repeats, introspection_lists=lists)
 
 
 def refusal(cost: Cost | None, limits: Limits) -> str | None:
@@ -147,6 +163,9 @@ def refusal(cost: Cost | None, limits: Limits) -> str | None:
         return f"the query asks for {cost.nodes} fields once fragments are expanded; the limit is {limits.max_nodes}"
     if cost.aliases > limits.max_aliases:
         return f"the query uses {cost.aliases} aliases once fragments are expanded; the limit is {limits.max_aliases}"
+    if cost.introspection_lists > MAX_INTROSPECTION_LISTS:
+        return (f"the introspection query nests {cost.introspection_lists} lists of the schema; "
+                f"the limit is {MAX_INTROSPECTION_LISTS} (what GraphiQL and code generators ask)")
     if cost.repeats > limits.max_repeats:
         return (f"one selection asks for the same field {cost.repeats} times; the limit is {limits.max_repeats} "
                 "(GraphQL merges repeated fields: ask once)")

@@ -139,8 +139,8 @@ def test_repeated_fields_beyond_the_limit_are_refused(http: Client) -> None:
     assert errors(graphql(http, at_limit)) == []
     beyond = "{ " + " ".join(['person(id: "wang-yi") { name }'] * (LIMITS.max_repeats + 1)) + " }"
     assert errors(graphql(http, beyond)) == [
-        f"one selection asks for the same field {LIMITS.max_repeats + 1} times; the limit is "
-        f"{LIMITS.max_repeats} (GraphQL merges repeated fields: ask once)"
+        (f"one selection asks for the same field {LIMITS.max_repeats + 1} times; the limit is "
+         f"{LIMITS.max_repeats} (GraphQL merges repeated fields: ask once)")
     ]
 
 

@@ -55,6 +55,10 @@ class Limits:
 class UserError(KBError):
     """A request the API refuses for a reason the client can fix; its message is shown as is."""
 
+    # graphql-core copies these into the error: clients (and tools like Schemathesis) tell "you asked for
+    # something wrong" from "the server failed" by this code, as Apollo's servers spell it.
+    extensions = {"code": "BAD_USER_INPUT"}
+
 
 def should_mask(error: GraphQLError) -> bool:
     """Return True for errors raised by code rather than by the request: those are masked (and were logged)."""

@@ -4,26 +4,36 @@ Each case is a folder under ``tests/malformed/``: files laid over a small valid 
 (``tests/malformed/_base``) and ``expected.txt``, the exact stderr of ``kb validate``. Two cases too large
 to keep as files (an oversized file, 100,000 levels of nesting) are written by ``GENERATED``.
 Every case runs through the real ``kb validate`` and ``kb export`` commands, and the tree (curation,
-seeds and an earlier export) must be byte for byte what it was before.
+seeds and an earlier export) must be byte for byte what it was before; and a server reloading live keeps
+serving the version it had, saying on /health why it did not take the new files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
+from starlette.applications import Starlette
 
 from kb import fastyaml, loader
+from kb import snapshot as snapshots
+from kb.app import create_app
 from kb.cli import main
+from kb.config import Settings
 from kb.errors import CurationError
+from kb.reload import MAX_ERRORS_SHOWN, Reloader, attach
+from kb.snapshot import Snapshot
 
 CORPUS = Path(__file__).parent / "malformed"
 BASE = CORPUS / "_base"
@@ -124,6 +134,47 @@ def test_malformed_input_is_reported_and_nothing_changes(name: str, tmp_path: Pa
     exported = invoke("export", "--root", str(root), "-o", str(root / EXPORT))
     assert (exported.exit_code, exported.stderr) == (2, expected)
     assert tree_digest(root) == before
+
+
+@dataclass
+class Served:
+    """A live-reloading app serving the valid base from ``root``, which each case then breaks."""
+
+    root: Path
+    app: Starlette
+    reloader: Reloader
+    snapshot: Snapshot
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    root = build_case(None, tmp_path_factory.mktemp("served"))
+    settings = Settings(root=root)
+    snapshot = snapshots.build(settings)
+    app = create_app(settings, snapshot)
+    return Served(root, app, attach(app, settings), snapshot)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_malformed_input_leaves_the_served_version(name: str, tmp_path: Path, served: Served) -> None:
+    app, reloader, snapshot = served.app, served.reloader, served.snapshot
+    shutil.rmtree(served.root)
+    shutil.copytree(build_case(name, tmp_path), served.root)
+
+    assert reloader.rebuild() is False
+    assert app.state.served.current is snapshot
+    expected = (CORPUS / name / "expected.txt").read_text("utf-8").splitlines()[:-1]
+    assert reloader.status.errors == expected[:MAX_ERRORS_SHOWN]
+
+    async def ask() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb.test") as http:
+            answer = await http.post("/graphql", json={"query": '{ person(id: "wang-yi") { name } }'})
+            return answer, await http.get("/health")
+
+    answer, health = asyncio.run(ask())
+    assert answer.headers["x-kb-version"] == snapshot.version
+    assert answer.json() == {"data": {"person": {"name": "Wang Yi"}}}
+    assert health.json()["status"] == "stale" and health.json()["reload"]["errors"] == expected[:MAX_ERRORS_SHOWN]
 
 
 @pytest.mark.parametrize("name", ["billion-laughs", "deep-nesting-100k", "tag-python-object"])

@@ -58,14 +58,17 @@ def _between(start: str, end: str, after: dt.date | None, before: dt.date | None
     if before is not None:
         clauses.append(f"FILTER(STR(?d_from) <= {literal(before.isoformat())})")
     if after is not None:
-        last = "COALESCE(?d_to, ?d_from)" if end else "?d_from"
+        last = "IF(BOUND(?d_to), ?d_to, ?d_from)" if end else "?d_from"
         # "2023-07" ends after 2023-07-15: "~" sorts after every digit and "-"
         clauses.append(f'FILTER(CONCAT(STR({last}), "~") >= {literal(after.isoformat())})')
     return " ".join(clauses)
 
 
 def _by_date(prop: str) -> str:
-    return f'OPTIONAL {{ ?item {prop} ?sort_date }} BIND(CONCAT(COALESCE(STR(?sort_date), "~"), " ", STR(?item)) AS ?key)'
+    # IF(BOUND()) rather than COALESCE: Virtuoso, filtering on a key made with COALESCE, gave a row the value
+    # of another row (the second page of a list came back forever).
+    return (f"OPTIONAL {{ ?item {prop} ?sort_date }} "
+            'BIND(CONCAT(IF(BOUND(?sort_date), STR(?sort_date), "~"), " ", STR(?item)) AS ?key)')
 
 
 def _named(name: str | None) -> str:

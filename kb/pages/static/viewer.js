@@ -133,7 +133,7 @@
     const mark = marks.find((m) => spansOf(m).includes(match[1]));
     if (!mark) return;
     select(mark, true, new Set([match[1]]));
-    mark.scrollIntoView({ block: "center" });
+    mark.scrollIntoView({ block: "start" });
   }
 
   window.addEventListener("hashchange", followHash);

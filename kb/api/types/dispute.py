@@ -9,7 +9,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.types import registry
 from kb.api.types.node import Node
-from kb.api.types.version import _NAMES
+from kb.api.types.version import ATTRIBUTE_NAMES
 from kb.vocab import KB, RDFS, SDO
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Dispute(Node):
                                   "characterization, ...); null when whole facts disagree.")
     def attribute(self) -> str | None:
         prop = self.props.text(KB.attribute)
-        return _NAMES.get(prop) if prop else None
+        return ATTRIBUTE_NAMES.get(prop) if prop else None
 
     @strawberry.field(description="For a disagreement on an attribute: the fact it is an attribute of.")
     async def fact(self, info: Info) -> Annotated[Fact, strawberry.lazy("kb.api.types.node")] | None:

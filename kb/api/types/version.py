@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from kb.api.types.node import Fact
     from kb.api.types.unions import Agent
 
-_NAMES = {str(prop): name for name, prop in ATTRIBUTES.items()}
+ATTRIBUTE_NAMES = {str(prop): name for name, prop in ATTRIBUTES.items()}
+"""The property an attribute version gives -> the attribute's name (``schema:duration`` -> ``duration``)."""
 
 
 @strawberry.type(description="One source's version of an attribute: its value, the article's words, who said "
@@ -24,7 +25,7 @@ _NAMES = {str(prop): name for name, prop in ATTRIBUTES.items()}
 class Version(Node, Evidenced):
     @strawberry.field(description="Which attribute: duration, characterization, outcome or title.")
     def attribute(self) -> str:
-        return _NAMES.get(self.props.text(KB.attribute) or "", "")
+        return ATTRIBUTE_NAMES.get(self.props.text(KB.attribute) or "", "")
 
     @strawberry.field(description="The value (ISO 8601 for a duration); null when the article gives only "
                                   "words (\"for hours\").")

@@ -25,7 +25,7 @@ def main() -> None:
     from kb.incremental import IncrementalLoader
 
     root = Path(sys.argv[1])
-    target = sorted((root / "curation" / "meetings").glob("*.yaml"))[-1]
+    target = max((root / "curation" / "meetings").glob("*.yaml"))
     original = target.read_bytes()
     gc.freeze()
     loader = IncrementalLoader(root)

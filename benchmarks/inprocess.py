@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import questions  # noqa: E402
+from benchmarks import questions
 
 
 def summary(samples: list[float]) -> dict[str, float]:

@@ -10,6 +10,7 @@ column the benchmark filters or sorts by: what a competent SQLite user would set
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -95,4 +96,4 @@ def export(kb_dir: Path, out: Path) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    print(export(Path(sys.argv[1]), Path(sys.argv[2])))
+    print(json.dumps(export(Path(sys.argv[1]), Path(sys.argv[2]))))

@@ -31,6 +31,7 @@ from kb import snapshot as snapshots
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.limits import BodyLimit, Limits
 from kb.api.schema import Schema, make_schema
+from kb.cache import VersionCache
 from kb.config import Settings
 from kb.endpoint import answer
 from kb.snapshot import Served, Snapshot
@@ -128,7 +129,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     limits = limits or Limits()
     served = Served(snapshot if snapshot is not None else snapshots.build(settings))
     graphql = GraphQLView(limits, settings.production)
-    middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes)]
+    middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
+                  Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.cache)
     if settings.cors_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],

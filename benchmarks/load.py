@@ -24,6 +24,16 @@ class Request:
     form: dict[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     expect: bytes = b""  # a byte string every successful answer contains
+    fresh: bool = True  # make every request unique (an unused variable, a SPARQL comment): no answer cache helps
+
+    def numbered(self, n: int) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+        """Return the JSON body and form of the ``n``-th request."""
+        if not self.fresh:
+            return self.json, self.form
+        json_body = {**self.json, "variables": {**self.json.get("variables", {}), "benchmarkRequest": n}} \
+            if self.json is not None else None
+        form = {**self.form, "query": f"{self.form['query']}\n# request {n}"} if self.form is not None else None
+        return json_body, form
 
 
 @dataclass
@@ -46,9 +56,10 @@ async def _client(client: httpx.AsyncClient, request: Request, deadline: float, 
                   outcome: Outcome) -> None:
     while budget[0] > 0 and time.perf_counter() < deadline:
         budget[0] -= 1
+        json_body, form = request.numbered(budget[0])
         start = time.perf_counter()
         try:
-            response = await client.post(request.url, json=request.json, data=request.form, headers=request.headers)
+            response = await client.post(request.url, json=json_body, data=form, headers=request.headers)
             ok = response.status_code == 200 and request.expect in response.content and b'"errors"' not in response.content[:20]
         except httpx.HTTPError:
             ok = False

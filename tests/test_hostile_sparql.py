@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv as csv_module
+import dataclasses
 import io
 import json
 import os
@@ -19,9 +20,12 @@ import pytest
 import rdflib
 
 from kb.api.limits import Limits
+from kb.app import create_app
+from kb.config import Settings
+from kb.query import Answer, GraphFormat, ResultFormat
 from kb.sparql_guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
 from kb.sparql_worker import NOT_HERE, READ_ONLY, refusal
-from tests.hostile import Client, client, leaks
+from tests.hostile import MINI, Client, client, leaks, mini_snapshot
 
 SPARQL_QUERY = {"content-type": "application/sparql-query"}
 RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -248,3 +252,38 @@ def test_refusals_leak_nothing(http: Client) -> None:
         response = http.post("/sparql", content=query.encode(), headers=SPARQL_QUERY)
         assert response.status_code in (200, 400), (query[:40], response.status_code, response.text[:200])
         assert leaks(response.text) == [], response.text[:300]
+
+
+class SlowRemote:
+    """A stand-in for a remote engine (kb.remote): answers after ``delay`` seconds, records what it was asked."""
+
+    name = "sparql"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.asked: list[str] = []
+
+    async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        self.asked.append(sparql)
+        await asyncio.sleep(self.delay)
+        return Answer(b'{"head": {}, "boolean": true}', results.value)
+
+
+def remote_client(delay: float, timeout: float) -> tuple[Client, SlowRemote]:
+    remote = SlowRemote(delay)
+    snapshot = dataclasses.replace(mini_snapshot(), backend=remote, memo={})
+    asgi = create_app(Settings(root=MINI), snapshot, Limits(sparql_timeout_seconds=timeout))
+    return Client(asgi), remote
+
+
+def test_remote_engine_gets_only_checked_queries_within_the_time_limit() -> None:
+    http, remote = remote_client(delay=0, timeout=5)
+    assert ask(http, "ASK { ?s ?p ?o }").json() == {"head": {}, "boolean": True}
+    response = ask(http, "SELECT * { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    assert (response.status_code, error(response)) == (400, NOT_HERE.format("SERVICE"))
+    assert remote.asked == ["ASK { ?s ?p ?o }"]
+    slow, _ = remote_client(delay=30, timeout=0.5)
+    started = time.monotonic()
+    response = ask(slow, "ASK { ?x ?y ?z }")
+    assert (response.status_code, error(response)) == (503, TIMEOUT_MESSAGE.format(seconds=0.5))
+    assert time.monotonic() - started < 10

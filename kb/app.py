@@ -26,7 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from kb import export, pages
+from kb import export, pages, remote
 from kb import snapshot as snapshots
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.limits import BodyLimit, Limits
@@ -148,4 +148,6 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.settings = settings
     app.state.limits = limits
     app.state.sparql_guard = SparqlGuard(limits)
+    if remote.is_remote(settings.store):
+        remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart
     return app

@@ -12,8 +12,10 @@ What is written, in this order, so that a reader never sees a half-loaded versio
 1. the default graph (every triple) into ``{base}graph/version/{version}``;
 2. each article's named graph ``{base}graph/{source-id}`` (as in the TriG export), replaced whole;
 3. the catalogue ``{base}graph`` (a named graph, and the VoID dataset it describes): which version graph is
-   current, its triple count and record counts. Replacing it is the switch: :mod:`kb.remote` reads it first;
-4. version graphs the previous catalogue named, now unreferenced, are deleted.
+   current, its triple count and record counts, and which version it replaces (``dcterms:replaces``).
+   Replacing it is the switch: :mod:`kb.remote` reads it, and running replicas poll it;
+4. the version before the previous one is deleted. The previous one is kept, so a replica still answering
+   from it (until its next poll of the catalogue) never finds its graph gone.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ CHUNK_BYTES = 4 << 20
 TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 VOID = "http://rdfs.org/ns/void#"
 DCTERMS_VERSION = "http://purl.org/dc/terms/hasVersion"
+DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
@@ -83,10 +86,12 @@ def _nt(subject: str, predicate: str, obj: str) -> str:
     return f"<{subject}> <{predicate}> {obj} .\n"
 
 
-def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int]) -> bytes:
-    """Return the catalogue graph (VoID) as N-Triples: the current version graph and its counts."""
+def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int], replaces: str | None = None) -> bytes:
+    """Return the catalogue graph (VoID) as N-Triples: the current version graph, its counts, and the version
+    graph it replaces (kept until the next publish)."""
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    lines = [
+    lines = [_nt(graph, DCTERMS_REPLACES, f"<{replaces}>")] if replaces and replaces != graph else []
+    lines += [
         _nt(dataset, RDF_TYPE, f"<{VOID}Dataset>"), _nt(dataset, f"{VOID}subset", f"<{graph}>"),
         _nt(graph, RDF_TYPE, f"<{VOID}Dataset>"), _nt(graph, DCTERMS_VERSION, f'"{version}"'),
         _nt(graph, f"{VOID}triples", f'"{triples}"^^<{XSD_INTEGER}>'),
@@ -146,14 +151,15 @@ class GraphStoreClient:
         self._send("DELETE", graph, ok=(404,))
 
 
-def _referenced(catalogue_turtle: bytes | None, dataset: str) -> list[str]:
-    """Return the version graphs an existing catalogue names."""
+def _referenced(catalogue_turtle: bytes | None, dataset: str) -> tuple[str | None, list[str]]:
+    """Return the version graph an existing catalogue names as current, and the graphs it replaced."""
     if not catalogue_turtle:
-        return []
-    triples = ox.parse(catalogue_turtle, ox.RdfFormat.TURTLE)
-    subset = ox.NamedNode(f"{VOID}subset")
-    return sorted(t.object.value for t in triples
-                  if t.subject == ox.NamedNode(dataset) and t.predicate == subset)
+        return None, []
+    triples = list(ox.parse(catalogue_turtle, ox.RdfFormat.TURTLE))
+    current = next((t.object.value for t in triples
+                    if t.subject == ox.NamedNode(dataset) and t.predicate == ox.NamedNode(f"{VOID}subset")), None)
+    replaced = sorted(t.object.value for t in triples if t.predicate == ox.NamedNode(DCTERMS_REPLACES))
+    return current, replaced
 
 
 def publish(native: Any, counts: dict[str, int], version: str, base_iri: str, store: GraphStoreClient) -> Published:
@@ -162,7 +168,7 @@ def publish(native: Any, counts: dict[str, int], version: str, base_iri: str, st
     ``counts`` are the record counts per kind. Returns what was written. Raises PublishError.
     """
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    previous = _referenced(store.read(dataset), dataset)
+    previous, older = _referenced(store.read(dataset), dataset)
     data = native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     triples = data.count(b"\n")
     store.replace(graph, data)
@@ -170,8 +176,9 @@ def publish(native: Any, counts: dict[str, int], version: str, base_iri: str, st
     named = sorted(g.value for g in native.named_graphs())
     for name in named:
         store.replace(name, native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name)))
-    store.replace(dataset, catalogue(base_iri, version, triples, counts))
-    removed = [old for old in previous if old != graph]
+    kept = previous if previous != graph else (older[0] if older else None)
+    store.replace(dataset, catalogue(base_iri, version, triples, counts, kept))
+    removed = [old for old in older if old not in (graph, kept)]
     for old in removed:
         store.delete(old)
     return Published(version, graph, triples, store.requests, len(named), removed)

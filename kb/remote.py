@@ -14,10 +14,14 @@ answers with identical terms.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from rdflib import Dataset
@@ -40,7 +44,11 @@ from kb.query import (
 from kb.store import GraphStore
 
 if TYPE_CHECKING:
-    from kb.snapshot import Snapshot
+    from starlette.applications import Starlette
+
+    from kb.snapshot import Served, Snapshot
+
+log = logging.getLogger("kb.remote")
 
 SCHEME = "sparql+"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -205,3 +213,47 @@ def snapshot(settings: Settings) -> Snapshot:
     return Snapshot(catalogue.version, remote_graph(url, catalogue.graph), RemoteBackend(url, catalogue.graph),
                     Mint(settings.base_iri), dict(catalogue.counts))
 
+
+
+POLL_SECONDS = 10.0
+"""How often a replica on a remote store asks the catalogue whether a newer version was published."""
+
+
+async def follow(served: Served, settings: Settings, stop: asyncio.Event, interval: float = POLL_SECONDS) -> None:
+    """Until ``stop`` is set, read the catalogue every ``interval`` seconds and serve a newly published version.
+
+    A failed read (the engine restarting, say) is logged and the current version keeps serving; ``kb publish``
+    keeps the previous version graph, so the one served stays whole until the next poll swaps it out.
+    """
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+            return
+        except TimeoutError:
+            pass
+        try:
+            fresh = await asyncio.to_thread(snapshot, settings)
+        except (RemoteError, QueryError) as exc:
+            log.warning("catalogue not read, still serving %s: %s", served.current.version, exc)
+            continue
+        if fresh.version != served.current.version:
+            served.swap(fresh)
+            log.info("serving published version %s", fresh.version)
+
+
+def attach(app: Starlette, settings: Settings, interval: float = POLL_SECONDS) -> None:
+    """Make ``app`` follow the catalogue while it runs (wraps its lifespan, as kb.reload does for files)."""
+    original = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(inner: Starlette) -> AsyncIterator[Any]:
+        async with original(inner) as state:
+            stop = asyncio.Event()
+            task = asyncio.create_task(follow(app.state.served, settings, stop, interval))
+            try:
+                yield state
+            finally:
+                stop.set()
+                await asyncio.wait([task], timeout=5)
+
+    app.router.lifespan_context = lifespan

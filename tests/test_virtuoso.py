@@ -110,23 +110,32 @@ def kb_publish(server: Virtuoso, root: Path, base: str, *credentials: str) -> tu
     return result.exit_code, result.output
 
 
-def test_kb_publish_replaces_the_version_and_removes_the_old_graph(virtuoso_server: Virtuoso, tmp_path: Path) -> None:
+def test_kb_publish_keeps_the_previous_version_and_removes_older_ones(virtuoso_server: Virtuoso,
+                                                                     tmp_path: Path) -> None:
     other = "https://other.example.org/"  # its own catalogue: the module's published KB stays as it is
     credentials = ("--user", USER, "--password", PASSWORD)
+    count = "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{}> {{ ?s ?p ?o }} }}"
+
+    def triples_in(graph: str) -> int:
+        return select(remote.RemoteBackend(virtuoso_server.sparql), count.format(graph)).rows[0]["n"].as_int()
+
     assert kb_publish(virtuoso_server, MINI, other, *credentials)[0] == 0
-    before = remote.read_catalogue(virtuoso_server.sparql, other)
+    first = remote.read_catalogue(virtuoso_server.sparql, other)
     root = tmp_path / "kb"
     shutil.copytree(MINI, root)
     people = root / "curation" / "people.yaml"
-    people.write_text(people.read_text("utf-8") + "- id: someone-new\n  name: Someone New\n", "utf-8")
-    code, output = kb_publish(virtuoso_server, root, other, *credentials)
-    assert code == 0, output
-    after = remote.read_catalogue(virtuoso_server.sparql, other)
-    assert after.version == kb_version(root) != before.version
-    assert after.counts["people"] == before.counts["people"] + 1
+    versions = [first]
+    for name in ("someone-new", "someone-else"):
+        people.write_text(people.read_text("utf-8") + f"- id: {name}\n  name: {name.title()}\n", "utf-8")
+        code, output = kb_publish(virtuoso_server, root, other, *credentials)
+        assert code == 0, output
+        versions.append(remote.read_catalogue(virtuoso_server.sparql, other))
+    second, third = versions[1], versions[2]
+    assert third.version == kb_version(root) != second.version != first.version
+    assert third.counts["people"] == second.counts["people"] + 1 == first.counts["people"] + 2
     assert "removed 1 old version(s)" in output
-    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{before.graph}> {{ ?s ?p ?o }} }}"
-    assert select(remote.RemoteBackend(virtuoso_server.sparql), count).rows[0]["n"].as_int() == 0
+    assert triples_in(first.graph) == 0  # two publishes ago: deleted
+    assert triples_in(second.graph) == second.counts["triples"]  # the previous one: kept for running replicas
     assert remote.read_catalogue(virtuoso_server.sparql, BASE).version == kb_version(MINI)
 
 
@@ -157,3 +166,35 @@ def test_app_serves_the_published_kb_from_the_store_url_alone(
     assert health["store"] == "sparql"
     assert health["counts"] == {**kb.counts(), "triples": published[0].triples}
     assert people["data"]["people"]["totalCount"] == len(kb.of("people"))
+
+
+def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virtuoso, tmp_path: Path) -> None:
+    from kb.config import Settings
+    from kb.snapshot import Served
+
+    base = "https://follow.example.org/"
+    credentials = ("--user", USER, "--password", PASSWORD)
+    assert kb_publish(virtuoso_server, MINI, base, *credentials)[0] == 0
+    settings = Settings(root=tmp_path, store=f"sparql+{virtuoso_server.sparql}", base_iri=base)
+    served = Served(remote.snapshot(settings))
+    root = tmp_path / "kb"
+    shutil.copytree(MINI, root)
+    people = root / "curation" / "people.yaml"
+    people.write_text(people.read_text("utf-8") + "- id: someone-new\n  name: Someone New\n", "utf-8")
+
+    async def publish_and_follow() -> str:
+        stop = asyncio.Event()
+        following = asyncio.create_task(remote.follow(served, settings, stop, interval=0.2))
+        code, output = await asyncio.to_thread(kb_publish, virtuoso_server, root, base, *credentials)
+        assert code == 0, output
+        for _ in range(150):
+            if served.current.version != kb_version(MINI):
+                break
+            await asyncio.sleep(0.2)
+        stop.set()
+        await following
+        return served.current.version
+
+    assert asyncio.run(publish_and_follow()) == kb_version(root)
+    people_now = select(served.current.backend, "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://schema.org/Person> }")
+    assert people_now.rows[0]["n"].as_int() == len(pipeline.load(root).of("people"))

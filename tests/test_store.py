@@ -8,7 +8,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from kb import store
-from kb.graph import build
+from kb.graph import Quad, build
 from kb.vocab import KB
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
 
@@ -92,3 +92,14 @@ def test_plain_drops_only_an_explicit_xsd_string() -> None:
 def test_copy_graph_of_oxigraph_equals_the_built_graph() -> None:
     copy = store.copy_graph(store.load(built("mini"), "oxigraph").graph)
     assert set(copy) == set(built("mini").triples)
+
+
+def test_nquads_carry_every_character_and_datatype_to_oxigraph() -> None:
+    s, p = URIRef("https://kb.example.org/x"), URIRef("https://kb.example.org/ns#p")
+    objects: list[URIRef | Literal] = [Literal('a "quoted" \\ back\\slash\nnew line\r\ttab 🙂 “curly”'), Literal("x", lang="en"),
+               Literal("2018", datatype=XSD.gYear), Literal(7), URIRef("https://kb.example.org/y"), Literal("")]
+    quads: list[Quad] = [(s, p, o, None) for o in objects]
+    quads.append((s, p, objects[0], URIRef("https://kb.example.org/graph/a")))
+    native = ox.Store()
+    native.bulk_load(store.to_nquads(quads), format=ox.RdfFormat.N_QUADS)
+    assert set(native) == set(store.to_oxigraph(quads))

@@ -202,10 +202,14 @@ class Mint:
 
     def __init__(self, base: str) -> None:
         self.base = base if base.endswith(("/", "#")) else base + "/"
+        self._records: dict[tuple[str, str], URIRef] = {}  # records are referred to many times; URIRef checks
 
     def record(self, kind: str, rid: str) -> URIRef:
         """Return the IRI of the record ``rid`` of ``kind`` (a curation kind such as ``people``)."""
-        return URIRef(f"{self.base}{self.KIND_PATHS[kind]}/{rid}")
+        found = self._records.get((kind, rid))
+        if found is None:
+            found = self._records[(kind, rid)] = URIRef(f"{self.base}{self.KIND_PATHS[kind]}/{rid}")
+        return found
 
     def attribute(self, fact: URIRef, attribute: str, n: int) -> URIRef:
         """Return the IRI of the ``n``-th (1-based, in sorted order) version of an attribute of ``fact``."""

@@ -421,3 +421,13 @@ def test_shapes_report_a_dispute_flag_without_a_dispute() -> None:
 def test_schema_files_parse() -> None:
     for name in ("kb.ttl", "shapes.ttl"):
         assert len(Graph().parse(Path(ROOT / "schema" / name))) > 100
+
+
+def test_model_doc_example_parses_and_uses_only_defined_terms() -> None:
+    import re
+
+    [example] = re.findall(r"```turtle\n(.*?)```", (ROOT / "docs" / "model.md").read_text("utf-8"), re.DOTALL)
+    graph = Graph().parse(data=example, format="turtle")
+    used = {t for triple in graph for t in triple if str(t).startswith((VOCAB_IRI, VALUE_IRI))}
+    assert used and used <= set(VOCAB.subjects(RDFS.label, None))
+    assert not any(isinstance(t, BNode) for triple in graph for t in triple)

@@ -233,6 +233,8 @@ def main() -> None:
     parser.add_argument("--scales", help="comma-separated fact counts for the pipeline (overrides the default)")
     parser.add_argument("--serve-scale", type=int, help="facts of the KB served for latency and throughput")
     parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP and peer measurements")
+    parser.add_argument("--pipeline-from", type=Path,
+                        help="take the pipeline rows from an earlier results.json instead of measuring them again")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")] if args.scales else (
@@ -241,7 +243,11 @@ def main() -> None:
     seconds, max_requests = (4.0, 1000) if args.quick else (10.0, 5000)
     DATA.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    rows = pipeline_rows(scales)
+    if args.pipeline_from:
+        rows = [r for r in json.loads(args.pipeline_from.read_text()) if r["system"] == "kb"]
+        scales = sorted({r["scale"] for r in rows})
+    else:
+        rows = pipeline_rows(scales)
     rows += inprocess_rows(serve_scale, seconds)
     if not args.skip_http:
         rows += http_rows(serve_scale, seconds, max_requests)

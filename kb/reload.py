@@ -25,10 +25,10 @@ from typing import Any
 from starlette.applications import Starlette
 from watchfiles import Change, DefaultFilter, awatch
 
-from kb import pipeline
 from kb import snapshot as snapshots
 from kb.config import Settings
 from kb.errors import CurationErrors, KBError
+from kb.incremental import IncrementalLoader
 from kb.snapshot import Served, Snapshot
 from kb.validate import KnowledgeBase
 
@@ -72,6 +72,9 @@ class Reloader:
         self.make = make
         self.status = Status(ok=True, serving=served.current.version)
         self._lock = asyncio.Lock()
+        # Re-reads and re-checks only the files that changed since the last build (kb.incremental); gives
+        # exactly pipeline.load's knowledge base or errors.
+        self.loader = IncrementalLoader(settings.root)
 
     @property
     def paths(self) -> list[Path]:
@@ -96,7 +99,7 @@ class Reloader:
             return False
         started = time.perf_counter()
         try:
-            snapshot = self.make(pipeline.load(root), self.settings, version)
+            snapshot = self.make(self.loader.load(), self.settings, version)
         except CurationErrors as errors:
             self._check_unchanged(version)
             self._fail(version, [str(e) for e in errors])

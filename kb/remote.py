@@ -146,8 +146,7 @@ class RemoteBackend:
 
     async def select(self, sparql: str) -> Table:
         """Return the rows of a SELECT query, terms normalised. Raises QueryError, RemoteError."""
-        table = table_from_json((await self._post(sparql, JSON_RESULTS)).content)
-        return Table(table.variables, [{k: normalise(v) for k, v in row.items()} for row in table.rows])
+        return _normalised(table_from_json((await self._post(sparql, JSON_RESULTS)).content))
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         """Run any read-only query; SELECT results in JSON are normalised, everything else passed through."""
@@ -155,8 +154,12 @@ class RemoteBackend:
         response = await self._post(sparql, accept)
         media = response.headers.get("content-type", results.value).split(";")[0].strip()
         if media == JSON_RESULTS and b'"boolean"' not in response.content[:200]:
-            return Answer(table_to_json(await self.select(sparql)), JSON_RESULTS)
+            return Answer(table_to_json(_normalised(table_from_json(response.content))), JSON_RESULTS)
         return Answer(response.content, media)
+
+
+def _normalised(table: Table) -> Table:
+    return Table(table.variables, [{k: normalise(v) for k, v in row.items()} for row in table.rows])
 
 
 @dataclass(frozen=True)

@@ -198,3 +198,19 @@ def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virt
     assert asyncio.run(publish_and_follow()) == kb_version(root)
     people_now = select(served.current.backend, "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://schema.org/Person> }")
     assert people_now.rows[0]["n"].as_int() == len(pipeline.load(root).of("people"))
+
+
+def test_sparql_endpoint_on_a_remote_store_answers_like_oxigraph(
+        virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
+    from kb.app import create_app
+    from kb.config import Settings
+    from kb.query import table_from_json
+    from tests.apikit import serve
+
+    query = "SELECT ?s ?d WHERE { ?s <https://schema.org/duration> ?d } ORDER BY ?s ?d"
+    local = select(OxigraphBackend(published[1].native), query)
+    app = create_app(Settings(root=tmp_path, store=f"sparql+{virtuoso_server.sparql}", production=True))
+    with serve(app) as http:
+        response = http.get("/sparql", params={"query": query}, headers={"accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    assert local.rows and table_from_json(response.content).rows == local.rows  # PT1H30M, not Virtuoso's 5400.0

@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from starlette.applications import Starlette
 from watchfiles import Change, DefaultFilter, awatch
 
 from kb import snapshot as snapshots
+from kb.background import run_beside
 from kb.config import Settings
 from kb.errors import CurationErrors, KBError
 from kb.incremental import IncrementalLoader
@@ -175,20 +175,7 @@ def attach(app: Starlette, settings: Settings) -> Reloader:
         raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
                           f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")
     reloader = Reloader(app.state.served, settings)
-    original = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(inner: Starlette) -> AsyncIterator[Any]:
-        async with original(inner) as state:
-            stop = asyncio.Event()
-            task = asyncio.create_task(reloader.watch(stop))
-            try:
-                yield state
-            finally:
-                stop.set()
-                await asyncio.wait([task], timeout=5)
-
-    app.router.lifespan_context = lifespan
+    run_beside(app, reloader.watch)
     app.state.reloader = reloader
     app.state.health_extra = reloader.health
     return reloader

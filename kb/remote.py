@@ -17,16 +17,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 from rdflib import Dataset
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
+from kb.background import run_beside
 from kb.config import Settings
 from kb.errors import KBError
 from kb.models import KINDS
@@ -246,17 +245,4 @@ async def follow(served: Served, settings: Settings, stop: asyncio.Event, interv
 
 def attach(app: Starlette, settings: Settings, interval: float = POLL_SECONDS) -> None:
     """Make ``app`` follow the catalogue while it runs (wraps its lifespan, as kb.reload does for files)."""
-    original = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(inner: Starlette) -> AsyncIterator[Any]:
-        async with original(inner) as state:
-            stop = asyncio.Event()
-            task = asyncio.create_task(follow(app.state.served, settings, stop, interval))
-            try:
-                yield state
-            finally:
-                stop.set()
-                await asyncio.wait([task], timeout=5)
-
-    app.router.lifespan_context = lifespan
+    run_beside(app, lambda stop: follow(app.state.served, settings, stop, interval))

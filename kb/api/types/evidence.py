@@ -28,9 +28,8 @@ class Evidence:
 
     @strawberry.field(description="The article the words are in.")
     async def source(self, info: Info) -> Annotated[Source, strawberry.lazy("kb.api.types.source")]:
-        node = await registry.load_node(info, self.row.source)
-        assert node is not None, f"evidence {self.row.iri} names a missing article"
-        return node  # type: ignore[no-any-return]
+        return await registry.load_required(  # type: ignore[no-any-return]
+            info, self.row.source, f"evidence {self.row.iri} names a missing article")
 
     @strawberry.field(description="The words, exactly as in the article.")
     def quote(self) -> str:

@@ -68,6 +68,13 @@ async def load_node(info: Info, iri: str | None) -> Any | None:
     return None if iri is None else (await load_nodes(info, [iri]))[0]
 
 
+async def load_required(info: Info, iri: str | None, missing: str) -> Any:
+    """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is absent."""
+    node = await load_node(info, iri)
+    assert node is not None, missing
+    return node
+
+
 def iris_for(info: Info, identifier: str, kinds: Iterable[str]) -> list[str]:
     """Return the IRIs an id sent by a client may name among ``kinds`` (``person``, ``organization``...).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
@@ -22,11 +22,13 @@ if TYPE_CHECKING:
 class Role(Fact):
     @strawberry.field(description="Who holds (or held) the office.")
     async def holder(self, info: Info) -> Annotated[Person, strawberry.lazy("kb.api.types.person")]:
-        return cast("Person", await _required(info, self.props.text(ORG.member)))
+        member = self.props.text(ORG.member)
+        return cast("Person", await registry.load_required(info, member, f"role {self.props.iri} has no member"))
 
     @strawberry.field(description="The organization the office is in.")
     async def organization(self, info: Info) -> Annotated[Organization, strawberry.lazy("kb.api.types.organization")]:
-        return cast("Organization", await _required(info, self.props.text(ORG.organization)))
+        body = self.props.text(ORG.organization)
+        return cast("Organization", await registry.load_required(info, body, f"role {self.props.iri} has no body"))
 
     @strawberry.field(description="The office's title as curated, e.g. \"Minister of Foreign Affairs\".")
     async def title(self, info: Info) -> str:
@@ -46,8 +48,3 @@ class Role(Fact):
     def end(self) -> DateValue | None:
         return date_value(self.props, SDO.endDate, f"{self.props.iri}/end")
 
-
-async def _required(info: Info, iri: str | None) -> Any:
-    node = await registry.load_node(info, iri)
-    assert node is not None, f"missing node {iri}"
-    return node

@@ -21,15 +21,13 @@ if TYPE_CHECKING:
 class Sanction(Fact):
     @strawberry.field(description="Who is sanctioned.")
     async def target(self, info: Info) -> Annotated[Agent, strawberry.lazy("kb.api.types.unions")]:
-        node = await registry.load_node(info, self.props.text(KB.target))
-        assert node is not None, f"sanction {self.props.iri} has no target"
-        return node  # type: ignore[no-any-return]
+        return await registry.load_required(  # type: ignore[no-any-return]
+            info, self.props.text(KB.target), f"sanction {self.props.iri} has no target")
 
     @strawberry.field(description="Who imposed it.")
     async def imposed_by(self, info: Info) -> Annotated[Agent, strawberry.lazy("kb.api.types.unions")]:
-        node = await registry.load_node(info, self.props.text(KB.imposedBy))
-        assert node is not None, f"sanction {self.props.iri} has no imposer"
-        return node  # type: ignore[no-any-return]
+        return await registry.load_required(  # type: ignore[no-any-return]
+            info, self.props.text(KB.imposedBy), f"sanction {self.props.iri} has no imposer")
 
     @strawberry.field(description="When it was imposed.")
     def date(self) -> DateValue | None:

@@ -34,9 +34,8 @@ class Statement(Fact):
 
     @strawberry.field(description="Who said it.")
     async def speaker(self, info: Info) -> Annotated[Agent, strawberry.lazy("kb.api.types.unions")]:
-        node = await registry.load_node(info, self.props.text(KB.speaker))
-        assert node is not None, f"statement {self.props.iri} has no speaker"
-        return node  # type: ignore[no-any-return]
+        return await registry.load_required(  # type: ignore[no-any-return]
+            info, self.props.text(KB.speaker), f"statement {self.props.iri} has no speaker")
 
     @strawberry.field(description="How it was made public (a readout, a spokesperson...).")
     def channel(self) -> Channel:

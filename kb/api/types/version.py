@@ -46,9 +46,8 @@ class Version(Node, Evidenced):
 
     @strawberry.field(description="The fact this is a version of an attribute of.")
     async def fact(self, info: Info) -> Annotated[Fact, strawberry.lazy("kb.api.types.node")]:
-        node = await registry.load_node(info, self.props.iri.rsplit("/", 2)[0])
-        assert node is not None, f"version {self.props.iri} has no fact"
-        return node  # type: ignore[no-any-return]
+        return await registry.load_required(  # type: ignore[no-any-return]
+            info, self.props.iri.rsplit("/", 2)[0], f"version {self.props.iri} has no fact")
 
 
 @strawberry.type(description="A single-valued attribute of a fact with every source's version of it.")

@@ -10,12 +10,16 @@ written only where every version agrees (see :func:`build`).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from rdflib import Literal, URIRef
 
+from kb import vocab
 from kb.errors import CurationError, Location
 from kb.models import (
     DateValue,
@@ -35,35 +39,161 @@ from kb.models import (
 )
 from kb.sources import context
 from kb.validate import KnowledgeBase
-from kb.vocab import DCTERMS, KB, KBV, OA, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD, Mint
+from kb.vocab import Mint
 
 Object = URIRef | Literal
 Triple = tuple[URIRef, URIRef, Object]
 Quad = tuple[URIRef, URIRef, Object, URIRef | None]
+_Triple = tuple[str, str, str]  # the builder's triples: N-Triples text of each term
+Line = bytes
+"""One triple as UTF-8 N-Triples without the final `` .``: ``<s> <p> <o>`` or ``<s> <p> "literal"^^<type>``.
 
-_DATE_TYPES = {4: (XSD.gYear, TIME.inXSDgYear), 7: (XSD.gYearMonth, TIME.inXSDgYearMonth),
-               10: (XSD.date, TIME.inXSDDate)}
+Bytes rather than str: one emoji in an article makes a Python str four bytes a character, and joining
+hundreds of thousands of lines into one N-Quads document is then several times slower."""
+
+
+class _Terms:
+    """A namespace whose terms come out as N-Triples text (``RDF.type`` -> ``<http://...#type>``).
+
+    The builder writes N-Triples text, never rdflib terms: making an rdflib ``URIRef`` checks the IRI and a
+    ``Literal`` parses its value, which was most of the time of building a graph (10k facts: 3 s). Each term
+    is looked up in the wrapped namespace once (undefined terms still raise) and kept as an attribute.
+    """
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> str:
+        text = f"<{getattr(self._namespace, name)}>"
+        setattr(self, name, text)
+        return text
+
+    def __getitem__(self, name: str) -> str:
+        text: str = getattr(self, name)
+        return text
+
+
+DCTERMS, KB, KBV, OA, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD = (
+    _Terms(ns) for ns in (vocab.DCTERMS, vocab.KB, vocab.KBV, vocab.OA, vocab.ORG, vocab.PROV, vocab.RDF,
+                          vocab.RDFS, vocab.SDO, vocab.SKOS, vocab.TIME, vocab.XSD))
+
+_DATE_TYPES = {4: (vocab.XSD.gYear, TIME.inXSDgYear), 7: (vocab.XSD.gYearMonth, TIME.inXSDgYearMonth),
+               10: (vocab.XSD.date, TIME.inXSDDate)}
 _PLACE_TYPES = {
     "country": SDO.Country, "city": SDO.City, "region": SDO.AdministrativeArea, "sea": SDO.SeaBodyOfWater,
     "strait": SDO.BodyOfWater, "building": SDO.CivicStructure,
 }
 # attribute name in the IRI -> the property that carries its value (the same on the version and as truthy)
 ATTRIBUTES: dict[str, URIRef] = {
-    "duration": SDO.duration, "characterization": KB.characterization, "outcome": KB.outcome,
-    "title": KB.titleAsWritten,
+    "duration": vocab.SDO.duration, "characterization": vocab.KB.characterization, "outcome": vocab.KB.outcome,
+    "title": vocab.KB.titleAsWritten,
 }
+_ATTRIBUTES = {name: f"<{prop}>" for name, prop in ATTRIBUTES.items()}
 SINGLE_VALUED = frozenset({"duration", "characterization"})
+
+
+def escape(text: str) -> str:
+    """Return ``text`` escaped for an N-Triples string literal (backslash, quote, line feed, carriage return)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
+_UNESCAPE = re.compile(r'\\([\\"nrt])')
+_UNESCAPED = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], text) if "\\" in text else text
+
+
+def _text(value: str) -> str:
+    return f'"{escape(value)}"'
+
+
+def _typed(value: object, datatype: URIRef) -> str:
+    return f'"{escape(str(value))}"^^<{datatype}>'
+
+
+def _integer(value: int) -> str:
+    return f'"{value}"^^<{vocab.XSD.integer}>'
+
+
+_BOOLEAN = {True: f'"true"^^<{vocab.XSD.boolean}>', False: f'"false"^^<{vocab.XSD.boolean}>'}
+
+
+def _date(value: str) -> str:
+    return f'"{value}"^^<{_DATE_TYPES[len(value)][0]}>'
+
+
+def date_literal(value: str) -> Literal:
+    """Return a date as a literal keeping its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
+    return Literal(value, datatype=_DATE_TYPES[len(value)][0])
+
+
+class _Parser:
+    """Turns kb's own N-Triples lines back into rdflib terms, each distinct term once (for rdflib consumers)."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, Object] = {}
+
+    def term(self, text: str) -> Object:
+        found = self.terms.get(text)
+        if found is None:
+            if text.startswith("<"):
+                found = URIRef(text[1:-1])
+            else:
+                close = text.rindex('"')
+                lexical, rest = _unescape(text[1:close]), text[close + 1:]
+                if rest.startswith("^^<"):
+                    found = Literal(lexical, datatype=URIRef(rest[3:-1]))
+                elif rest.startswith("@"):
+                    found = Literal(lexical, lang=rest[1:])
+                else:
+                    found = Literal(lexical)
+            self.terms[text] = found
+        return found
+
+    def triple(self, line: Line) -> Triple:
+        subject, rest = line.decode().split(" ", 1)
+        predicate, obj = rest.split(" ", 1)
+        return self.term(subject), self.term(predicate), self.term(obj)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class BuiltGraph:
-    """The graph of a knowledge base: every triple (the default graph) and each named graph's share of them."""
+    """The graph of a knowledge base as N-Triples lines: every triple (the default graph) and each named
+    graph's share of them (keyed by the graph's IRI).
 
-    triples: frozenset[Triple]
-    named: dict[URIRef, frozenset[Triple]] = field(default_factory=dict)
+    The lines go to a store as they are (:meth:`nquads`); rdflib terms (:attr:`triples`, :attr:`named`,
+    :meth:`quads`) are made only when asked for, for the rdflib consumers (diffs, the memory store, tests).
+    """
+
+    lines: frozenset[Line]
+    named_lines: dict[str, frozenset[Line]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.triples)
+        return len(self.lines)
+
+    def nquads(self) -> bytes:
+        """Return the whole graph as N-Quads: the default graph, then each named graph, each unsorted."""
+        chunks = [b" .\n".join(self.lines), b" .\n" if self.lines else b""]
+        for name, lines in self.named_lines.items():
+            end = f" <{name}> .\n".encode()
+            chunks += [end.join(lines), end if lines else b""]
+        return b"".join(chunks)
+
+    @cached_property
+    def _parser(self) -> _Parser:
+        return _Parser()
+
+    @cached_property
+    def triples(self) -> frozenset[Triple]:
+        """Every triple of the default graph, as rdflib terms."""
+        return frozenset(map(self._parser.triple, self.lines))
+
+    @cached_property
+    def named(self) -> dict[URIRef, frozenset[Triple]]:
+        """Each named graph's triples, as rdflib terms, by the graph's IRI."""
+        return {URIRef(name): frozenset(map(self._parser.triple, lines)) for name, lines in self.named_lines.items()}
 
     def sorted_triples(self) -> list[Triple]:
         """Return the default graph's triples in a stable order (for diffs and reproducible output)."""
@@ -72,8 +202,7 @@ class BuiltGraph:
     def quads(self) -> Iterator[Quad]:
         """Yield every triple of the default graph (graph ``None``), then each named graph's triples.
 
-        Unsorted: a store does not care, and sorting rdflib terms in Python cost most of the time of filling
-        one (10k facts: 9.5 s with the sort, see the commit). Output that must be stable sorts itself.
+        Unsorted: a store does not care. Output that must be stable sorts itself.
         """
         for triple in self.triples:
             yield (*triple, None)
@@ -82,41 +211,67 @@ class BuiltGraph:
                 yield (*triple, name)
 
 
-def date_literal(value: str) -> Literal:
-    """Return a date as a literal keeping its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
-    return Literal(value, datatype=_DATE_TYPES[len(value)][0])
+class _Mint(Mint):
+    """The builder's :class:`~kb.vocab.Mint`: the same IRIs, as N-Triples text (``<iri>``)."""
 
+    def __init__(self, base: str) -> None:
+        super().__init__(base)
+        self._texts: dict[tuple[str, str], str] = {}
 
-def _text(value: str) -> Literal:
-    return Literal(value)
+    def record(self, kind: str, rid: str) -> str:  # type: ignore[override]
+        found = self._texts.get((kind, rid))
+        if found is None:
+            found = self._texts[(kind, rid)] = f"<{self.base}{self.KIND_PATHS[kind]}/{rid}>"
+        return found
+
+    def attribute(self, fact: str, attribute: str, n: int) -> str:  # type: ignore[override]
+        return f"{fact[:-1]}/{attribute}/{n}>"
+
+    def evidence(self, key: str, n: int) -> str:  # type: ignore[override]
+        return f"<{self.base}evidence/{key}/{n}>"
+
+    def selector(self, evidence: str, kind: str) -> str:  # type: ignore[override]
+        return f"{evidence[:-1]}/{kind}>"
+
+    def time(self, fact: str, part: str) -> str:  # type: ignore[override]
+        return f"{fact[:-1]}/{part}>"
+
+    def post(self, organization: str, title: str) -> str:  # type: ignore[override]
+        return f"<{super().post(organization, title)}>"
+
+    def attribute_dispute(self, fact_id: str, attribute: str) -> str:  # type: ignore[override]
+        return f"<{super().attribute_dispute(fact_id, attribute)}>"
+
+    def topic_scheme(self) -> str:  # type: ignore[override]
+        return f"<{super().topic_scheme()}>"
 
 
 class _Builder:
     """Collects triples: ``default`` holds all, ``named[source id]`` each article's statements and evidence."""
 
-    def __init__(self, kb: KnowledgeBase, mint: Mint) -> None:
+    def __init__(self, kb: KnowledgeBase, mint: _Mint) -> None:
         self.kb = kb
         self.mint = mint
-        self.default: set[Triple] = set()
-        self.named: dict[str, set[Triple]] = defaultdict(set)
-        self.truthy: dict[str, set[Triple]] = {}
-        self.derived: dict[URIRef, list[tuple[URIRef, str]]] = {}
+        self.default: set[Line] = set()
+        self.named: dict[str, set[Line]] = defaultdict(set)
+        self.truthy: dict[str, set[_Triple]] = {}
+        self.derived: dict[str, list[tuple[str, str]]] = {}
         self.disputed = kb.disputed()
 
     # -- plumbing -----------------------------------------------------------------------------------------
 
-    def emit(self, triples: Iterable[Triple], sources: Iterable[str] = ()) -> None:
+    def emit(self, triples: Iterable[_Triple], sources: Iterable[str] = ()) -> None:
         """Add triples to the default graph and to the named graph of each source."""
-        batch = list(triples)
+        batch = [f"{s} {p} {o}".encode() for s, p, o in triples]
         self.default.update(batch)
         for source in sources:
             self.named[source].update(batch)
 
-    def ref(self, rid: str) -> URIRef:
+    def ref(self, rid: str) -> str:
         """Return the IRI of any record by id (validation guarantees the id exists)."""
         return self.mint.record(self.kb.kinds[rid], rid)
 
-    def evidence(self, node: URIRef, key: str, entries: Sequence[Evidence]) -> set[str]:
+    def evidence(self, node: str, key: str, entries: Sequence[Evidence]) -> set[str]:
         """Emit ``node``'s evidence as oa:SpecificResources. Returns the ids of the sources it cites."""
         spans = sorted({(e.source, *self.offsets(e, key), e.quote) for e in entries})
         for n, (source, start, end, quote) in enumerate(spans, start=1):
@@ -134,10 +289,10 @@ class _Builder:
                                 f"{rid}: evidence has no start/end offsets; run kb anchor --fix", "evidence")
         return evidence.start, evidence.end
 
-    def evidence_node(self, ev: URIRef, source: str, start: int, end: int, quote: str) -> list[Triple]:
+    def evidence_node(self, ev: str, source: str, start: int, end: int, quote: str) -> list[_Triple]:
         position, words = self.mint.selector(ev, "position"), self.mint.selector(ev, "quote")
         prefix, suffix = context(self.kb.articles[source].text, start, end)
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (ev, RDF.type, OA.SpecificResource),
             (ev, OA.hasSource, self.mint.record("sources", source)),
             (ev, OA.hasSelector, position),
@@ -145,8 +300,8 @@ class _Builder:
             (position, RDF.type, OA.TextPositionSelector),
             # xsd:integer, not xsd:nonNegativeInteger: Oxigraph stores the latter as the former, and the graph
             # must be the same in every store (the shapes check that offsets are not negative).
-            (position, OA.start, Literal(start)),
-            (position, OA.end, Literal(end)),
+            (position, OA.start, _integer(start)),
+            (position, OA.end, _integer(end)),
             (words, RDF.type, OA.TextQuoteSelector),
             (words, OA.exact, _text(quote)),
         ]
@@ -156,11 +311,11 @@ class _Builder:
             triples.append((words, OA.suffix, _text(suffix)))
         return triples
 
-    def instant(self, node: URIRef, date: DateValue) -> list[Triple]:
+    def instant(self, node: str, date: DateValue) -> list[_Triple]:
         """Return a time:Instant holding ``date`` with its precision, its words and how it was resolved."""
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, TIME.Instant),
-            (node, _DATE_TYPES[len(date.value)][1], date_literal(date.value)),
+            (node, _DATE_TYPES[len(date.value)][1], _date(date.value)),
         ]
         if date.as_written is not None:
             triples.append((node, KB.asWritten, _text(date.as_written)))
@@ -168,34 +323,34 @@ class _Builder:
             triples.append((node, KB.resolvedAgainst, self.mint.record("sources", date.resolved_against)))
         return triples
 
-    def interval(self, node: URIRef, link: URIRef, start: DateValue | None, end: DateValue | None) -> list[Triple]:
+    def interval(self, node: str, link: str, start: DateValue | None, end: DateValue | None) -> list[_Triple]:
         """Return ``node link {node}/during``, a time:Interval with what is known of its beginning and end."""
         if start is None and end is None:
             return []
         during = self.mint.time(node, "during")
-        triples: list[Triple] = [(node, link, during), (during, RDF.type, TIME.Interval)]
+        triples: list[_Triple] = [(node, link, during), (during, RDF.type, TIME.Interval)]
         for part, date, prop, direct in (("start", start, TIME.hasBeginning, SDO.startDate),
                                          ("end", end, TIME.hasEnd, SDO.endDate)):
             if date is not None:
                 instant = self.mint.time(node, part)
-                triples += [(during, prop, instant), (node, direct, date_literal(date.value))]
+                triples += [(during, prop, instant), (node, direct, _date(date.value))]
                 triples += self.instant(instant, date)
         return triples
 
-    def dated(self, node: URIRef, date: DateValue | None) -> list[Triple]:
+    def dated(self, node: str, date: DateValue | None) -> list[_Triple]:
         """Return ``dcterms:date`` and a ``time:hasTime`` instant for a fact that happened on one date."""
         if date is None:
             return []
         instant = self.mint.time(node, "date")
-        return [(node, DCTERMS.date, date_literal(date.value)), (node, TIME.hasTime, instant),
+        return [(node, DCTERMS.date, _date(date.value)), (node, TIME.hasTime, instant),
                 *self.instant(instant, date)]
 
-    def fact_common(self, node: URIRef, fact: Fact | Role) -> list[Triple]:
+    def fact_common(self, node: str, fact: Fact | Role) -> list[_Triple]:
         """Return what every curated fact carries: certainty, hedge, note, disputed."""
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, KB.Statement),
             (node, KB.certainty, KBV[fact.certainty]),
-            (node, KB.disputed, Literal(fact.id in self.disputed)),
+            (node, KB.disputed, _BOOLEAN[fact.id in self.disputed]),
         ]
         if fact.hedge is not None:
             triples.append((node, KB.hedge, _text(fact.hedge)))
@@ -203,21 +358,21 @@ class _Builder:
             triples.append((node, SKOS.note, _text(fact.note)))
         return triples
 
-    def versions(self, fact: URIRef, fact_id: str, label: str, name: str,
-                 versions: Sequence[Version], evidence_of: str | None = None) -> tuple[list[Triple], set[str]]:
+    def versions(self, fact: str, fact_id: str, label: str, name: str,
+                 versions: Sequence[Version], evidence_of: str | None = None) -> tuple[list[_Triple], set[str]]:
         """Emit one attribute statement per version; return the fact's links to them (plus truthy values)
         and the sources the versions cite. Several versions of a single-valued attribute make a dispute."""
-        prop = ATTRIBUTES[name]
+        prop = _ATTRIBUTES[name]
         ordered = sorted(versions, key=lambda v: (v.value or "", v.as_written or ""))
         disputed = name in SINGLE_VALUED and len(ordered) > 1
-        links: list[Triple] = []
+        links: list[_Triple] = []
         cited: set[str] = set()
         for n, version in enumerate(ordered, start=1):
             node = self.mint.attribute(fact, name, n)
             value = _value(name, version.value)
-            triples: list[Triple] = [
+            triples: list[_Triple] = [
                 (node, RDF.type, KB.AttributeStatement), (node, RDF.type, KB.Statement),
-                (node, KB.attribute, prop), (node, KB.disputed, Literal(disputed)),
+                (node, KB.attribute, prop), (node, KB.disputed, _BOOLEAN[disputed]),
             ]
             if value is not None:
                 triples.append((node, prop, value))
@@ -247,28 +402,28 @@ class _Builder:
     def source(self, source: Source) -> None:
         node = self.mint.record("sources", source.id)
         article = self.kb.articles[source.id]
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, SDO.NewsArticle), (node, RDFS.label, _text(source.headline)),
             (node, DCTERMS.title, _text(source.headline)), (node, DCTERMS.publisher, _text(source.publisher)),
-            (node, DCTERMS.language, Literal(source.language, datatype=XSD.language)),
+            (node, DCTERMS.language, _typed(source.language, vocab.XSD.language)),
             (node, KB.file, _text(source.file)), (node, KB.sha256, _text(source.sha256)),
             (node, KB.text, _text(article.text)),
             *((node, DCTERMS.creator, _text(author)) for author in source.authors),
         ]
         if source.published is not None:
-            triples.append((node, DCTERMS.date, date_literal(source.published)))
+            triples.append((node, DCTERMS.date, _date(source.published)))
         if source.published_basis is not None:
             triples.append((node, KB.publishedBasis, KBV[source.published_basis]))
         if source.dateline is not None:
             triples.append((node, KB.dateline, _text(source.dateline)))
         if source.url is not None:
-            triples.append((node, SDO.url, Literal(source.url, datatype=XSD.anyURI)))
+            triples.append((node, SDO.url, _typed(source.url, vocab.XSD.anyURI)))
         if source.note is not None:
             triples.append((node, SKOS.note, _text(source.note)))
         self.emit(triples, [source.id])
 
-    def entity(self, node: URIRef, name: str, aliases: Sequence[str], country: str | None) -> list[Triple]:
-        triples: list[Triple] = [(node, RDFS.label, _text(name))]
+    def entity(self, node: str, name: str, aliases: Sequence[str], country: str | None) -> list[_Triple]:
+        triples: list[_Triple] = [(node, RDFS.label, _text(name))]
         triples += [(node, SKOS.altLabel, _text(alias)) for alias in aliases]
         if country is not None:
             triples.append((node, KB.country, self.ref(country)))
@@ -276,7 +431,7 @@ class _Builder:
 
     def person(self, person: Person) -> None:
         node = self.mint.record("people", person.id)
-        triples: list[Triple] = [(node, RDF.type, SDO.Person), *self.entity(node, person.name, person.aliases, person.country)]
+        triples: list[_Triple] = [(node, RDF.type, SDO.Person), *self.entity(node, person.name, person.aliases, person.country)]
         if person.description is not None:
             triples.append((node, SDO.description, _text(person.description)))
         self.emit(triples)
@@ -284,7 +439,7 @@ class _Builder:
 
     def organization(self, org: Organization) -> None:
         node = self.mint.record("organizations", org.id)
-        triples: list[Triple] = [(node, RDF.type, ORG.Organization), (node, ORG.classification, KBV[org.kind]),
+        triples: list[_Triple] = [(node, RDF.type, ORG.Organization), (node, ORG.classification, KBV[org.kind]),
                    *self.entity(node, org.name, org.aliases, org.country)]
         if org.parent is not None:
             triples.append((node, ORG.subOrganizationOf, self.ref(org.parent)))
@@ -293,7 +448,7 @@ class _Builder:
 
     def place(self, place: Place) -> None:
         node = self.mint.record("places", place.id)
-        triples: list[Triple] = [(node, RDF.type, SDO.Place), (node, KB.kind, KBV[place.kind]),
+        triples: list[_Triple] = [(node, RDF.type, SDO.Place), (node, KB.kind, KBV[place.kind]),
                    *self.entity(node, place.name, place.aliases, place.country)]
         if place.kind in _PLACE_TYPES:
             triples.append((node, RDF.type, _PLACE_TYPES[place.kind]))
@@ -302,7 +457,7 @@ class _Builder:
 
     def topic(self, topic: Topic) -> None:
         node, scheme = self.mint.record("topics", topic.id), self.mint.topic_scheme()
-        triples: list[Triple] = [(node, RDF.type, SKOS.Concept), (node, SKOS.prefLabel, _text(topic.label)),
+        triples: list[_Triple] = [(node, RDF.type, SKOS.Concept), (node, SKOS.prefLabel, _text(topic.label)),
                    (node, SKOS.inScheme, scheme), *self.entity(node, topic.label, topic.aliases, None)]
         if topic.broader is not None:
             triples.append((node, SKOS.broader, self.ref(topic.broader)))
@@ -318,7 +473,7 @@ class _Builder:
 
     def meeting(self, meeting: Meeting) -> None:
         node = self.mint.record("meetings", meeting.id)
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, SDO.Event), (node, RDFS.label, _text(meeting.label)),
             (node, KB.kind, KBV[meeting.kind]), (node, KB.status, KBV[meeting.status]),
             *self.fact_common(node, meeting),
@@ -345,7 +500,7 @@ class _Builder:
         holder, org = self.ref(role.holder), self.ref(role.organization)
         post = self.mint.post(role.organization, role.title)
         holder_name: str = self.kb.records["people"][role.holder].name  # type: ignore[attr-defined]
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, ORG.Membership), (node, RDFS.label, _text(f"{holder_name}: {role.title}")),
             (node, ORG.member, holder), (node, ORG.organization, org), (node, ORG.role, post),
             *self.fact_common(node, role),
@@ -366,7 +521,7 @@ class _Builder:
 
     def statement(self, statement: Statement) -> None:
         node = self.mint.record("statements", statement.id)
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, KB.Utterance), (node, RDFS.label, _text(statement.summary)),
             (node, KB.speaker, self.ref(statement.speaker)), (node, KB.channel, KBV[statement.channel]),
             *self.fact_common(node, statement),
@@ -384,7 +539,7 @@ class _Builder:
     def sanction(self, sanction: Sanction) -> None:
         node = self.mint.record("sanctions", sanction.id)
         target, imposer = self.ref(sanction.target), self.ref(sanction.imposed_by)
-        triples: list[Triple] = [
+        triples: list[_Triple] = [
             (node, RDF.type, KB.Sanction), (node, RDFS.label, _text(sanction.label)),
             (node, KB.target, target), (node, KB.imposedBy, imposer),
             *self.fact_common(node, sanction), *self.dated(node, sanction.date),
@@ -397,7 +552,7 @@ class _Builder:
 
     def dispute(self, dispute: Dispute) -> None:
         node = self.mint.record("disputes", dispute.id)
-        triples: list[Triple] = [(node, RDF.type, KB.Dispute), (node, RDFS.label, _text(dispute.label)),
+        triples: list[_Triple] = [(node, RDF.type, KB.Dispute), (node, RDFS.label, _text(dispute.label)),
                                  *((node, KB.disputedStatement, self.ref(f)) for f in dispute.facts)]
         if dispute.description is not None:
             triples.append((node, SDO.description, _text(dispute.description)))
@@ -414,10 +569,10 @@ class _Builder:
             self.emit(triples)
 
 
-def _value(name: str, value: str | None) -> Literal | None:
+def _value(name: str, value: str | None) -> str | None:
     if value is None:
         return None
-    return Literal(value, datatype=XSD.duration) if name == "duration" else _text(value)
+    return _typed(value, vocab.XSD.duration) if name == "duration" else _text(value)
 
 
 _ORDER: tuple[tuple[str, str], ...] = (
@@ -433,11 +588,11 @@ def build(kb: KnowledgeBase, base_iri: str) -> BuiltGraph:
     The result depends only on the records, never on their order. Raises CurationError when a record
     reaches here without what validation guarantees (evidence offsets).
     """
-    builder = _Builder(kb, Mint(base_iri))
+    builder = _Builder(kb, _Mint(base_iri))
     builder.topic_scheme()
     for kind, method in _ORDER:
         for rid in sorted(kb.records[kind]):
             getattr(builder, method)(kb.records[kind][rid])
     builder.truthy_triples()
-    named = {builder.mint.named_graph(source): frozenset(triples) for source, triples in builder.named.items()}
-    return BuiltGraph(triples=frozenset(builder.default), named=named)
+    named = {str(builder.mint.named_graph(source)): frozenset(lines) for source, lines in builder.named.items()}
+    return BuiltGraph(lines=frozenset(builder.default), named_lines=named)

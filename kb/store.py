@@ -107,35 +107,6 @@ def to_oxigraph(quads: Iterable[Quad]) -> list[Any]:
     return [ox.Quad(term(s), term(p), term(o), term(g)) for s, p, o, g in quads]
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-
-
-def to_nquads(quads: Iterable[Quad]) -> bytes:
-    """Return rdflib quads (graph ``None`` = default graph) as N-Quads, each term written once and reused.
-
-    Oxigraph parses N-Quads in Rust faster than Python builds its term objects: filling a store this way
-    takes half the time of ``to_oxigraph`` + ``extend`` (10k facts, 800k quads: 8 s against 15 s).
-    """
-    seen: dict[Object | None, str] = {None: ""}
-
-    def term(node: Object | None) -> str:
-        found = seen.get(node)
-        if found is None:
-            if isinstance(node, Literal):
-                found = f'"{_escape(str(node))}"'
-                if node.language:
-                    found += f"@{node.language}"
-                elif node.datatype is not None:
-                    found += f"^^<{node.datatype}>"
-            else:
-                found = f"<{node}>"
-            seen[node] = found
-        return found
-
-    return "".join(f"{term(s)} {term(p)} {term(o)} {term(g)} .\n" for s, p, o, g in quads).encode("utf-8")
-
-
 def _bind(dataset: Dataset) -> None:
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, replace=True)
@@ -149,7 +120,7 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
     """
     if backend == "oxigraph":
         native = ox.Store()
-        native.bulk_load(to_nquads(built.quads()), format=ox.RdfFormat.N_QUADS)
+        native.bulk_load(built.nquads(), format=ox.RdfFormat.N_QUADS)
         dataset = Dataset(store=OxigraphStore(store=native))
         _bind(dataset)
         return GraphStore(dataset=dataset, backend=backend, native=native)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kb import store
-from kb.graph import Quad, build
+from kb import graph, store
+from kb.graph import build
 from kb.vocab import KB
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
 
@@ -94,12 +94,18 @@ def test_copy_graph_of_oxigraph_equals_the_built_graph() -> None:
     assert set(copy) == set(built("mini").triples)
 
 
-def test_nquads_carry_every_character_and_datatype_to_oxigraph() -> None:
-    s, p = URIRef("https://kb.example.org/x"), URIRef("https://kb.example.org/ns#p")
-    objects: list[URIRef | Literal] = [Literal('a "quoted" \\ back\\slash\nnew line\r\ttab 🙂 “curly”'), Literal("x", lang="en"),
-               Literal("2018", datatype=XSD.gYear), Literal(7), URIRef("https://kb.example.org/y"), Literal("")]
-    quads: list[Quad] = [(s, p, o, None) for o in objects]
-    quads.append((s, p, objects[0], URIRef("https://kb.example.org/graph/a")))
+def test_nquads_carry_every_character_and_datatype_to_oxigraph_and_back_to_rdflib() -> None:
+    texts = ['a "quoted" \\ back\\slash\nnew line\r\ttab 🙂 “curly” \\n', "", "\\", '"']
+    subject = "<https://kb.example.org/x> <https://kb.example.org/ns#p>"
+    lines = {f'{subject} "{graph.escape(t)}"'.encode() for t in texts}
+    lines |= {f'{subject} "2018"^^<{XSD.gYear}>'.encode(), f'{subject} "7"^^<{XSD.integer}>'.encode(),
+              f"{subject} <https://kb.example.org/y>".encode()}
+    built = graph.BuiltGraph(lines=frozenset(lines), named_lines={"https://kb.example.org/graph/a": frozenset(lines)})
     native = ox.Store()
-    native.bulk_load(store.to_nquads(quads), format=ox.RdfFormat.N_QUADS)
-    assert set(native) == set(store.to_oxigraph(quads))
+    native.bulk_load(built.nquads(), format=ox.RdfFormat.N_QUADS)
+    assert set(native) == set(store.to_oxigraph(built.quads()))
+    assert {q.object.value for q in native if isinstance(q.object, ox.Literal)} >= set(texts)
+    parsed = Graph().parse(data=b"".join(line + b" .\n" for line in lines), format="nt")
+    assert set(parsed) == set(built.triples)
+    assert {Literal(t) for t in texts} | {Literal(7), Literal("2018", datatype=XSD.gYear)} <= {
+        o for _, _, o in built.triples}

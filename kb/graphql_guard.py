@@ -15,12 +15,17 @@ refuses a document over any limit before a single validation rule runs:
 
 :class:`Deadline` stops resolving once an operation has run longer than its time limit: every field resolved
 after the deadline fails, so execution unwinds at the next field, and the response carries one error.
+
+:class:`KnownDocuments` remembers the documents that passed every check (tokens, cost, depth, aliases and the
+specified validation rules) by their text: clients send the same few query texts with different variables, and
+parsing and validating the typical question again cost as much as answering it. A text seen before is neither
+parsed nor checked again; what a check depends on (the text, the schema, the limits) has not changed.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -212,6 +217,66 @@ class Deadline(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
+class DocumentCache:
+    """Query texts that passed every check, with their parsed documents; the least recently used leave first."""
+
+    def __init__(self, entries: int = 128, max_chars: int = 4 << 20) -> None:
+        self.entries = entries
+        self.max_chars = max_chars
+        self.chars = 0
+        self.documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def get(self, text: str) -> DocumentNode | None:
+        """Return the checked document of ``text``, or None when it was not seen (or has aged out)."""
+        found = self.documents.get(text)
+        if found is not None:
+            self.documents.move_to_end(text)
+        return found
+
+    def put(self, text: str, document: DocumentNode) -> None:
+        """Remember that ``text`` parses to ``document`` and passed every check."""
+        if text in self.documents:
+            return
+        self.documents[text] = document
+        self.chars += len(text)
+        while len(self.documents) > self.entries or self.chars > self.max_chars:
+            old, _ = self.documents.popitem(last=False)
+            self.chars -= len(old)
+
+
+class KnownDocuments(SchemaExtension):
+    """Skips parsing and every check for a query text that passed them before (see the module docstring).
+
+    It must come before every other extension that checks the document: on a known text it marks validation
+    done (no errors), which makes :class:`QueryCost` and Strawberry's validation step stand aside.
+    """
+
+    def __init__(self, *, cache: DocumentCache, execution_context: Any = None) -> None:
+        self.cache = cache
+        self.known = False
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            found = self.cache.get(context.query)
+            if found is not None:
+                context.graphql_document = found  # Strawberry parses only when no document is set
+                self.known = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.known and context.pre_execution_errors is None:
+            context.pre_execution_errors = []  # checked when first seen: Strawberry validates only on None
+        yield
+        if not self.known and context.pre_execution_errors == [] and context.query \
+                and context.graphql_document is not None:
+            self.cache.put(context.query, context.graphql_document)
+
+
 def guards(limits: Limits) -> list[Callable[[], SchemaExtension]]:
-    """Return factories of the extensions enforcing ``limits`` (one instance per operation, as Strawberry wants)."""
-    return [lambda: QueryCost(limits=limits), lambda: Deadline(limits=limits)]
+    """Return factories of the extensions enforcing ``limits`` (one instance per operation, as Strawberry wants).
+
+    The known documents are per call: a schema made with other limits checks every text again."""
+    known = DocumentCache()
+    return [lambda: KnownDocuments(cache=known), lambda: QueryCost(limits=limits), lambda: Deadline(limits=limits)]

@@ -171,14 +171,20 @@ def boolean_format(requested: ResultFormat) -> ResultFormat:
 
 
 def _from_ox(term: Any) -> Term:
-    if isinstance(term, ox.NamedNode):
+    kind = type(term)
+    if kind is ox.NamedNode:
         return Term(term.value, "uri")
-    if isinstance(term, ox.BlankNode):
+    if kind is ox.BlankNode:
         return Term(term.value, "bnode")
+    language = term.language
+    if language:
+        return Term(term.value, "literal", None, language)
     datatype = term.datatype.value
-    if term.language:
-        return Term(term.value, "literal", None, term.language)
     return Term(term.value, "literal", None if datatype == XSD_STRING else datatype)
+
+
+MAX_CACHED_TERMS = 100_000
+"""Terms an OxigraphBackend keeps converted (about 25 MB at most); the cache starts afresh when full."""
 
 
 def _bytes(data: bytes | None) -> bytes:
@@ -198,6 +204,7 @@ class OxigraphBackend:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self._terms: dict[Any, Term] = {}
 
     def _run(self, sparql: str) -> Any:
         try:
@@ -210,9 +217,23 @@ class OxigraphBackend:
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = tuple(v.value for v in solutions.variables)
+        # Converting pyoxigraph terms was most of a GraphQL request's time: the store never changes under a
+        # backend, so each term is converted once and the same (immutable) Term handed out again.
+        terms = self._terms
+        if len(terms) > MAX_CACHED_TERMS:
+            terms.clear()
+        found = terms.get
         rows: list[Row] = []
         for solution in solutions:
-            rows.append({name: _from_ox(solution[name]) for name in names if solution[name] is not None})
+            row: dict[str, Term] = {}
+            for name, term in zip(names, solution, strict=True):
+                if term is None:
+                    continue
+                converted = found(term)
+                if converted is None:
+                    converted = terms[term] = _from_ox(term)
+                row[name] = converted
+            rows.append(row)
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:

@@ -53,3 +53,22 @@ def test_lists_of_many_parents_share_one_query(api: Api) -> None:
 
 def test_each_request_starts_with_fresh_loaders(api: Api) -> None:
     assert api.queries('{ person(id: "wang-yi") { name } }') == api.queries('{ person(id: "wang-yi") { name } }') == 1
+
+
+def test_whom_people_met_is_fetched_only_when_asked_for_everyone_at_once(api: Api) -> None:
+    # a person's description leaves out kb:met (hundreds of people for some): the people (1) and their
+    # properties (1); asking for met adds one query for everyone's (whom they met are people already described)
+    assert api.queries("{ people(first: 100) { nodes { name } } }") == 2
+    asked = "{ people(first: 100) { nodes { name met { ... on Person { id } ... on Organization { id } } } } }"
+    assert api.queries(asked) == 3
+    met = {p["name"]: [m["id"] for m in p["met"]] for p in api.data(asked)["people"]["nodes"]}
+    assert met["Antony Blinken"] == ["person/wang-yi"] and met["Wang Yi"] == ["person/antony-blinken"]
+
+
+def test_article_text_is_fetched_only_when_asked_for_every_article_at_once(api: Api) -> None:
+    assert api.queries("{ sources { nodes { headline } } }") == 2
+    assert api.queries("{ sources { nodes { headline text } } }") == 3
+    sources = api.data("{ sources { nodes { file text } } }")["sources"]["nodes"]
+    assert len(sources) == 2
+    for source in sources:
+        assert source["text"] == (apikit.API_FIXTURE / "seeds" / source["file"]).read_text(encoding="utf-8")

@@ -261,3 +261,32 @@ def test_odd_queries_leak_nothing(http: Client, query: str) -> None:
     response = graphql(http, query)
     assert response.status_code < 500
     assert MASKED_MESSAGE not in errors(response)
+
+
+def test_a_known_query_text_is_neither_parsed_nor_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: list[int] = []
+    original = graphql_guard.measure
+    monkeypatch.setattr(graphql_guard, "measure", lambda *a, **k: measured.append(1) or original(*a, **k))
+    http = client()
+    query = "query($id: ID!) { person(id: $id) { name } }"
+    names = [graphql(http, query, id=who).json()["data"]["person"]["name"] for who in ("wang-yi", "antony-blinken")]
+    assert names == ["Wang Yi", "Antony Blinken"] and len(measured) == 1
+
+
+def test_a_refused_or_invalid_text_is_refused_every_time(http: Client) -> None:
+    too_deep = nested(LIMITS.max_depth + 2)
+    for query, message in ((too_deep, "nested more than"), ("{ person(id: \"wang-yi\") { nonsense } }", "nonsense")):
+        for _ in range(2):
+            response = graphql(http, query)
+            assert response.json().get("data") is None and message in errors(response)[0]
+
+
+def test_document_cache_keeps_the_most_recently_used_within_its_bounds() -> None:
+    cache = graphql_guard.DocumentCache(entries=2, max_chars=30)
+    for text in ("{ a }", "{ b }", "{ c }"):
+        cache.put(text, parse(text))
+    assert cache.get("{ a }") is None and cache.get("{ b }") is not None
+    cache.put("{ d }", parse("{ d }"))  # b was used after c: c leaves
+    assert cache.get("{ c }") is None and cache.get("{ b }") is not None
+    cache.put("{ " + "e " * 12 + "}", parse("{ " + "e " * 12 + "}"))  # 27 characters: only it fits
+    assert list(cache.documents) == ["{ " + "e " * 12 + "}"]

@@ -193,3 +193,23 @@ def test_counting_backend_records_each_query(backend: Any) -> None:
 
 def test_values_of_nothing_selects_nothing(backend: Any) -> None:
     assert len(run(backend.select(f"SELECT ?s WHERE {{ {values('s', [])} ?s ?p ?o }}"))) == 0
+
+
+def test_oxigraph_select_converts_each_term_once() -> None:
+    backend = _oxigraph()
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    first, again = run(backend.select(query)), run(backend.select(query))
+    assert first.rows == again.rows and len(first) == 6
+    assert all(row[name] is other[name] for row, other in zip(first.rows, again.rows, strict=True) for name in row)
+
+
+def test_oxigraph_term_cache_starts_afresh_when_full_and_answers_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb import query as module
+
+    monkeypatch.setattr(module, "MAX_CACHED_TERMS", 2)
+    backend, reference = _oxigraph(), RdflibBackend.from_quads(QUADS)
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    expected = sorted_rows(run(reference.select(query)))
+    for _ in range(3):
+        assert sorted_rows(run(backend.select(query))) == expected
+        assert len(backend._terms) <= 18  # the distinct terms of one answer, never more

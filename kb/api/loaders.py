@@ -11,10 +11,19 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
-from kb.api.props import Props
-from kb.query import PROLOGUE, Backend, Term, values
+from kb.api.props import Props, term_order
+from kb.query import PROLOGUE, Backend, Term, iri, values
+from kb.vocab import KB
 
 MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
+
+HEAVY = (str(KB.met), str(KB.text))
+"""Predicates a node's description leaves out, fetched only by the fields that show them
+(:attr:`Loaders.objects`): a person's ``kb:met`` runs to hundreds of people (three quarters of the terms
+of a typical request were these) and an article's ``kb:text`` is the whole article."""
+
+ObjectsKey = tuple[str, str]
+"""``(predicate IRI, subject IRI)``."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,12 @@ class Loaders:
         self.evidence = DataLoader[str, EvidenceRow | None](load_fn=self._evidence, max_batch_size=MAX_BATCH)
         self.disputes = DataLoader[str, list[str]](load_fn=self._disputes, max_batch_size=MAX_BATCH)
         self.children = DataLoader[ChildrenKey, list[Child]](load_fn=self._children)
+        self.objects = DataLoader[ObjectsKey, list[Term]](load_fn=self._objects)
 
     async def _describe(self, keys: Sequence[str]) -> list[Props]:
+        heavy = ", ".join(iri(p) for p in HEAVY)
         table = await self.backend.select(
-            f"SELECT ?s ?p ?o WHERE {{ {values('s', keys)} ?s ?p ?o }}"
+            f"SELECT ?s ?p ?o WHERE {{ {values('s', keys)} ?s ?p ?o FILTER(?p NOT IN ({heavy})) }}"
         )
         found: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         for row in table.rows:
@@ -100,6 +111,21 @@ class Loaders:
                 for row in table.rows:
                     found[(pattern, row["parent"].value)].add((row["key"].value, row["item"].value))
         return [sorted(found.get(key, ())) for key in keys]
+
+
+    async def _objects(self, keys: Sequence[ObjectsKey]) -> list[list[Term]]:
+        by_predicate: dict[str, list[str]] = defaultdict(list)
+        for predicate, subject in keys:
+            by_predicate[predicate].append(subject)
+        found: dict[ObjectsKey, list[Term]] = defaultdict(list)
+        for predicate, subjects in by_predicate.items():
+            for chunk in _chunks(sorted(set(subjects))):
+                table = await self.backend.select(
+                    f"SELECT ?s ?o WHERE {{ {values('s', chunk)} ?s {iri(predicate)} ?o }}"
+                )
+                for row in table.rows:
+                    found[(predicate, row["s"].value)].append(row["o"])
+        return [sorted(found.get(key, ()), key=term_order) for key in keys]
 
 
 def _chunks(items: list[str]) -> list[list[str]]:

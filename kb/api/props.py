@@ -1,4 +1,7 @@
-"""What the graph says about one node: its outgoing triples, grouped by predicate, read without rdflib."""
+"""What the graph says about one node: its outgoing triples, grouped by predicate, read without rdflib.
+
+A description leaves out the few predicates of :data:`kb.api.loaders.HEAVY` (``kb:met``, ``kb:text``): the
+fields that show them ask ``info.context.loaders.objects`` instead."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ class Props:
 
     def __init__(self, iri: str, by_predicate: Mapping[str, Iterable[Term]] | None = None) -> None:
         self.iri = iri
-        self._by_predicate = {p: sorted(objs, key=_order) for p, objs in (by_predicate or {}).items()}
+        self._by_predicate = {p: sorted(objs, key=term_order) for p, objs in (by_predicate or {}).items()}
 
     def __bool__(self) -> bool:
         return bool(self._by_predicate)
@@ -53,5 +56,6 @@ class Props:
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-def _order(term: Term) -> tuple[str, str, str, str]:
+def term_order(term: Term) -> tuple[str, str, str, str]:
+    """Return the sort key that orders a predicate's objects alike on every backend."""
     return (term.kind, term.value, term.datatype or "", term.lang or "")

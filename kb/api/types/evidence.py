@@ -11,7 +11,6 @@ import strawberry
 from kb.api.context import Info
 from kb.api.loaders import EvidenceRow
 from kb.api.types import registry
-from kb.vocab import KB
 
 if TYPE_CHECKING:
     from kb.api.types.source import Source
@@ -73,8 +72,9 @@ async def _utf16(info: Info, source: str, offset: int) -> int:
     per article and snapshot."""
     snapshot = info.context.snapshot
     if f"astral:{source}" not in snapshot.memo:
-        props = await info.context.loaders.describe.load(source)
-        text = props.text(KB.text) or ""
+        from kb.api.types.source import text_of
+
+        text = await text_of(info, source)
         snapshot.cached(f"astral:{source}", lambda: [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF])
     astral: list[int] = snapshot.cached(f"astral:{source}", list)
     return offset + bisect_left(astral, offset)

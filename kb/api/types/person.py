@@ -76,7 +76,8 @@ class Person(Node, Evidenced):
 
     @strawberry.field(description="Everyone this person met in a meeting that was held, by id.")
     async def met(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
-        return await registry.load_present(info, self.props.iris(KB.met))
+        met = await info.context.loaders.objects.load((str(KB.met), self.props.iri))
+        return await registry.load_present(info, [t.value for t in met if t.is_iri])
 
     @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top diplomat\".")
     async def titles(self, info: Info, as_of: args.AsOf = None) -> list[str]:

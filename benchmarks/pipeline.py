@@ -2,7 +2,8 @@
 
     python benchmarks/pipeline.py DIR [--store oxigraph|memory] [--serve]
 
-Prints one JSON object: seconds per phase (read, check, build, store; with ``--serve`` also the first GraphQL
+Prints one JSON object: seconds per phase (read, check, build_store: the graph built and streamed into the
+store at once; with ``--serve`` also the first GraphQL
 answer through the ASGI app), the number of triples, and ``peak_rss_mb`` (``ru_maxrss`` of this process, which
 includes the interpreter and imports). Run it in a fresh subprocess per scale (``run.py`` does) so that one
 scale's memory does not count against the next.
@@ -31,7 +32,7 @@ def peak_rss_mb() -> float:
 def measure(root: Path, store: str, serve: bool) -> dict[str, Any]:
     """Run read, check, build and store on ``root``; return seconds per phase, triples and peak memory."""
     started = time.perf_counter()
-    from kb import graph, loader, validate
+    from kb import loader, validate
     from kb import store as stores
 
     times: dict[str, float] = {"import": time.perf_counter() - started}
@@ -49,17 +50,15 @@ def measure(root: Path, store: str, serve: bool) -> dict[str, Any]:
     kb = validate.check(raw)
     del raw
     t = phase("check", t)
-    built = graph.build(kb, "https://kb.example.org/")
-    t = phase("build", t)
-    graph_store = stores.load(built, store)
-    triples = len(built)
-    del built
-    t = phase("store", t)
+    graph_store = stores.build_store(kb, "https://kb.example.org/", store)
+    t = phase("build_store", t)
+    triples = len(graph_store)
+    quads = len(graph_store.native) if graph_store.native is not None else None
     if serve:
         times["first_answer"] = first_answer(root, graph_store)
     times["total"] = round(sum(v for k, v in times.items() if k != "import"), 3)
     facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
-    return {"facts": facts, "triples": triples, "seconds": times, "baseline_rss_mb": round(baseline, 1),
+    return {"facts": facts, "triples": triples, "quads": quads, "seconds": times, "baseline_rss_mb": round(baseline, 1),
             "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 

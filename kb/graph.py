@@ -11,7 +11,7 @@ written only where every version agrees (see :func:`build`).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -246,14 +246,83 @@ class _Mint(Mint):
         return f"<{super().topic_scheme()}>"
 
 
-class _Builder:
-    """Collects triples: ``default`` holds all, ``named[source id]`` each article's statements and evidence."""
+class _Collect:
+    """Where the builder's lines go for a :class:`BuiltGraph`: ``default`` holds all, ``named[source id]`` each
+    article's statements and evidence."""
 
-    def __init__(self, kb: KnowledgeBase, mint: _Mint) -> None:
-        self.kb = kb
-        self.mint = mint
+    def __init__(self) -> None:
         self.default: set[Line] = set()
         self.named: dict[str, set[Line]] = defaultdict(set)
+
+    def add(self, batch: list[Line], sources: Iterable[str]) -> None:
+        self.default.update(batch)
+        for source in sources:
+            self.named[source].update(batch)
+
+    def add_shared(self, batch: list[Line]) -> None:
+        self.default.update(batch)
+
+
+class _Stream:
+    """Where the builder's lines go for a store: N-Quads text, taken in chunks as it grows.
+
+    Nothing is deduplicated (a store keeps a set of quads anyway), so no line outlives its chunk.
+    """
+
+    def __init__(self, mint: _Mint, shared: Counter[Line] | None = None) -> None:
+        self.mint = mint
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.ends: dict[str, bytes] = {}  # source id -> b" <named graph> .\n"
+        self.shared = shared
+
+    def add_shared(self, batch: list[Line]) -> None:
+        if self.shared is not None:
+            self.shared.update(batch)
+        self.add(batch, ())
+
+    def add(self, batch: list[Line], sources: Iterable[str]) -> None:
+        if not batch:
+            return
+        parts = [b" .\n".join(batch), b" .\n"]
+        for source in sources:
+            end = self.ends.get(source)
+            if end is None:
+                end = self.ends[source] = f" <{self.mint.named_graph(source)}> .\n".encode()
+            parts += [end.join(batch), end]
+        self.parts += parts
+        self.size += sum(map(len, parts))
+
+    def take(self) -> bytes:
+        chunk = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return chunk
+
+
+class _Tally:
+    """Where the builder's lines go for an edit (:func:`partial`): each record's own quads, and how many times
+    the shared lines were made."""
+
+    def __init__(self, mint: _Mint) -> None:
+        self.mint = mint
+        self.own: set[tuple[Line, str | None]] = set()  # (line, named graph IRI or None for the default graph)
+        self.shared: Counter[Line] = Counter()
+
+    def add(self, batch: list[Line], sources: Iterable[str]) -> None:
+        graphs = [None, *(str(self.mint.named_graph(source)) for source in sources)]
+        self.own.update((line, graph) for line in batch for graph in graphs)
+
+    def add_shared(self, batch: list[Line]) -> None:
+        self.shared.update(batch)
+
+
+class _Builder:
+    """Makes the lines of every record and hands them to ``sink`` (a :class:`_Collect` or a :class:`_Stream`)."""
+
+    def __init__(self, kb: KnowledgeBase, mint: _Mint, sink: _Collect | _Stream | _Tally) -> None:
+        self.kb = kb
+        self.mint = mint
+        self.sink = sink
         self.truthy: dict[str, set[_Triple]] = {}
         self.derived: dict[str, list[tuple[str, str]]] = {}
         self.disputed = kb.disputed()
@@ -262,10 +331,12 @@ class _Builder:
 
     def emit(self, triples: Iterable[_Triple], sources: Iterable[str] = ()) -> None:
         """Add triples to the default graph and to the named graph of each source."""
-        batch = [f"{s} {p} {o}".encode() for s, p, o in triples]
-        self.default.update(batch)
-        for source in sources:
-            self.named[source].update(batch)
+        self.sink.add([f"{s} {p} {o}".encode() for s, p, o in triples], sources)
+
+    def emit_shared(self, triples: Iterable[_Triple]) -> None:
+        """Add default-graph triples that several records may make (truthy triples, offices): the sink
+        counts them per record, so that an edit removes one only when no record makes it any more."""
+        self.sink.add_shared([f"{s} {p} {o}".encode() for s, p, o in triples])
 
     def ref(self, rid: str) -> str:
         """Return the IRI of any record by id (validation guarantees the id exists)."""
@@ -514,8 +585,8 @@ class _Builder:
         for n in range(1, len(titles) + 1):
             for ev, source in self.derived.get(self.mint.attribute(node, "title", n), []):
                 self.emit([(node, PROV.wasDerivedFrom, ev)], [source])
-        self.emit([(post, RDF.type, ORG.Post), (post, RDF.type, ORG.Role),
-                   (post, RDFS.label, _text(role.title)), (post, ORG.postIn, org)])
+        self.emit_shared([(post, RDF.type, ORG.Post), (post, RDF.type, ORG.Role),
+                          (post, RDFS.label, _text(role.title)), (post, ORG.postIn, org)])
         self.truthy.setdefault(role.id, set()).update(
             {(holder, ORG.memberOf, org), (holder, ORG.holds, post), (post, ORG.heldBy, holder)})
 
@@ -566,7 +637,7 @@ class _Builder:
             if dispute is not None:
                 for other in groups[dispute]:
                     triples = triples & self.truthy.get(other, set())
-            self.emit(triples)
+            self.emit_shared(triples)
 
 
 def _value(name: str, value: str | None) -> str | None:
@@ -588,11 +659,68 @@ def build(kb: KnowledgeBase, base_iri: str) -> BuiltGraph:
     The result depends only on the records, never on their order. Raises CurationError when a record
     reaches here without what validation guarantees (evidence offsets).
     """
-    builder = _Builder(kb, _Mint(base_iri))
-    builder.topic_scheme()
+    sink = _Collect()
+    mint = _Mint(base_iri)
+    for _ in _steps(_Builder(kb, mint, sink)):
+        pass
+    named = {str(mint.named_graph(source)): frozenset(lines) for source, lines in sink.named.items()}
+    return BuiltGraph(lines=frozenset(sink.default), named_lines=named)
+
+
+def nquads(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22,
+           shared: Counter[Line] | None = None) -> Iterator[bytes]:
+    """Yield the graph of a validated knowledge base as N-Quads, in chunks of about ``chunk_bytes``.
+
+    The same quads as ``build(kb, base_iri).nquads()``, possibly some more than once, without ever holding the
+    whole graph: at 100,000 facts the built line sets and their N-Quads would take 2.6 GB beside the store.
+    When ``shared`` is given, counts in it how many records make each shared line (for :func:`partial`
+    edits later). Raises CurationError as :func:`build` does.
+    """
+    mint = _Mint(base_iri)
+    sink = _Stream(mint, shared)
+    for _ in _steps(_Builder(kb, mint, sink)):
+        if sink.size >= chunk_bytes:
+            yield sink.take()
+    if sink.size:
+        yield sink.take()
+
+
+@dataclass
+class Part:
+    """What some records of a knowledge base contribute to its graph (:func:`partial`)."""
+
+    own: set[tuple[Line, str | None]]
+    """Quads only these records make: (line, named graph IRI, or None for the default graph)."""
+    shared: Counter[Line]
+    """Default-graph lines other records may make too, with how many of these records make each."""
+
+
+def partial(kb: KnowledgeBase, base_iri: str, ids: Iterable[str]) -> Part:
+    """Return what the records ``ids`` of ``kb`` contribute to its graph (ids not in ``kb`` contribute nothing).
+
+    Every line of the graph is either some record's own (its IRI, its evidence, its versions and time nodes,
+    in the named graphs of the articles it cites) or shared (truthy triples and offices, counted). The truthy
+    triples of a disputed fact depend on every fact of its dispute: ``ids`` must hold all of them (see
+    :mod:`kb.delta`). Raises CurationError as :func:`build` does.
+    """
+    mint = _Mint(base_iri)
+    sink = _Tally(mint)
+    for _ in _steps(_Builder(kb, mint, sink), frozenset(ids)):
+        pass
+    return Part(sink.own, sink.shared)
+
+
+def _steps(builder: _Builder, only: frozenset[str] | None = None) -> Iterator[None]:
+    """Build every record (or the records ``only``) in a fixed order (kind, then id), pausing after each;
+    truthy triples come last."""
+    kb = builder.kb
+    if only is None:
+        builder.topic_scheme()
     for kind, method in _ORDER:
-        for rid in sorted(kb.records[kind]):
-            getattr(builder, method)(kb.records[kind][rid])
+        make = getattr(builder, method)
+        records = kb.records[kind]
+        for rid in sorted(records if only is None else only & records.keys()):
+            make(records[rid])
+            yield
     builder.truthy_triples()
-    named = {str(builder.mint.named_graph(source)): frozenset(lines) for source, lines in builder.named.items()}
-    return BuiltGraph(lines=frozenset(builder.default), named_lines=named)
+    yield

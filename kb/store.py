@@ -8,8 +8,11 @@ Dataset sits on a pyoxigraph ``Store`` (through oxrdflib's ``OxigraphStore(store
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from queue import Full, Queue
 from typing import Any
 
 import pyoxigraph as ox
@@ -21,7 +24,8 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kb.errors import KBError
-from kb.graph import BuiltGraph, Object, Quad, build
+from kb.graph import BuiltGraph, Object, Quad, build, nquads
+from kb.loader import gc_paused
 from kb.validate import KnowledgeBase
 from kb.vocab import PREFIXES
 
@@ -135,7 +139,83 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
 
 
 def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> GraphStore:
-    """Build the graph of ``kb`` under ``base_iri`` into a fresh store of ``backend``. Raises StoreError."""
+    """Build the graph of ``kb`` under ``base_iri`` into a fresh store of ``backend``.
+
+    For Oxigraph the builder streams N-Quads into the store's bulk loader (:func:`fill`), so the graph is
+    never held twice. Raises StoreError for an unknown backend, CurationError as :func:`kb.graph.build` does.
+    """
+    if backend == "oxigraph":
+        native = ox.Store()
+        with gc_paused():  # the builder's tuples and lists are not cyclic
+            fill(native, nquads(kb, base_iri))
+        dataset = Dataset(store=OxigraphStore(store=native))
+        _bind(dataset)
+        return GraphStore(dataset=dataset, backend=backend, native=native)
     if backend not in BACKENDS:
         raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
     return load(build(kb, base_iri), backend)
+
+
+class _Chunks(io.RawIOBase):
+    """A readable file over N-Quads chunks that another thread produces (``None`` ends them)."""
+
+    def __init__(self, queue: Queue[bytes | None]) -> None:
+        self.queue = queue
+        self.pending = memoryview(b"")
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending and not self.ended:
+            chunk = self.queue.get()
+            if chunk is None:
+                self.ended = True
+            else:
+                self.pending = memoryview(chunk)
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
+def fill(native: Any, chunks: Iterator[bytes]) -> None:
+    """Bulk-load N-Quads ``chunks`` into the pyoxigraph store ``native`` while they are being made.
+
+    ``chunks`` runs in a thread of its own; Oxigraph parses and inserts without holding the GIL, so building
+    the graph in Python and storing it in Rust share the two cores instead of taking turns (10k facts: build
+    0.7 s and load 2.4 s one after the other). Re-raises what ``chunks`` raised; the store is then partial and
+    must be dropped.
+    """
+    queue: Queue[bytes | None] = Queue(maxsize=4)
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def offer(item: bytes | None) -> bool:
+        while not stop.is_set():  # the loader stops reading when it fails: then give up, never block
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not offer(chunk):
+                    return
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            failed.append(exc)
+        offer(None)
+
+    producer = threading.Thread(target=produce, name="kb-graph-build", daemon=True)
+    producer.start()
+    try:
+        native.bulk_load(io.BufferedReader(_Chunks(queue), buffer_size=1 << 20), format=ox.RdfFormat.N_QUADS)
+    finally:
+        stop.set()
+        producer.join()
+    if failed:
+        raise failed[0]

@@ -14,10 +14,23 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kb.errors import CurationError, CurationErrors, Location
-from kb.loader import PathKey, RawFile, RawKnowledgeBase
+from kb.loader import PathKey, RawFile, RawKnowledgeBase, gc_paused
 from kb.models import (
-    KINDS, DateValue, Dispute, Evidence, Meeting, Organization, Person, Place, Record, Role, Sanction,
-    Source, Statement, Topic, Version,
+    KINDS,
+    DateValue,
+    Dispute,
+    Evidence,
+    Meeting,
+    Organization,
+    Person,
+    Place,
+    Record,
+    Role,
+    Sanction,
+    Source,
+    Statement,
+    Topic,
+    Version,
 )
 from kb.sources import Article
 
@@ -274,8 +287,12 @@ def _described(value: object) -> str:
     return kinds.get(type(value), type(value).__name__)
 
 
+@gc_paused()
 def check(raw: RawKnowledgeBase) -> KnowledgeBase:
-    """Validate everything read from disk. Returns the KnowledgeBase; raises CurationErrors listing all problems."""
+    """Validate everything read from disk. Returns the KnowledgeBase; raises CurationErrors listing all problems.
+
+    The cyclic garbage collector is paused, as for reading: the models are not cyclic (10k facts: 1.3 s -> 0.8 s).
+    """
     checker = _Checker(raw)
     checker.parse()
     checker.check_sources()

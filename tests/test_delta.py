@@ -1,0 +1,144 @@
+"""kb/delta.py: an edit applied to a live Oxigraph store leaves exactly the graph a full build of the new
+version makes, including shared lines (kb:met, offices, memberships) that several records make."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from kb import delta, graph, store
+from kb.graph import Line
+from kb.models import Dispute, Evidence, Meeting, Person, Record, Role, Statement
+from kb.validate import KnowledgeBase
+from tests.kbs import BASE, knowledge_base
+
+
+def filled(kb: KnowledgeBase) -> tuple[ox.Store, Counter[Line]]:
+    """Return a store holding the full build of ``kb`` and its shared-line counts."""
+    shared: Counter[Line] = Counter()
+    native = ox.Store()
+    store.fill(native, graph.nquads(kb, BASE, shared=shared))
+    return native, shared
+
+
+def edited(kb: KnowledgeBase, *records: Record, remove: tuple[str, ...] = ()) -> KnowledgeBase:
+    """Return a copy of ``kb`` with ``records`` put in (by id) and the ids ``remove`` taken out."""
+    copy = dataclasses.replace(kb, records={k: dict(v) for k, v in kb.records.items()}, kinds=dict(kb.kinds))
+    for gone in remove:
+        del copy.records[copy.kinds.pop(gone)][gone]
+    for record in records:
+        rid: str = record.id  # type: ignore[attr-defined]
+        kind = kb.kinds.get(rid) or next(k for k, rs in kb.records.items()
+                                         if rs and type(next(iter(rs.values()))) is type(record))
+        copy.records[kind][rid] = record
+        copy.kinds[rid] = kind
+    return copy
+
+
+def first(kb: KnowledgeBase, kind: str, test: Callable[[Record], bool]) -> Any:
+    return next(r for _, r in sorted(kb.records[kind].items()) if test(r))
+
+
+def _drop_participant(kb: KnowledgeBase) -> KnowledgeBase:
+    meeting = first(kb, "meetings", lambda m: isinstance(m, Meeting) and m.status == "held"
+                    and len(m.participants) >= 2)
+    assert isinstance(meeting, Meeting)
+    return edited(kb, meeting.model_copy(update={"participants": meeting.participants[:-1]}))
+
+
+def _rename_role_holder(kb: KnowledgeBase) -> KnowledgeBase:
+    holders = Counter(r.holder for r in kb.records["roles"].values() if isinstance(r, Role))
+    person = kb.records["people"][holders.most_common(1)[0][0]]
+    assert isinstance(person, Person)
+    return edited(kb, person.model_copy(update={"name": person.name + " (renamed)"}))
+
+
+def _second_role_for_an_office(kb: KnowledgeBase) -> KnowledgeBase:
+    role = first(kb, "roles", lambda r: True)
+    return edited(kb, role.model_copy(update={"id": role.id + "-again"}))
+
+
+def _remove_a_dispute(kb: KnowledgeBase) -> KnowledgeBase:
+    dispute = first(kb, "disputes", lambda d: True)
+    return edited(kb, remove=(dispute.id,))
+
+
+def _shrink_a_dispute(kb: KnowledgeBase) -> KnowledgeBase:
+    dispute = first(kb, "disputes", lambda d: isinstance(d, Dispute) and len(d.facts) >= 2)
+    assert isinstance(dispute, Dispute)
+    return edited(kb, dispute.model_copy(update={"facts": dispute.facts[1:]}))
+
+
+def _move_statement_evidence_and_add_one(kb: KnowledgeBase) -> KnowledgeBase:
+    statement = first(kb, "statements", lambda s: isinstance(s, Statement) and len(s.evidence) >= 1)
+    assert isinstance(statement, Statement)
+    evidence = statement.evidence[0]
+    text = kb.articles[evidence.source].text
+    start = 0 if evidence.start else 1
+    moved = Evidence(source=evidence.source, quote=text[start:start + 20], start=start, end=start + 20)
+    added = statement.model_copy(update={"id": statement.id + "-copy", "summary": "a new statement"})
+    return edited(kb, statement.model_copy(update={"evidence": [moved]}), added)
+
+
+EDITS = {
+    "drop a participant": _drop_participant,
+    "rename a role holder": _rename_role_holder,
+    "second role for an office": _second_role_for_an_office,
+    "remove a dispute": _remove_a_dispute,
+    "shrink a dispute": _shrink_a_dispute,
+    "move evidence, add a statement": _move_statement_evidence_and_add_one,
+}
+
+
+@pytest.mark.parametrize("which", ["mini", "real"])
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_applied_delta_gives_the_full_build_of_the_new_version(which: str, name: str) -> None:
+    old = knowledge_base(which)
+    new = EDITS[name](old)
+    native, shared = filled(old)
+    before = set(native)
+    change = delta.compute(old, new, BASE, shared)
+    assert change is not None
+    assert change.remove or change.add
+    delta.apply(native, change)
+    expected, expected_shared = filled(new)
+    assert set(native) == set(expected)
+    assert change.shared == +expected_shared
+    default = ox.DefaultGraph()
+    assert change.triples == sum(q.graph_name == default for q in expected) - sum(q.graph_name == default for q in before)
+    assert change.records < sum(map(len, old.records.values())) / 2  # an edit, not a rebuild
+
+
+@pytest.mark.parametrize("which", ["mini", "real"])
+def test_shared_line_leaves_only_with_its_last_maker(which: str) -> None:
+    one = knowledge_base(which)
+    two = _second_role_for_an_office(one)  # two roles make the same membership and office lines
+    removed = delta.compute(two, one, BASE, filled(two)[1])
+    assert removed is not None
+    assert [line for line, _ in removed.remove if b"#memberOf>" in line or b"/post/" in line.split(b" ")[0]] == []
+    role = first(one, "roles", lambda r: True)
+    gone = delta.compute(one, edited(one, remove=(role.id,)), BASE, filled(one)[1])
+    assert gone is not None
+    assert any(b"#memberOf>" in line for line, _ in gone.remove)  # its last maker is gone
+
+
+def test_no_change_is_an_empty_delta() -> None:
+    old = knowledge_base("real")
+    change = delta.compute(old, edited(old), BASE, filled(old)[1])
+    assert change is not None
+    assert (change.remove, change.add, change.records) == ([], [], 0)
+
+
+def test_changed_article_or_source_needs_a_full_build() -> None:
+    old = knowledge_base("mini")
+    source_id = min(old.records["sources"])
+    source = old.records["sources"][source_id]
+    assert delta.compute(old, edited(old, source.model_copy(update={"note": "changed"})), BASE, Counter()) is None
+    article = old.articles[source_id]
+    changed = dataclasses.replace(old, articles={**old.articles, source_id: dataclasses.replace(article, sha256="0")})
+    assert delta.compute(old, changed, BASE, Counter()) is None

@@ -48,7 +48,11 @@ def pinned(scope: Scope) -> Snapshot:
 
 
 class PinSnapshot:
-    """ASGI middleware: takes the served snapshot once per request and adds its version to the response."""
+    """ASGI middleware: takes the served snapshot once per request and adds its version to the response.
+
+    The request counts as in flight (:meth:`Served.enter`) until its response is sent, so a patched version
+    (kb.snapshot.patched) never changes the store under it.
+    """
 
     def __init__(self, app: ASGIApp, served: Served) -> None:
         self.app = app
@@ -58,17 +62,20 @@ class PinSnapshot:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        current = self.served.current
-        scope.setdefault("state", {})["kb_snapshot"] = current
-        version = current.version.encode()
+        current = await self.served.enter()  # held until the response is sent: a patch waits for it
+        try:
+            scope.setdefault("state", {})["kb_snapshot"] = current
+            version = current.version.encode()
 
-        async def send_versioned(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
-            await send(message)
+            async def send_versioned(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
+                await send(message)
 
-        await self.app(scope, receive, send_versioned)
+            await self.app(scope, receive, send_versioned)
+        finally:
+            self.served.leave()
 
 
 class GraphQLView(GraphQL[Context, None]):

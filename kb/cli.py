@@ -315,16 +315,17 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     settings = Settings.from_env(root=root, store=store, production=production or None,
                                  cors_origins=cors_origins or None)
     try:
-        app = create_app(settings)
+        if live:
+            from kb import reload as reloading
+
+            try:
+                app = reloading.create_live_app(settings)
+            except reloading.ReloadError as exc:
+                raise click.UsageError(str(exc)) from None
+        else:
+            app = create_app(settings)
     except CurationErrors as errors:
         fail(errors)
-    if live:
-        from kb import reload as reloading
-
-        try:
-            reloading.attach(app, settings)
-        except reloading.ReloadError as exc:
-            raise click.UsageError(str(exc)) from None
     click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -1,9 +1,11 @@
 """Live editing: watch seeds/ and curation/, rebuild beside the served graph, swap in one step.
 
 ``kb serve --reload`` attaches a :class:`Reloader` to the app. On every save it reads and validates the
-knowledge base and builds a new :class:`~kb.snapshot.Snapshot` in a worker thread while the old one keeps
-answering, then swaps it in with one assignment (:meth:`Served.swap`). A request pins the snapshot it started
-with, so none sees two versions. A broken edit never takes the API down: the last good version keeps
+changed files (kb.incremental) in a worker thread while the old version keeps answering. When kb.delta can
+say which quads the edit changes, the served Oxigraph store is patched while no request is in flight
+(:func:`kb.snapshot.patched`: milliseconds); otherwise a new :class:`~kb.snapshot.Snapshot` is built beside
+the old one and swapped in with one assignment (:meth:`Served.swap`). A request pins the snapshot it
+started with, so none sees two versions. A broken edit never takes the API down: the last good version keeps
 serving, ``/health`` reports the errors as ``path:line:col: field: message``, and the next good save recovers.
 
 The version of a snapshot is the hash of the files it was built from (:func:`kb.snapshot.kb_version`). The
@@ -51,6 +53,7 @@ class Status:
     rejected: str | None = None  # version of the files that failed
     reloads: int = 0
     last_build_seconds: float | None = None
+    last_build: str | None = None  # "patched" (kb.delta applied to the served store) or "built" (a new store)
     checked_at: float = field(default_factory=time.time)
 
 
@@ -66,7 +69,8 @@ class Reloader:
     """Rebuilds the served snapshot from ``settings.root`` when files change; keeps the last good one."""
 
     def __init__(self, served: Served, settings: Settings,
-                 make: Callable[[KnowledgeBase, Settings, str], Snapshot] = snapshots.from_knowledge_base) -> None:
+                 make: Callable[[KnowledgeBase, Settings, str], Snapshot] = snapshots.from_knowledge_base,
+                 loader: IncrementalLoader | None = None, kb: KnowledgeBase | None = None) -> None:
         self.served = served
         self.settings = settings
         self.make = make
@@ -74,7 +78,10 @@ class Reloader:
         self._lock = asyncio.Lock()
         # Re-reads and re-checks only the files that changed since the last build (kb.incremental); gives
         # exactly pipeline.load's knowledge base or errors.
-        self.loader = IncrementalLoader(settings.root)
+        self.loader = loader or IncrementalLoader(settings.root)
+        # What the served snapshot was built from, when known: an edit then patches its store (kb.delta)
+        # instead of building the whole graph again.
+        self.kb = kb
 
     @property
     def paths(self) -> list[Path]:
@@ -95,25 +102,37 @@ class Reloader:
         version = snapshots.kb_version(root)
         if version == self.served.current.version:
             self.status = Status(True, version, reloads=self.status.reloads,
-                                 last_build_seconds=self.status.last_build_seconds)
+                                 last_build_seconds=self.status.last_build_seconds, last_build=self.status.last_build)
             return False
         started = time.perf_counter()
         try:
-            snapshot = self.make(self.loader.load(), self.settings, version)
+            kb = self.loader.load()
+            snapshot = None
+            if self.kb is not None:  # patch the served store when kb.delta can say what changed
+                snapshot = snapshots.patched(self.served, self.kb, kb, self.settings, version,
+                                             before_applying=lambda: self._check_unchanged(version))
+            how = "patched" if snapshot is not None else "built"
+            if snapshot is None:
+                snapshot = self.make(kb, self.settings, version)
         except CurationErrors as errors:
             self._check_unchanged(version)
             self._fail(version, [str(e) for e in errors])
             return False
+        except _Skip:
+            raise
         except Exception as exc:  # a bug in a build must not stop live editing: report it like bad input
             self._check_unchanged(version)
             log.exception("reload failed")
             self._fail(version, [f"internal error while building: {type(exc).__name__}: {exc}"])
             return False
-        self._check_unchanged(version)
-        self.served.swap(snapshot)
+        if how == "built":
+            self._check_unchanged(version)
+            self.served.swap(snapshot)
+        self.kb = kb
         seconds = time.perf_counter() - started
-        self.status = Status(True, version, reloads=self.status.reloads + 1, last_build_seconds=round(seconds, 4))
-        log.info("serving knowledge base %s (built in %.3f s)", version, seconds)
+        self.status = Status(True, version, reloads=self.status.reloads + 1, last_build_seconds=round(seconds, 4),
+                             last_build=how)
+        log.info("serving knowledge base %s (%s in %.3f s)", version, how, seconds)
         return True
 
     def _check_unchanged(self, version: str) -> None:
@@ -124,7 +143,8 @@ class Reloader:
         for line in errors[:MAX_ERRORS_SHOWN]:
             log.warning("not reloaded: %s", line)
         self.status = Status(False, self.served.current.version, errors=errors[:MAX_ERRORS_SHOWN], rejected=version,
-                             reloads=self.status.reloads, last_build_seconds=self.status.last_build_seconds)
+                             reloads=self.status.reloads, last_build_seconds=self.status.last_build_seconds,
+                             last_build=self.status.last_build)
 
     async def reload(self) -> bool:
         """Run :meth:`rebuild` in a worker thread, one at a time, so the event loop keeps answering."""
@@ -162,19 +182,44 @@ class _Relevant(DefaultFilter):
 _relevant = _Relevant()
 
 
-def attach(app: Starlette, settings: Settings) -> Reloader:
+def create_live_app(settings: Settings) -> Starlette:
+    """Return the app serving ``settings.root`` and reloading itself on every good edit (``kb serve --reload``).
+
+    The knowledge base is read once, by the reloader's incremental loader, and kept: the first edit already
+    patches the served store (kb.delta) instead of reading and building everything again. Raises
+    CurationErrors when the knowledge base does not validate, ReloadError for a remote store.
+    """
+    from kb import remote
+    from kb.app import create_app
+
+    _refuse_remote(settings, remote.is_remote(settings.store))
+    loader = IncrementalLoader(settings.root)
+    version = snapshots.kb_version(settings.root)
+    kb = loader.load()
+    app = create_app(settings, snapshots.from_knowledge_base(kb, settings, version))
+    attach(app, settings, loader=loader, kb=kb)
+    return app
+
+
+def _refuse_remote(settings: Settings, remote: bool) -> None:
+    if remote:
+        raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
+                          f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")
+
+
+def attach(app: Starlette, settings: Settings, loader: IncrementalLoader | None = None,
+           kb: KnowledgeBase | None = None) -> Reloader:
     """Make ``app`` (from :func:`kb.app.create_app`) reload itself while it runs; return the reloader.
 
     Wraps the app's lifespan to start the watcher on startup and stop it on shutdown, and adds the reload
-    status to ``/health`` through ``app.state.health_extra``. Raises ReloadError for a remote SPARQL store,
-    which serves what ``kb publish`` put there, not the files.
+    status to ``/health`` through ``app.state.health_extra``. ``loader`` and ``kb``, when given, are the
+    incremental loader and the knowledge base the served snapshot was built from (:func:`create_live_app`).
+    Raises ReloadError for a remote SPARQL store, which serves what ``kb publish`` put there, not the files.
     """
     from kb import remote
 
-    if remote.is_remote(settings.store):
-        raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
-                          f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")
-    reloader = Reloader(app.state.served, settings)
+    _refuse_remote(settings, remote.is_remote(settings.store))
+    reloader = Reloader(app.state.served, settings, loader=loader, kb=kb)
     run_beside(app, reloader.watch)
     app.state.reloader = reloader
     app.state.health_extra = reloader.health

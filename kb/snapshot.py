@@ -8,13 +8,16 @@ response names the version it was answered from.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from kb import loader, pipeline, store
+from kb import delta, loader, pipeline, store
 from kb.config import Settings
 from kb.query import Backend, OxigraphBackend, RdflibBackend
 from kb.store import GraphStore
@@ -23,6 +26,7 @@ from kb.vocab import Mint
 
 T = TypeVar("T")
 VERSION_CHARS = 16
+PATCH_POLL_SECONDS = 0.002
 
 
 def kb_version(root: Path) -> str:
@@ -49,7 +53,8 @@ def backend_for(graph_store: GraphStore) -> Backend:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One version of the knowledge base as served: never changes once built.
+    """One version of the knowledge base as served: never changes while it is served. A snapshot replaced by
+    a patched one (:func:`patched`) shares its store with it, and is then stale: no request still holds it.
 
     ``memo`` caches what is derived from this version alone (serialised exports, text indexes); it is
     dropped with the snapshot, so nothing derived from an old version outlives it.
@@ -95,12 +100,81 @@ def _store_name(name: str) -> str:
 
 
 class Served:
-    """The slot holding the snapshot being served. Requests read :attr:`current` once and keep what they got."""
+    """The slot holding the snapshot being served. Requests read :attr:`current` once and keep what they got.
+
+    A patched version (:func:`patched`) changes the very store the served snapshot reads, so it is applied
+    :meth:`exclusively`: requests enter (:meth:`enter`) and leave (:meth:`leave`) around their whole life,
+    and a patch waits until none is in flight, while new ones wait for the patch. Every response is still
+    answered from one version.
+    """
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.current = snapshot
+        self._lock = threading.Condition()
+        self._readers = 0
+        self._writing = False
 
     def swap(self, snapshot: Snapshot) -> Snapshot:
         """Serve ``snapshot`` from now on (one assignment, atomic for readers) and return the previous one."""
         previous, self.current = self.current, snapshot
         return previous
+
+    async def enter(self) -> Snapshot:
+        """Return the snapshot to answer a request from, waiting while a patch is being applied."""
+        while True:
+            with self._lock:
+                if not self._writing:
+                    self._readers += 1
+                    return self.current
+            await asyncio.sleep(PATCH_POLL_SECONDS)
+
+    def leave(self) -> None:
+        """Say that a request :meth:`enter` let in has finished."""
+        with self._lock:
+            self._readers -= 1
+            self._lock.notify_all()
+
+    @contextmanager
+    def exclusively(self, timeout: float = 30.0) -> Iterator[None]:
+        """Hold requests back, wait for those in flight, run the block. Call it from a worker thread, never
+        the event loop (which the requests in flight need to finish). Raises TimeoutError after ``timeout``."""
+        with self._lock:
+            if self._writing:
+                raise RuntimeError("a patch is already being applied")
+            self._writing = True
+            try:
+                if not self._lock.wait_for(lambda: self._readers == 0, timeout=timeout):
+                    raise TimeoutError(f"requests still in flight after {timeout} s")
+            except BaseException:
+                self._writing = False
+                raise
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writing = False
+
+
+def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Settings, version: str,
+            before_applying: Callable[[], None] = lambda: None) -> Snapshot | None:
+    """Patch the store of the served snapshot (built from ``old``) into the graph of ``new`` and serve it as
+    ``version``; return the new snapshot, or None when only a full build will do (kb.delta decides, or the
+    store cannot be patched). ``before_applying`` runs once the change is known, before the store changes
+    (the reloader checks there that the files did not change meanwhile; it may raise to give up).
+    """
+    current = served.current
+    graph_store = current.graph
+    if graph_store.native is None or graph_store.shared is None:
+        return None
+    change = delta.compute(old, new, settings.base_iri, graph_store.shared)
+    if change is None:
+        return None
+    before_applying()
+    counts = {kind: n for kind, n in new.counts().items()}
+    counts["triples"] = current.counts["triples"] + change.triples
+    with served.exclusively():
+        delta.apply(graph_store.native, change)
+        graph_store.shared = change.shared
+        snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts)
+        served.swap(snapshot)
+    return snapshot

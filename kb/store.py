@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from queue import Full, Queue
@@ -24,7 +25,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kb.errors import KBError
-from kb.graph import BuiltGraph, Object, Quad, build, nquads
+from kb.graph import BuiltGraph, Line, Object, Quad, build, nquads
 from kb.loader import gc_paused
 from kb.validate import KnowledgeBase
 from kb.vocab import PREFIXES
@@ -43,6 +44,8 @@ class GraphStore:
     dataset: Dataset
     backend: str
     native: Any = None  # pyoxigraph.Store for the "oxigraph" backend (untyped library), else None
+    shared: Counter[Line] | None = None
+    """For a store :func:`build_store` filled: how many records make each shared line (kb.delta patches it)."""
 
     @property
     def graph(self) -> Graph:
@@ -145,12 +148,12 @@ def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> 
     never held twice. Raises StoreError for an unknown backend, CurationError as :func:`kb.graph.build` does.
     """
     if backend == "oxigraph":
-        native = ox.Store()
+        native, shared = ox.Store(), Counter[Line]()
         with gc_paused():  # the builder's tuples and lists are not cyclic
-            fill(native, nquads(kb, base_iri))
+            fill(native, nquads(kb, base_iri, shared=shared))
         dataset = Dataset(store=OxigraphStore(store=native))
         _bind(dataset)
-        return GraphStore(dataset=dataset, backend=backend, native=native)
+        return GraphStore(dataset=dataset, backend=backend, native=native, shared=shared)
     if backend not in BACKENDS:
         raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
     return load(build(kb, base_iri), backend)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import uvicorn
 from kb import snapshot as snapshots
 from kb.app import create_app
 from kb.config import Settings
-from kb.reload import Reloader, ReloadError, attach
+from kb.reload import Reloader, ReloadError, attach, create_live_app
 from kb.snapshot import Served, Snapshot
 from kb.validate import KnowledgeBase
 from tests.conftest import ROOT
@@ -65,8 +66,8 @@ def meetings_labelled(n: int, *, broken: str = "") -> str:
 def live_server(root: Path) -> Iterator[tuple[str, Reloader]]:
     """A real uvicorn server on 127.0.0.1 (a free port) serving the app with live reloading."""
     settings = Settings(root=root)
-    app = create_app(settings)
-    reloader = attach(app, settings)
+    app = create_live_app(settings)
+    reloader = app.state.reloader
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
@@ -144,6 +145,7 @@ def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project
             expected[version] = n
             body, seconds = wait_for(client, lambda b: b["version"] == version)
             assert body["status"] == "ok" and body["reload"]["ok"] is True
+            assert body["reload"]["last_build"] == "patched"  # the served store, patched between requests
             latencies.append(seconds)
 
         def break_it(kind: str, served: str) -> dict[str, Any]:
@@ -199,6 +201,7 @@ def test_reloader_keeps_the_last_good_snapshot_and_recovers(project: Path) -> No
     save(meetings, meetings_labelled(2))
     assert reloader.rebuild() is True and served.current.version == snapshots.kb_version(project)
     assert reloader.status.reloads == 1 and reloader.status.last_build_seconds is not None
+    assert reloader.status.last_build == "built"  # rdflib's store is never patched: a new one is built
 
 
 def test_reloader_builds_again_when_files_change_during_a_build(project: Path) -> None:
@@ -225,3 +228,51 @@ def test_reload_refuses_a_remote_store(project: Path) -> None:
     app = create_app(settings, served.current)
     with pytest.raises(ReloadError, match="embedded store"):
         attach(app, Settings(root=project, store="sparql+http://127.0.0.1:1/sparql"))
+
+
+def test_patched_reload_serves_the_quads_a_full_build_makes(project: Path) -> None:
+    settings = Settings(root=project)  # the embedded Oxigraph store, which an edit patches
+    app = create_live_app(settings)
+    reloader: Reloader = app.state.reloader
+    store_before = app.state.served.current.graph
+    meetings = project / "curation" / "meetings.yaml"
+    for n in (1, 2):
+        save(meetings, meetings_labelled(n))
+        assert reloader.rebuild() is True and reloader.status.last_build == "patched"
+        current = app.state.served.current
+        assert current.graph is store_before and current.version == snapshots.kb_version(project)
+        fresh = snapshots.build(settings)
+        assert set(current.graph.native) == set(fresh.graph.native)
+        assert current.counts == fresh.counts
+    (project / "seeds" / next(p.name for p in (project / "seeds").iterdir())).write_bytes(b"an article changed\n")
+    reloader.rebuild()  # an article changed: offsets no longer hold, nothing is patched or served
+    assert reloader.status.ok is False and app.state.served.current.graph is store_before
+
+
+def test_a_patch_waits_for_requests_in_flight_and_holds_new_ones(project: Path) -> None:
+    served = Served(snapshots.build(Settings(root=project, store="memory")))
+    events: list[str] = []
+
+    async def scenario() -> None:
+        await served.enter()
+        events.append("request 1 in")
+
+        def patch() -> None:
+            with served.exclusively():
+                events.append("patch")
+                time.sleep(0.05)
+
+        writer = asyncio.get_running_loop().run_in_executor(None, patch)
+        await asyncio.sleep(0.05)
+        assert events == ["request 1 in"]  # the patch waits for the request in flight
+        events.append("request 1 out")
+        served.leave()
+        while "patch" not in events:
+            await asyncio.sleep(0.001)
+        await served.enter()  # waits for the patch to end
+        events.append("request 2 in")
+        served.leave()
+        await writer
+
+    asyncio.run(scenario())
+    assert events == ["request 1 in", "request 1 out", "patch", "request 2 in"]

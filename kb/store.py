@@ -62,6 +62,14 @@ class GraphStore:
         return self.graph.query(sparql, initNs=PREFIXES)
 
     def __len__(self) -> int:
+        """Return the number of triples of the default graph.
+
+        Oxigraph counts them itself: through oxrdflib, ``len`` turns every quad into Python objects (100k
+        facts: 19 s and 1.6 GB, against well under a second).
+        """
+        if self.native is not None:
+            rows = self.native.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            return int(next(iter(rows))[0].value)
         return len(self.graph)
 
 
@@ -216,7 +224,7 @@ def fill(native: Any, chunks: Iterator[bytes]) -> None:
     producer = threading.Thread(target=produce, name="kb-graph-build", daemon=True)
     producer.start()
     try:
-        native.bulk_load(io.BufferedReader(_Chunks(queue), buffer_size=1 << 20), format=ox.RdfFormat.N_QUADS)
+        native.load(io.BufferedReader(_Chunks(queue), buffer_size=1 << 20), format=ox.RdfFormat.N_QUADS)
     finally:
         stop.set()
         producer.join()

@@ -3,7 +3,7 @@
     python benchmarks/edit.py DIR [--edits 5]
 
 Edits one meetings file of DIR in place (a meeting's label, alternately changed and restored, so every save
-is a new version) and puts it back afterwards. Starts as ``kb serve --reload`` does (the incremental loader
+is a new version) and puts it back afterwards. Starts the app as ``kb serve --reload`` does (``create_live_app``: the incremental loader
 reads everything, the graph is built into an embedded Oxigraph store), then times the reloader's
 ``rebuild()`` after each save: re-read and re-check the changed file (kb.incremental), work out the quads
 that change (kb.delta) and patch the served store. Checks each time that the store answers with the new
@@ -14,7 +14,6 @@ label. Prints JSON: the start-up seconds, every edit's seconds and their median,
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import resource
 import statistics
@@ -27,11 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from kb import snapshot as snapshots
     from kb.config import Settings
-    from kb.incremental import IncrementalLoader
-    from kb.reload import Reloader
-    from kb.snapshot import Served
+    from kb.reload import create_live_app
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
@@ -40,14 +36,11 @@ def main() -> None:
     root: Path = args.root
     target = max((root / "curation" / "meetings").glob("*.yaml"))
     original = target.read_bytes()
-    gc.freeze()
     settings = Settings(root=root)
     started = time.perf_counter()
-    loader = IncrementalLoader(root)
-    kb = loader.load()
-    served = Served(snapshots.from_knowledge_base(kb, settings, snapshots.kb_version(root)))
-    reloader = Reloader(served, settings, loader=loader, kb=kb)
+    app = create_live_app(settings)  # what kb serve --reload starts
     start_up = time.perf_counter() - started
+    served, reloader = app.state.served, app.state.reloader
     seconds: list[float] = []
     how: list[str | None] = []
     try:
@@ -65,7 +58,7 @@ def main() -> None:
         target.write_bytes(original)
     print(json.dumps({"start_up_s": round(start_up, 3), "edits_s": [round(s, 3) for s in seconds],
                       "edit_median_s": round(statistics.median(seconds), 3), "served_by": how,
-                      "files": loader.stats.files,
+                      "files": reloader.loader.stats.files,
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 

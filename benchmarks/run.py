@@ -6,8 +6,10 @@
 Prints a table and writes benchmarks/results.json, a list of rows {system, scale, metric, value, unit}, plus
 docs/performance.png (time and memory against scale). What is measured:
 
-- load + validate + build + store time and peak memory per scale, each scale in a fresh process
+- read + check + build-and-store time and peak memory per scale, each scale in a fresh process
   (benchmarks/pipeline.py);
+- at the largest scale, save -> served for one edited file through ``kb serve --reload``'s reloader
+  (benchmarks/edit.py);
 - in-process GraphQL p50/p99 for the typical and the hub question, and pyoxigraph's own time for the same
   answer, the floor (benchmarks/inprocess.py);
 - HTTP throughput and latency on 127.0.0.1 (8 GraphQL clients, 2 SPARQL clients: kb's /sparql runs at most
@@ -85,12 +87,28 @@ def pipeline_rows(scales: list[int]) -> list[Row]:
         measured = child("pipeline.py", str(dataset(facts)))
         seconds = measured["seconds"]
         rows.append(row("kb", facts, "triples", measured["triples"], "triples"))
-        for phase in ("read", "check", "build", "store", "total"):
+        rows.append(row("kb", facts, "quads", measured["quads"], "quads"))
+        for phase in PHASES:
             rows.append(row("kb", facts, f"pipeline_{phase}", seconds[phase], "s"))
         rows.append(row("kb", facts, "peak_memory", measured["peak_rss_mb"], "MB"))
         rows.append(row("kb", facts, "memory_per_million_triples",
                         measured["peak_rss_mb"] / measured["triples"] * 1e6, "MB"))
+        rows.append(row("kb", facts, "memory_per_million_quads",
+                        measured["peak_rss_mb"] / measured["quads"] * 1e6, "MB"))
     return rows
+
+
+PHASES = ("read", "check", "build_store", "total")
+
+
+def edit_rows(facts: int) -> list[Row]:
+    """Save -> served through kb serve --reload's reloader (benchmarks/edit.py), at ``facts`` facts."""
+    print(f"edit one file at {facts} facts ...", flush=True)
+    measured = child("edit.py", str(dataset(facts)), "--edits", "5")
+    return [row("kb", facts, "live_start_up", measured["start_up_s"], "s"),
+            row("kb", facts, "edit_served_median", measured["edit_median_s"], "s"),
+            row("kb", facts, "edit_served_max", max(measured["edits_s"]), "s"),
+            row("kb", facts, "edits_patched", measured["served_by"].count("patched"), "of 5")]
 
 
 def inprocess_rows(facts: int, seconds: float) -> list[Row]:
@@ -186,12 +204,23 @@ TARGETS = {  # metric -> (comparison, bound), issue 7
     "sparql_throughput_vs_rdflib_endpoint": (">=", 10.0),
     "inprocess_graphql_vs_pyoxigraph_typical_p50": ("<=", 10.0),
     "memory_per_million_triples": ("<=", 500.0),
+    "edit_served_median": ("<=", 2.0),
+    "edit_served_max": ("<=", 2.0),
 }
 
 
-def verdict(metric: str, number: float) -> str:
+AT_100K = {  # metric -> (comparison, bound) at 100,000 facts, issue 7
+    "pipeline_total": ("<=", 30.0),
+    "peak_memory": ("<=", 1500.0),
+}
+
+
+def verdict(metric: str, number: float, scale: int = 0) -> str:
     if metric.startswith("pipeline_time_growth"):
         return "ok" if number <= 11 else "MISSED (<= 11x)"
+    if scale >= 100_000 and metric in AT_100K:
+        op, bound = AT_100K[metric]
+        return "ok" if (number >= bound if op == ">=" else number <= bound) else f"MISSED ({op} {bound:g})"
     if metric not in TARGETS:
         return ""
     op, bound = TARGETS[metric]
@@ -202,7 +231,7 @@ def verdict(metric: str, number: float) -> str:
 def table(rows: list[Row]) -> str:
     lines = [f"{'system':<22} {'scale':>7}  {'metric':<48} {'value':>12} unit"]
     for r in rows:
-        mark = verdict(r["metric"], r["value"])
+        mark = verdict(r["metric"], r["value"], r["scale"])
         lines.append(f"{r['system']:<22} {r['scale']:>7}  {r['metric']:<48} {r['value']:>12g} {r['unit']} {mark}")
     return "\n".join(lines)
 
@@ -215,10 +244,10 @@ def plot(rows: list[Row], scales: list[int], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for phase in ("read", "check", "build", "store", "total"):
+    for phase in PHASES:
         points = [(s, value(rows, "kb", f"pipeline_{phase}", s)) for s in scales]
         left.plot([p[0] for p in points if p[1]], [p[1] for p in points if p[1]], marker="o", label=phase)
-    left.set(xscale="log", yscale="log", xlabel="facts", ylabel="seconds", title="load + validate + build + store")
+    left.set(xscale="log", yscale="log", xlabel="facts", ylabel="seconds", title="read, check, build + store, total")
     left.legend()
     memory = [(s, value(rows, "kb", "peak_memory", s)) for s in scales]
     right.plot([m[0] for m in memory if m[1]], [m[1] for m in memory if m[1]], marker="o", color="tab:red")
@@ -233,6 +262,7 @@ def main() -> None:
     parser.add_argument("--scales", help="comma-separated fact counts for the pipeline (overrides the default)")
     parser.add_argument("--serve-scale", type=int, help="facts of the KB served for latency and throughput")
     parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP and peer measurements")
+    parser.add_argument("--skip-edit", action="store_true", help="leave out the edit-one-file measurement")
     parser.add_argument("--pipeline-from", type=Path,
                         help="take the pipeline rows from an earlier results.json instead of measuring them again")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
@@ -248,6 +278,8 @@ def main() -> None:
         scales = sorted({r["scale"] for r in rows})
     else:
         rows = pipeline_rows(scales)
+    if not args.skip_edit:
+        rows += edit_rows(max(scales))
     rows += inprocess_rows(serve_scale, seconds)
     if not args.skip_http:
         rows += http_rows(serve_scale, seconds, max_requests)

@@ -16,6 +16,7 @@ build is thrown away and done again, so a version never names a graph built from
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -129,6 +130,10 @@ class Reloader:
             self._check_unchanged(version)
             self.served.swap(snapshot)
         self.kb = kb
+        # The knowledge base lives as long as it is served: move what is alive now out of the collector's
+        # sight, or its next full collection walks millions of records (100k facts: an edit took 2.2 s
+        # instead of 0.7 s). Records that die later are still freed: none of them is cyclic.
+        gc.freeze()
         seconds = time.perf_counter() - started
         self.status = Status(True, version, reloads=self.status.reloads + 1, last_build_seconds=round(seconds, 4),
                              last_build=how)
@@ -198,6 +203,7 @@ def create_live_app(settings: Settings) -> Starlette:
     kb = loader.load()
     app = create_app(settings, snapshots.from_knowledge_base(kb, settings, version))
     attach(app, settings, loader=loader, kb=kb)
+    gc.freeze()  # see Reloader._attempt
     return app
 
 

@@ -6,6 +6,7 @@ and exit with status 2.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -326,6 +327,7 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
             app = create_app(settings)
     except CurationErrors as errors:
         fail(errors)
+    gc.freeze()  # what was built lives as long as the server: keep the collector from walking it again and again
     click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

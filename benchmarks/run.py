@@ -98,7 +98,7 @@ def pipeline_rows(scales: list[int]) -> list[Row]:
     return rows
 
 
-PHASES = ("read", "check", "build_store", "total")
+PHASES = ("read", "check", "build_store", "serve", "total")
 
 
 def edit_rows(facts: int) -> list[Row]:

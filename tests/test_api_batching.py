@@ -57,10 +57,10 @@ def test_each_request_starts_with_fresh_loaders(api: Api) -> None:
 
 def test_whom_people_met_is_fetched_only_when_asked_for_everyone_at_once(api: Api) -> None:
     # a person's description leaves out kb:met (hundreds of people for some): the people (1) and their
-    # properties (1); asking for met adds one query for everyone's (whom they met are people already described)
+    # properties (1); asking for met adds one query for everyone's and one for what is asked of those met
     assert api.queries("{ people(first: 100) { nodes { name } } }") == 2
     asked = "{ people(first: 100) { nodes { name met { ... on Person { id } ... on Organization { id } } } } }"
-    assert api.queries(asked) == 3
+    assert api.queries(asked) == 4
     met = {p["name"]: [m["id"] for m in p["met"]] for p in api.data(asked)["people"]["nodes"]}
     assert met["Antony Blinken"] == ["person/wang-yi"] and met["Wang Yi"] == ["person/antony-blinken"]
 

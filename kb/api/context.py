@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import strawberry
@@ -26,6 +26,8 @@ class Context:
     limits: Limits
     request: Any = None
     response: Any = None
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """Per-request memo (what a selection needs, worked out once per field of the document)."""
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

@@ -186,7 +186,7 @@ def facts_of_source() -> str:
 # running a list
 
 Build = Callable[[Info, Sequence[str]], Awaitable[list[Any | None]]]
-"""Makes the typed node of each IRI, None where there is none (kb.api.types.registry.load_nodes)."""
+"""Makes the typed node of each IRI, None where there is none (kb.api.types.registry.load_listed)."""
 
 
 async def page(info: Info, pattern: str, first: int | None, after: str | None, build: Build) -> Connection[Any]:

@@ -22,6 +22,9 @@ HEAVY = (str(KB.met), str(KB.text))
 (:attr:`Loaders.objects`): a person's ``kb:met`` runs to hundreds of people (three quarters of the terms
 of a typical request were these) and an article's ``kb:text`` is the whole article."""
 
+DescribeKey = tuple[str, frozenset[str] | None]
+"""``(node IRI, predicates)``: the predicates its description must hold (None: all but :data:`HEAVY`)."""
+
 ObjectsKey = tuple[str, str]
 """``(predicate IRI, subject IRI)``."""
 
@@ -51,21 +54,30 @@ class Loaders:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.describe = DataLoader[str, Props](load_fn=self._describe, max_batch_size=MAX_BATCH)
+        self.describe = DataLoader[DescribeKey, Props](load_fn=self._describe, max_batch_size=MAX_BATCH)
         self.evidence = DataLoader[str, EvidenceRow | None](load_fn=self._evidence, max_batch_size=MAX_BATCH)
         self.disputes = DataLoader[str, list[str]](load_fn=self._disputes, max_batch_size=MAX_BATCH)
         self.children = DataLoader[ChildrenKey, list[Child]](load_fn=self._children)
         self.objects = DataLoader[ObjectsKey, list[Term]](load_fn=self._objects)
 
-    async def _describe(self, keys: Sequence[str]) -> list[Props]:
-        heavy = ", ".join(iri(p) for p in HEAVY)
-        table = await self.backend.select(
-            f"SELECT ?s ?p ?o WHERE {{ {values('s', keys)} ?s ?p ?o FILTER(?p NOT IN ({heavy})) }}"
-        )
+    async def _describe(self, keys: Sequence[DescribeKey]) -> list[Props]:
+        """One query for the batch: whole descriptions if any key wants one, else only the predicates any key
+        names (a node may get more than it asked for, never less)."""
+        subjects = values("s", sorted({node for node, _ in keys}))
+        if any(predicates is None for _, predicates in keys):
+            heavy = ", ".join(iri(p) for p in HEAVY)
+            query = f"SELECT ?s ?p ?o WHERE {{ {subjects} ?s ?p ?o FILTER(?p NOT IN ({heavy})) }}"
+        else:
+            # one pattern per predicate: the engine looks each (subject, predicate) up in its index, never
+            # walking a node's other triples (a hub's hundreds of kb:met)
+            wanted = sorted(set().union(*(predicates or () for _, predicates in keys)))
+            branches = " UNION ".join(f"{{ ?s {iri(p)} ?o BIND({iri(p)} AS ?p) }}" for p in wanted)
+            query = f"SELECT ?s ?p ?o WHERE {{ {subjects} {branches} }}"
+        table = await self.backend.select(query)
         found: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         for row in table.rows:
             found[row["s"].value][row["p"].value].append(row["o"])
-        return [Props(key, found.get(key)) for key in keys]
+        return [Props(node, found.get(node)) for node, _ in keys]
 
     async def _evidence(self, keys: Sequence[str]) -> list[EvidenceRow | None]:
         table = await self.backend.select(PROLOGUE + f"""

@@ -39,7 +39,7 @@ Id = strawberry.argument(description="A curation id (\"wang-yi\") or a global id
 
 async def _one(info: Info, identifier: str, kind: str) -> Any:
     candidates = registry.iris_for(info, identifier, (kind,))
-    return await registry.load_node(info, candidates[0]) if candidates else None
+    return await registry.load_node(info, candidates[0], selected=True) if candidates else None
 
 
 def _enum(member: Any) -> str | None:
@@ -53,7 +53,7 @@ class Query:
         key = str(id)
         if registry.type_of(key) is None:
             return None
-        return await registry.load_node(info, info.context.snapshot.mint.base + key)
+        return await registry.load_node(info, info.context.snapshot.mint.base + key, selected=True)
 
     @strawberry.field(description="A person by id.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
@@ -102,23 +102,23 @@ class Query:
         organization: args.OrganizationId = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Person]:
         pattern = lists.people(name, role, args.ids(info, organization, "organization"))
-        return await lists.page(info, pattern, first, after, registry.load_nodes)
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Organizations by name.")
     async def organizations(
         self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Organization]:
-        return await lists.page(info, lists.organizations(name, _enum(kind)), first, after, registry.load_nodes)
+        return await lists.page(info, lists.organizations(name, _enum(kind)), first, after, registry.load_listed)
 
     @strawberry.field(description="Places by name.")
     async def places(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Place]:
-        return await lists.page(info, lists.places(), first, after, registry.load_nodes)
+        return await lists.page(info, lists.places(), first, after, registry.load_listed)
 
     @strawberry.field(description="Topics by label.")
     async def topics(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Topic]:
         scheme = str(info.context.snapshot.mint.topic_scheme())
-        return await lists.page(info, lists.topics(scheme), first, after, registry.load_nodes)
+        return await lists.page(info, lists.topics(scheme), first, after, registry.load_listed)
 
     @strawberry.field(description="Roles by start date. asOf: who held an office on that day.")
     async def roles(
@@ -130,7 +130,7 @@ class Query:
             holder=args.ids(info, holder, "person"), organization=args.ids(info, organization, "organization"),
             title=title, as_of=as_of,
         )
-        return await lists.page(info, pattern, first, after, registry.load_nodes)
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Meetings by date (undated last), filtered by participant, place, topic, "
                                   "status, kind and a date range.")
@@ -145,7 +145,7 @@ class Query:
             participant=args.agents(info, participant), place=args.ids(info, place, "place"),
             topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind), after=date_from, before=date_to,
         )
-        return await lists.page(info, pattern, first, after, registry.load_nodes)
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Statements by date (undated last), filtered by speaker, topic, subject, "
                                   "meeting, channel and a date range.")
@@ -160,7 +160,7 @@ class Query:
             about=args.ids(info, about, *registry.TYPES), meeting=args.ids(info, meeting, "meeting"),
             channel=_enum(channel), after=date_from, before=date_to,
         )
-        return await lists.page(info, pattern, first, after, registry.load_nodes)
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions by date, filtered by target and by who imposed them.")
     async def sanctions(
@@ -168,15 +168,15 @@ class Query:
         first: args.First = None, after: args.After = None,
     ) -> Connection[Sanction]:
         pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by))
-        return await lists.page(info, pattern, first, after, registry.load_nodes)
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Articles by publication date.")
     async def sources(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Source]:
-        return await lists.page(info, lists.sources(), first, after, registry.load_nodes)
+        return await lists.page(info, lists.sources(), first, after, registry.load_listed)
 
     @strawberry.field(description="Every disagreement between sources, with every version and its evidence.")
     async def disputes(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Dispute]:
-        return await lists.page(info, lists.disputes(), first, after, registry.load_nodes)
+        return await lists.page(info, lists.disputes(), first, after, registry.load_listed)
 
     @strawberry.field(description="Names, aliases, titles, labels and quotes containing text (ignoring case), "
                                   "ranked best first, one hit per node.")

@@ -57,7 +57,7 @@ class DateValue:
     async def _instant(self, info: Info) -> Props:
         if self.instant is None:
             return Props("")
-        return await info.context.loaders.describe.load(self.instant)
+        return await info.context.loaders.describe.load((self.instant, None))
 
 
 def date_value(props: Props, predicate: str, instant: str | None) -> DateValue | None:

@@ -28,7 +28,7 @@ class Evidence:
     @strawberry.field(description="The article the words are in.")
     async def source(self, info: Info) -> Annotated[Source, strawberry.lazy("kb.api.types.source")]:
         return await registry.load_required(  # type: ignore[no-any-return]
-            info, self.row.source, f"evidence {self.row.iri} names a missing article")
+            info, self.row.source, f"evidence {self.row.iri} names a missing article", selected=True)
 
     @strawberry.field(description="The words, exactly as in the article.")
     def quote(self) -> str:

@@ -35,11 +35,11 @@ class Meeting(Fact):
 
     @strawberry.field(description="Who took part.")
     async def participants(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
-        return await registry.load_present(info, self.props.iris(SDO.attendee))
+        return await registry.load_present(info, self.props.iris(SDO.attendee), selected=True)
 
     @strawberry.field(description="Where it happened.")
     async def place(self, info: Info) -> Annotated[Place, strawberry.lazy("kb.api.types.place")] | None:
-        return await registry.load_node(info, self.props.text(SDO.location))
+        return await registry.load_node(info, self.props.text(SDO.location), selected=True)
 
     @strawberry.field(description="When it happened (or began).")
     def date(self) -> DateValue | None:
@@ -64,15 +64,15 @@ class Meeting(Fact):
 
     @strawberry.field(description="The larger event (a summit) it happened beside.")
     async def occasion(self, info: Info) -> Meeting | None:
-        return await registry.load_node(info, self.props.text(SDO.superEvent))
+        return await registry.load_node(info, self.props.text(SDO.superEvent), selected=True)
 
     @strawberry.field(description="What it was about.")
     async def topics(self, info: Info) -> list[Annotated[Topic, strawberry.lazy("kb.api.types.topic")]]:
-        return await registry.load_present(info, self.props.iris(DCTERMS.subject))
+        return await registry.load_present(info, self.props.iris(DCTERMS.subject), selected=True)
 
     @strawberry.field(description="What was said at it, by date.")
     async def statements(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
         pattern = lists.statements(meeting=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)

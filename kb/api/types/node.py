@@ -51,7 +51,7 @@ class Evidenced:
 
     @strawberry.field(description="The articles stating this, by id.")
     async def sources(self, info: Info) -> list[Annotated[Source, strawberry.lazy("kb.api.types.source")]]:
-        return await registry.load_present(info, sorted(await _source_iris(info, self.props)))
+        return await registry.load_present(info, sorted(await _source_iris(info, self.props)), selected=True)
 
 
 async def _source_iris(info: Info, props: Props) -> set[str]:

@@ -38,43 +38,43 @@ class Organization(Node, Evidenced):
 
     @strawberry.field(description="The country it belongs to.")
     async def country(self, info: Info) -> Annotated[Place, strawberry.lazy("kb.api.types.place")] | None:
-        return await registry.load_node(info, self.props.text(KB.country))
+        return await registry.load_node(info, self.props.text(KB.country), selected=True)
 
     @strawberry.field(description="The body it is part of.")
     async def parent(self, info: Info) -> Organization | None:
-        return await registry.load_node(info, self.props.text(ORG.subOrganizationOf))
+        return await registry.load_node(info, self.props.text(ORG.subOrganizationOf), selected=True)
 
     @strawberry.field(description="Roles in this organization; asOf keeps those held on that day.")
     async def roles(
         self, info: Info, as_of: args.AsOf = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Role, strawberry.lazy("kb.api.types.role")]]:
         pattern = lists.roles(organization=lists.PARENT, as_of=as_of)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Meetings this organization took part in, by date.")
     async def meetings(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Meeting, strawberry.lazy("kb.api.types.meeting")]]:
         pattern = lists.meetings(participant=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="What this organization said, by date.")
     async def statements(
         self, info: Info, topic: args.TopicId = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
         pattern = lists.statements(speaker=lists.PARENT, topic=args.topics(info, topic))
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions imposed on this organization.")
     async def sanctions(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Sanction, strawberry.lazy("kb.api.types.sanction")]]:
         pattern = lists.sanctions(target=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions this organization imposed.")
     async def sanctions_imposed(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Sanction, strawberry.lazy("kb.api.types.sanction")]]:
         pattern = lists.sanctions(imposed_by=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)

@@ -39,14 +39,14 @@ class Person(Node, Evidenced):
 
     @strawberry.field(description="The country the person belongs to.")
     async def country(self, info: Info) -> Annotated[Place, strawberry.lazy("kb.api.types.place")] | None:
-        return await registry.load_node(info, self.props.text(KB.country))
+        return await registry.load_node(info, self.props.text(KB.country), selected=True)
 
     @strawberry.field(description="Offices this person holds or held; asOf keeps those held on that day.")
     async def roles(
         self, info: Info, as_of: args.AsOf = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Role, strawberry.lazy("kb.api.types.role")]]:
         pattern = lists.roles(holder=lists.PARENT, as_of=as_of)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Meetings this person took part in, by date.")
     async def meetings(
@@ -58,26 +58,26 @@ class Person(Node, Evidenced):
             participant=lists.PARENT, status=to_iri(status) if status else None,
             topic=args.topics(info, topic), after=date_from, before=date_to,
         )
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="What this person said, by date.")
     async def statements(
         self, info: Info, topic: args.TopicId = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
         pattern = lists.statements(speaker=lists.PARENT, topic=args.topics(info, topic))
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions imposed on this person.")
     async def sanctions(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Sanction, strawberry.lazy("kb.api.types.sanction")]]:
         pattern = lists.sanctions(target=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Everyone this person met in a meeting that was held, by id.")
     async def met(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
         met = await info.context.loaders.objects.load((str(KB.met), self.props.iri))
-        return await registry.load_present(info, [t.value for t in met if t.is_iri])
+        return await registry.load_present(info, [t.value for t in met if t.is_iri], selected=True)
 
     @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top diplomat\".")
     async def titles(self, info: Info, as_of: args.AsOf = None) -> list[str]:

@@ -41,4 +41,4 @@ class Place(Node, Evidenced):
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Meeting, strawberry.lazy("kb.api.types.meeting")]]:
         pattern = lists.meetings(place=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)

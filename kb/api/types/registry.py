@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
+from kb.api import selection
 from kb.api.context import Info
 
 # the first segment of a node's key -> "module:Type"
@@ -22,6 +24,7 @@ AGENTS = ("person", "organization")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 
 
+@cache
 def _resolve(spec: str) -> Any:
     module, name = spec.split(":")
     return getattr(importlib.import_module(f"kb.api.types.{module}"), name)
@@ -43,10 +46,18 @@ def key_of(info: Info, iri: str) -> str:
     return iri[len(base):] if iri.startswith(base) else ""
 
 
-async def load_nodes(info: Info, iris: Sequence[str]) -> list[Any | None]:
-    """Return the typed node of each IRI (batched), None where the graph has no such node or no type fits."""
+async def load_nodes(info: Info, iris: Sequence[str], *, selected: bool = False,
+                     connection: bool = False) -> list[Any | None]:
+    """Return the typed node of each IRI (batched), None where the graph has no such node or no type fits.
+
+    With ``selected``, the descriptions hold only what the request selects on the nodes (kb.api.selection):
+    for resolvers that return the nodes as the field's value (``connection``: as the nodes of a connection),
+    never for code that reads the nodes' properties itself."""
     kinds = [type_of(key_of(info, iri)) for iri in iris]
-    props = await info.context.loaders.describe.load_many([i for i, k in zip(iris, kinds, strict=True) if k])
+    present = [k for k in kinds if k is not None]
+    predicates = selection.wanted(info, present, connection) if selected and present else None
+    props = await info.context.loaders.describe.load_many(
+        [(i, predicates) for i, k in zip(iris, kinds, strict=True) if k is not None])
     found = iter(props)
     nodes: list[Any | None] = []
     for kind in kinds:
@@ -58,19 +69,24 @@ async def load_nodes(info: Info, iris: Sequence[str]) -> list[Any | None]:
     return nodes
 
 
-async def load_present(info: Info, iris: Sequence[str]) -> list[Any]:
+async def load_listed(info: Info, iris: Sequence[str]) -> list[Any | None]:
+    """Return the typed nodes of a connection's page, described as far as the request selects on them."""
+    return await load_nodes(info, iris, selected=True, connection=True)
+
+
+async def load_present(info: Info, iris: Sequence[str], *, selected: bool = False) -> list[Any]:
     """Return the typed nodes of the IRIs that have one, in order."""
-    return [node for node in await load_nodes(info, iris) if node is not None]
+    return [node for node in await load_nodes(info, iris, selected=selected) if node is not None]
 
 
-async def load_node(info: Info, iri: str | None) -> Any | None:
+async def load_node(info: Info, iri: str | None, *, selected: bool = False) -> Any | None:
     """Return the typed node of one IRI, or None."""
-    return None if iri is None else (await load_nodes(info, [iri]))[0]
+    return None if iri is None else (await load_nodes(info, [iri], selected=selected))[0]
 
 
-async def load_required(info: Info, iri: str | None, missing: str) -> Any:
+async def load_required(info: Info, iri: str | None, missing: str, *, selected: bool = False) -> Any:
     """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is absent."""
-    node = await load_node(info, iri)
+    node = await load_node(info, iri, selected=selected)
     assert node is not None, missing
     return node
 

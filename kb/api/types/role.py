@@ -33,7 +33,7 @@ class Role(Fact):
     @strawberry.field(description="The office's title as curated, e.g. \"Minister of Foreign Affairs\".")
     async def title(self, info: Info) -> str:
         office = self.props.text(ORG.role)
-        props = await info.context.loaders.describe.load(office) if office else None
+        props = await info.context.loaders.describe.load((office, None)) if office else None
         return (props.text(RDFS.label) if props else None) or ""
 
     @strawberry.field(description="Every wording of the title in the articles, each with its evidence.")

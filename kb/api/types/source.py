@@ -70,7 +70,7 @@ class Source(Node):
     async def facts(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Fact, strawberry.lazy("kb.api.types.node")]]:
-        return await lists.child_page(info, lists.facts_of_source(), self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, lists.facts_of_source(), self.props.iri, first, after, registry.load_listed)
 
 
 async def text_of(info: Info, source: str) -> str:

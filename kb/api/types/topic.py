@@ -41,11 +41,11 @@ class Topic(Node):
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Meeting, strawberry.lazy("kb.api.types.meeting")]]:
         pattern = lists.meetings(topic=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
     @strawberry.field(description="Statements on this topic, by date.")
     async def statements(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
         pattern = lists.statements(topic=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_nodes)
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)

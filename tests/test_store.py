@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kb import graph, store
+from kb.errors import CurationError, Location
 from kb.graph import build
 from kb.vocab import KB
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
@@ -109,3 +112,33 @@ def test_nquads_carry_every_character_and_datatype_to_oxigraph_and_back_to_rdfli
     assert set(parsed) == set(built.triples)
     assert {Literal(t) for t in texts} | {Literal(7), Literal("2018", datatype=XSD.gYear)} <= {
         o for _, _, o in built.triples}
+
+
+def test_fill_reraises_what_the_builder_raised_and_never_hangs() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"<https://kb.example.org/a> <https://kb.example.org/ns#p> <https://kb.example.org/b> .\n" * 1000
+        raise CurationError(Location("curation/meetings.yaml", 3, 5), "evidence has no start/end offsets")
+
+    with pytest.raises(CurationError, match="evidence has no start/end offsets"):
+        store.fill(ox.Store(), chunks())
+
+
+def test_fill_stops_the_builder_when_the_store_refuses_its_text() -> None:
+    made: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for n in range(10_000):  # far more than the queue holds: the builder must not block forever
+            made.append(n)
+            yield b"this is not N-Quads\n"
+
+    with pytest.raises(SyntaxError):
+        store.fill(ox.Store(), chunks())
+    assert len(made) < 10_000
+
+
+def test_build_store_streams_the_same_quads_as_the_built_graph() -> None:
+    kb = knowledge_base("real")
+    streamed = store.build_store(kb, BASE, "oxigraph")
+    loaded = store.load(build(kb, BASE), "oxigraph")
+    assert set(streamed.native) == set(loaded.native)
+    assert len(streamed) == len(build(kb, BASE)) == len(loaded)

@@ -63,10 +63,17 @@ SELECT ?meeting ?label ?date ?person ?name ?quote ?start ?end ?source WHERE {
 
 def typical_person(kb: Any) -> str:
     """Return the non-hub person whose number of meetings is the median of people with any (ties: lowest id)."""
+    return typical_people(kb, 1)[0]
+
+
+def typical_people(kb: Any, count: int) -> list[str]:
+    """Return ``count`` non-hub people around the median number of meetings, the median one first."""
     counts = Counter(p for m in kb.of("meetings").values() for p in m.participants)
     ordinary = sorted((n, pid) for pid, n in counts.items() if pid.startswith("person-") and pid != HUB
                       and n < max(counts.values()) // 2)
-    return ordinary[len(ordinary) // 2][1]
+    middle = len(ordinary) // 2
+    around = sorted(range(len(ordinary)), key=lambda i: (abs(i - middle), i))[:count]
+    return [ordinary[i][1] for i in around]
 
 
 def sparql(base_iri: str, person: str, first: int) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Protocol, cast
@@ -317,19 +317,28 @@ class RdflibBackend:
 # counting, and reading SPARQL JSON results (what a remote endpoint returns)
 
 
-class CountingBackend:
-    """Wraps a backend and records every SELECT it passes on (one per request: how many look-ups it cost)."""
+def _nothing() -> None:
+    return None
 
-    def __init__(self, inner: Backend) -> None:
+
+class CountingBackend:
+    """Wraps a backend and records every SELECT it passes on (one per request: how many look-ups it cost).
+
+    ``before`` runs before each query and may raise to refuse it (kb.graphql_guard's deadline does)."""
+
+    def __init__(self, inner: Backend, before: Callable[[], None] = _nothing) -> None:
         self.inner = inner
         self.name = inner.name
         self.queries: list[str] = []
+        self.before = before
 
     async def select(self, sparql: str) -> Table:
+        self.before()
         self.queries.append(sparql)
         return await self.inner.select(sparql)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        self.before()
         self.queries.append(sparql)
         return await self.inner.answer(sparql, results, graphs)
 

@@ -208,12 +208,27 @@ def test_query_running_past_the_deadline_is_stopped() -> None:
 
 
 def test_deadline_stops_a_query_part_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A clock that advances one second per reading: the deadline passes while the query is resolving.
+    # A clock that advances one second per reading (one reading per look-up): the deadline passes while the
+    # query is resolving; the look-ups before it are answered.
     ticks = iter(range(10**6))
     monkeypatch.setattr(graphql_guard, "clock", lambda: float(next(ticks)))
+    http = client(Limits(timeout_seconds=9))
+    response = graphql(http, "{ people(first: 100) { edges { node { id name country { name } } } } }")
+    assert errors(response) == [graphql_guard.TIMEOUT_MESSAGE.format(seconds=9)]
+    people = [edge["node"] for edge in response.json()["data"]["people"]["edges"]]
+    # the people and their names were fetched before the deadline (8 readings), their countries after it
+    assert len(people) == 5 and all(p["name"] for p in people) and all(p["country"] is None for p in people)
+
+
+def test_deadline_checks_every_look_up_not_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    readings: list[float] = []
+    monkeypatch.setattr(graphql_guard, "clock", lambda: readings.append(0.0) or 0.0)
     http = client(Limits(timeout_seconds=5))
     response = graphql(http, "{ people(first: 100) { edges { node { id name aliases } } } }")
-    assert errors(response) == [graphql_guard.TIMEOUT_MESSAGE.format(seconds=5)]
+    assert errors(response) == [] and len(response.json()["data"]["people"]["edges"]) == 5
+    # the deadline is set (1), then checked by the list's query (1), each person's description (5) and the
+    # one query fetching those (1): never by the fields that only read them (id, name, aliases)
+    assert len(readings) == 8
 
 
 def test_deadline_leaves_ordinary_queries_alone(http: Client) -> None:

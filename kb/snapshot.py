@@ -52,6 +52,15 @@ def backend_for(graph_store: GraphStore) -> Backend:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """How a snapshot was made from the one served before it: the N-Quads removed and added."""
+
+    parent: str
+    remove: bytes
+    add: bytes
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One version of the knowledge base as served: never changes while it is served. A snapshot replaced by
     a patched one (:func:`patched`) shares its store with it, and is then stale: no request still holds it.
@@ -66,6 +75,8 @@ class Snapshot:
     mint: Mint
     counts: dict[str, int]
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    patch: Patch | None = field(default=None, compare=False, repr=False)
+    """For a patched snapshot: the version it was patched from, and how (kb.sparql_guard patches its workers)."""
 
     def cached(self, key: str, make: Callable[[], T]) -> T:
         """Return ``memo[key]``, computing it with ``make()`` the first time."""
@@ -175,6 +186,7 @@ def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Se
     with served.exclusively():
         delta.apply(graph_store.native, change)
         graph_store.shared = change.shared
-        snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts)
+        snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts,
+                            patch=Patch(current.version, delta.nquads(change.remove), delta.nquads(change.add)))
         served.swap(snapshot)
     return snapshot

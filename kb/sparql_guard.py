@@ -5,15 +5,17 @@ on how many run at once.
                                 with rdflib's SPARQL parser in the worker (kb.sparql_worker.refusal) -> 400
     time limit                  the worker is killed when ``sparql_timeout_seconds`` pass and a fresh one
                                 started: neither engine can stop a query, and a thread cannot be killed -> 503
-    memory                      each worker's address space is capped (``WORKER_MEMORY_BYTES``): a query that
-                                would take the machine's memory kills its worker instead -> 500
+    memory                      a query may take ``WORKER_QUERY_MEMORY_BYTES`` of address space beyond the graph
+                                its worker holds: one that would take the machine's memory kills its worker
+                                instead -> 500 (the cap moves with the graph, so a big KB still loads)
     row cap                     at most ``sparql_max_rows`` rows (or triples); a cut answer says so in the
                                 ``X-KB-Truncated`` header and, in JSON, ``"truncated": true, "rowLimit": N``
     concurrency                 at most ``sparql_max_concurrent`` queries at once; beyond that, 429 with
                                 ``Retry-After`` at once, so a slow query never queues others behind it
 
-Workers hold the N-Quads of the snapshot they last answered from and reload when a request pins another
-version, so a reload never mixes versions. They start lazily, and exit when their parent closes the pipe.
+Workers hold the graph of the snapshot they last answered from and load another when a request pins
+another version, so a reload never mixes versions; a version patched from the one a worker holds
+(kb.snapshot.patched) is a patch for the worker too, so an edit of a large KB does not reload every worker. They start lazily, and exit when their parent closes the pipe.
 A snapshot served by a remote engine (kb.remote) has no local graph: its queries are checked in a worker,
 then passed to the remote engine under the same time limit (an HTTP request can be cancelled); its row cap
 is the remote engine's own.
@@ -43,7 +45,7 @@ from kb.snapshot import Snapshot
 from kb.sparql_worker import frame, to_ox
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
-WORKER_MEMORY_BYTES = 2 * 1024**3
+WORKER_QUERY_MEMORY_BYTES = 2 * 1024**3
 LOAD_TIMEOUT_SECONDS = 120.0
 RETRY_AFTER_SECONDS = 1
 TRUNCATED_HEADER = "X-KB-Truncated"
@@ -116,7 +118,7 @@ class _Worker:
     def start(self) -> None:
         self.stop()  # a worker that died on its own still has pipes to close
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kb.sparql_worker", str(WORKER_MEMORY_BYTES)],
+            [sys.executable, "-m", "kb.sparql_worker", str(WORKER_QUERY_MEMORY_BYTES)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,
         )
 
@@ -179,6 +181,8 @@ class SparqlGuard:
         self.idle = list(self.workers)
         self.lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=len(self.workers), thread_name_prefix="kb-sparql")
+        self.loads = 0  # graphs given to workers whole, and as patches (kb.snapshot.patched)
+        self.patches = 0
         # A guard dropped without close() (an app built in a test) still ends its processes.
         self._finalizer = weakref.finalize(self, _stop_all, self.workers)
 
@@ -223,6 +227,22 @@ class SparqlGuard:
             raise SparqlRefused(400, f"the query was refused: {exc}") from None
         return Guarded(found.body, found.media_type, -1, False)
 
+    def _load(self, worker: _Worker, snapshot: Snapshot) -> None:
+        """Give ``worker`` the graph of ``snapshot``: a patch when it holds the version patched into this one,
+        else the whole graph. Raises _TimedOut, _Died."""
+        patch = snapshot.patch
+        if patch is not None and worker.version is not None and worker.version == patch.parent:
+            reply, _ = worker.call({"op": "patch", "remove": len(patch.remove)}, patch.remove + patch.add,
+                                   LOAD_TIMEOUT_SECONDS)
+            if reply["ok"]:
+                worker.version = snapshot.version
+                self.patches += 1
+                return
+        engine = "oxigraph" if snapshot.backend.name == "oxigraph" else "rdflib"
+        worker.call({"op": "load", "engine": engine}, nquads(snapshot), LOAD_TIMEOUT_SECONDS)
+        worker.version = snapshot.version
+        self.loads += 1
+
     def _run(self, worker: _Worker, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
         local = snapshot.backend.name in LOCAL_ENGINES
         request: dict[str, Any] = {"op": "query", "query": query, "results": results, "graphs": graphs,
@@ -233,9 +253,7 @@ class SparqlGuard:
             if not worker.alive():
                 worker.start()
             if local and worker.version != snapshot.version:
-                engine = "oxigraph" if snapshot.backend.name == "oxigraph" else "rdflib"
-                worker.call({"op": "load", "engine": engine}, nquads(snapshot), LOAD_TIMEOUT_SECONDS)
-                worker.version = snapshot.version
+                self._load(worker, snapshot)
             reply, body = worker.call(request, None, self.limits.sparql_timeout_seconds)
         except _TimedOut:
             worker.stop()

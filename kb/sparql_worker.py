@@ -8,6 +8,7 @@ Protocol on stdin/stdout: messages framed as a 4-byte big-endian length and the 
 header, followed for ``load`` by the N-Quads of the snapshot to answer from:
 
     {"op": "load", "engine": "oxigraph" | "rdflib"}  + N-Quads   -> {"ok": true}
+    {"op": "patch", "remove": n}  + N-Quads to remove (n bytes), then to add   -> {"ok": true}
     {"op": "check", "query": ...}                                -> {"ok": true} or a refusal, as below
     {"op": "query", "query": ..., "results": <media type>, "graphs": <media type>, "max_rows": N}
         -> {"ok": true, "media_type": ..., "rows": n, "truncated": bool} + body
@@ -98,10 +99,20 @@ class Engine:
         self.kind = kind
         if kind == "oxigraph":
             self.store = ox.Store()
-            self.store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            self.store.load(nquads, format=ox.RdfFormat.N_QUADS)  # in memory, less than bulk_load needs
         else:
             self.dataset = rdflib.Dataset(store="Memory")
             self.dataset.parse(data=nquads, format="nquads")
+
+    def patch(self, remove: bytes, add: bytes) -> bool:
+        """Remove and add quads (N-Quads), as the server patched its own store. Returns False for rdflib's
+        engine, which is never patched (the server loads it again)."""
+        if self.kind != "oxigraph":
+            return False
+        for quad in ox.parse(remove, format=ox.RdfFormat.N_QUADS):
+            self.store.remove(quad)
+        self.store.extend(ox.parse(add, format=ox.RdfFormat.N_QUADS))
+        return True
 
     def run(self, query: str, max_rows: int) -> tuple[str, Any, bool]:
         """Return ``(form, answer, truncated)``: form is select (variables, rows), ask (bool) or graph (triples)."""
@@ -289,15 +300,45 @@ def frame(*parts: bytes) -> bytes:
     return b"".join(struct.pack(">I", len(p)) + p for p in parts)
 
 
-def serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer requests until the parent closes the pipe."""
+def _address_space() -> int:
+    """Return this process's virtual memory size in bytes (VmSize), or 0 where /proc does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cap_memory(allowance: int | None) -> None:
+    """Let this process grow by at most ``allowance`` bytes beyond what it holds now (its graph), or lift
+    the cap (None) while a graph loads. The hard limit stays unlimited, so the cap can be moved again."""
+    if allowance is None:
+        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    else:
+        resource.setrlimit(resource.RLIMIT_AS, (_address_space() + allowance, resource.RLIM_INFINITY))
+
+
+def serve(requests: BinaryIO, replies: BinaryIO, allowance: int | None = None) -> None:
+    """Answer requests until the parent closes the pipe. With ``allowance``, a query may take at most that
+    many bytes beyond the graph loaded (kb.sparql_guard: more ends this process, not the machine)."""
     engine: Engine | None = None
     while (message := read_message(requests)) is not None:
         request = json.loads(message)
-        if request["op"] == "load":
+        if request["op"] in ("load", "patch"):
+            if allowance is not None:
+                cap_memory(None)  # the graph takes what it takes; the cap bounds queries
             data = read_message(requests) or b""
-            engine = Engine(request["engine"], data)
             reply: dict[str, Any] = {"ok": True}
+            if request["op"] == "load":
+                engine = Engine(request["engine"], data)
+            elif engine is None or not engine.patch(data[:request["remove"]], data[request["remove"]:]):
+                reply = {"ok": False, "status": 500, "error": "nothing to patch"}
+            data = b""
+            if allowance is not None:
+                cap_memory(allowance)
             body = b""
         elif request["op"] == "check":
             reason = refusal(request["query"])
@@ -313,15 +354,15 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
 def main() -> None:
     """Serve on stdin/stdout; anything a library prints goes to stderr, never into the replies.
 
-    The optional argument caps the process's address space in bytes, so a query that would exhaust memory
-    ends this process rather than the machine.
+    The optional argument is how many bytes of address space a query may take beyond the graph loaded, so a
+    query that would exhaust memory ends this process rather than the machine, at any size of graph.
     """
-    if len(sys.argv) > 1:
-        limit = int(sys.argv[1])
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    allowance = int(sys.argv[1]) if len(sys.argv) > 1 else None
+    if allowance is not None:
+        cap_memory(allowance)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    serve(sys.stdin.buffer, replies)
+    serve(sys.stdin.buffer, replies, allowance)
 
 
 if __name__ == "__main__":

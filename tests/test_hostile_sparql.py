@@ -287,3 +287,28 @@ def test_remote_engine_gets_only_checked_queries_within_the_time_limit() -> None
     response = ask(slow, "ASK { ?x ?y ?z }")
     assert (response.status_code, error(response)) == (503, TIMEOUT_MESSAGE.format(seconds=0.5))
     assert time.monotonic() - started < 10
+
+
+def test_memory_cap_bounds_queries_beyond_the_graph_whatever_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb import sparql_guard
+
+    allowance = 96 * 1024**2
+    monkeypatch.setattr(sparql_guard, "WORKER_QUERY_MEMORY_BYTES", allowance)
+    worker = sparql_guard._Worker()
+    worker.start()
+    try:  # a graph larger than the allowance loads: the cap is for queries, not for the graph
+        data = b"".join(b'<https://kb.example.org/s%d> <https://kb.example.org/ns#p> "%s" .\n' % (n, b"x" * 200)
+                        for n in range(600_000))
+        assert len(data) > allowance
+        assert worker.call({"op": "load", "engine": "oxigraph"}, data, 120)[0] == {"ok": True}
+        reply, body = worker.call({"op": "query", "query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
+                                   "results": "application/sparql-results+json", "graphs": "text/turtle",
+                                   "max_rows": 10}, None, 60)
+        assert reply["ok"] and b'"600000"' in body
+        hungry = "SELECT (GROUP_CONCAT(CONCAT(?a, ?b)) AS ?x) { ?s ?p ?a . ?t ?q ?b }"  # 3.6e11 rows, concatenated
+        with pytest.raises(sparql_guard._Died):
+            worker.call({"op": "query", "query": hungry, "results": "application/sparql-results+json",
+                         "graphs": "text/turtle", "max_rows": 10}, None, 120)
+        assert worker.process is not None and worker.process.wait(10) != 0  # ended by the cap, not by us
+    finally:
+        worker.stop()

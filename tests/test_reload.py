@@ -276,3 +276,27 @@ def test_a_patch_waits_for_requests_in_flight_and_holds_new_ones(project: Path) 
 
     asyncio.run(scenario())
     assert events == ["request 1 in", "request 1 out", "patch", "request 2 in"]
+
+
+def test_sparql_workers_take_an_edit_as_a_patch(project: Path) -> None:
+    app = create_live_app(Settings(root=project))
+    reloader: Reloader = app.state.reloader
+    guard = app.state.sparql_guard
+    query = {"query": "SELECT ?l { ?m a <https://schema.org/Event> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }"}
+    accept = {"accept": "application/sparql-results+json"}
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:
+            before = await client.post("/sparql", data=query, headers=accept)
+            assert before.status_code == 200 and ", take" not in before.text
+            save(project / "curation" / "meetings.yaml", meetings_labelled(1))
+            assert reloader.rebuild() is True and reloader.status.last_build == "patched"  # no request in flight
+            after = await client.post("/sparql", data=query, headers=accept)
+            assert after.status_code == 200 and after.headers["x-kb-version"] == snapshots.kb_version(project)
+            assert {f"{label}, take 1" for label in LABELS} <= set(after.text.split('"'))
+
+    try:
+        asyncio.run(scenario())
+        assert (guard.loads, guard.patches) == (1, 1)  # the worker was patched, not loaded again
+    finally:
+        guard.close()

@@ -18,21 +18,24 @@ if TYPE_CHECKING:
     from kb.api.types.source import Source
 
 
+def _slug(root: Node) -> str:
+    return root.props.iri.rsplit("/", 1)[-1]
+
+
+def _iri(root: Node) -> str:
+    return root.props.iri
+
+
 @strawberry.interface(description="An object with a global id: fetch it again with node(id:).")
 class Node:
+    # id is a plain field, filled in by kb.api.types.registry when it makes the node: Strawberry reads it
+    # without calling a resolver (a typical answer has dozens of ids). slug and iri are declared in line to
+    # keep the schema's order.
     props: strawberry.Private[Props]
-
-    @strawberry.field(description="Global id: kind and curation id, e.g. \"person/wang-yi\". Stable across versions.")
-    def id(self, info: Info) -> strawberry.ID:
-        return strawberry.ID(registry.key_of(info, self.props.iri))
-
-    @strawberry.field(description="The curation id, e.g. \"wang-yi\" (unique across kinds).")
-    def slug(self) -> str:
-        return self.props.iri.rsplit("/", 1)[-1]
-
-    @strawberry.field(description="The IRI of this node in the RDF graph (SPARQL, exports).")
-    def iri(self) -> str:
-        return self.props.iri
+    id: strawberry.ID = strawberry.field(
+        description="Global id: kind and curation id, e.g. \"person/wang-yi\". Stable across versions.")
+    slug: str = strawberry.field(resolver=_slug, description="The curation id, e.g. \"wang-yi\" (unique across kinds).")
+    iri: str = strawberry.field(resolver=_iri, description="The IRI of this node in the RDF graph (SPARQL, exports).")
 
 
 @strawberry.interface(description="Something the articles state: every span of text that states it.")

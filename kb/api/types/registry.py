@@ -11,6 +11,7 @@ from typing import Any
 
 from kb.api import selection
 from kb.api.context import Info
+from kb.api.props import Props
 
 # the first segment of a node's key -> "module:Type"
 TYPES = {
@@ -65,7 +66,7 @@ async def load_nodes(info: Info, iris: Sequence[str], *, selected: bool = False,
             nodes.append(None)
             continue
         node_props = next(found)
-        nodes.append(kind(props=node_props) if node_props else None)
+        nodes.append(kind(props=node_props, id=key_of(info, node_props.iri)) if node_props else None)
     return nodes
 
 
@@ -85,7 +86,13 @@ async def load_node(info: Info, iri: str | None, *, selected: bool = False) -> A
 
 
 async def load_required(info: Info, iri: str | None, missing: str, *, selected: bool = False) -> Any:
-    """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is absent."""
+    """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is absent.
+
+    With ``selected``, when the request selects nothing but the node's ids (``source { id }``), nothing is
+    fetched: the node is guaranteed and its ids are read from its IRI."""
+    kind = type_of(key_of(info, iri)) if iri is not None else None
+    if selected and kind is not None and selection.wanted(info, [kind], False) == selection.ALWAYS:
+        return kind(props=Props(iri), id=key_of(info, iri))  # type: ignore[arg-type]  # iri is set when kind is
     node = await load_node(info, iri, selected=selected)
     assert node is not None, missing
     return node

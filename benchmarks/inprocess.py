@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import statistics
@@ -64,6 +65,9 @@ async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
     typical = questions.typical_person(kb)
     varied = itertools.cycle(questions.typical_people(kb, 100))
     app = create_app(settings)
+    del kb
+    gc.collect()
+    gc.freeze()  # as kb serve does: what was built lives as long as the server, out of the collector's sight
     native = app.state.served.current.graph.native
     results: dict[str, Any] = {"typical_person": typical}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:

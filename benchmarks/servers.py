@@ -27,10 +27,14 @@ BASE_IRI = "https://kb.example.org/"
 
 def kb_app() -> Any:
     """The kb app on the knowledge base named by ``KB_ROOT`` (production settings: no GraphiQL)."""
+    import gc
+
     from kb.app import create_app
     from kb.config import Settings
 
-    return create_app(Settings.from_env(production=True))
+    app = create_app(Settings.from_env(production=True))
+    gc.freeze()  # as kb serve does: what was built lives as long as the server
+    return app
 
 
 def rdflib_app() -> Any:

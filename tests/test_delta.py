@@ -4,6 +4,7 @@ version makes, including shared lines (kb:met, offices, memberships) that severa
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kb import delta, graph, store
+from kb import delta, graph, store, validate
 from kb.graph import Line
 from kb.models import Dispute, Evidence, Meeting, Person, Record, Role, Statement
 from kb.validate import KnowledgeBase
@@ -142,3 +143,63 @@ def test_changed_article_or_source_needs_a_full_build() -> None:
     article = old.articles[source_id]
     changed = dataclasses.replace(old, articles={**old.articles, source_id: dataclasses.replace(article, sha256="0")})
     assert delta.compute(old, changed, BASE, Counter()) is None
+
+
+def _random_edit(kb: KnowledgeBase, rng: random.Random) -> KnowledgeBase:
+    """Return ``kb`` with two to four random edits that keep every reference valid."""
+    people = sorted(kb.records["people"])
+    agents = people + sorted(kb.records["organizations"])
+    edits: list[Record] = []
+    removed: list[str] = []
+    for _ in range(rng.randint(2, 4)):
+        kind = rng.choice(["people", "meetings", "meetings", "roles", "roles", "statements", "disputes"])
+        if not kb.records[kind]:
+            continue
+        record: Any = kb.records[kind][rng.choice(sorted(kb.records[kind]))]
+        if kind == "people":
+            edits.append(record.model_copy(update={"name": record.name + " Jr."}))
+        elif kind == "meetings":
+            change = rng.choice(["participants", "status", "label", "remove"])
+            if change == "participants":
+                edits.append(record.model_copy(update={"participants": rng.sample(agents, rng.randint(1, 4))}))
+            elif change == "status":
+                edits.append(record.model_copy(update={"status": "planned" if record.status == "held" else "held"}))
+            elif change == "label":
+                edits.append(record.model_copy(update={"label": record.label + " (again)"}))
+            elif not any(ref == record.id for records in kb.records.values() for other in records.values()
+                         for _, ref, _ in validate.references(other)):
+                removed.append(record.id)  # no record refers to it
+        elif kind == "roles":
+            change = rng.choice(["holder", "title", "copy"])
+            if change == "holder":
+                edits.append(record.model_copy(update={"holder": rng.choice(people)}))
+            elif change == "title":
+                edits.append(record.model_copy(update={"title": rng.choice(
+                    [r.title for r in kb.records["roles"].values() if isinstance(r, Role)])}))
+            else:
+                edits.append(record.model_copy(update={"id": f"{record.id}-copy-{rng.randint(0, 9)}"}))
+        elif kind == "statements":
+            edits.append(record.model_copy(update={"speaker": rng.choice(agents),
+                                                    "about": rng.sample(agents, rng.randint(0, 2))}))
+        elif len(record.facts) > 2:
+            edits.append(record.model_copy(update={"facts": record.facts[1:]}))
+        else:
+            removed.append(record.id)
+    latest: dict[str, Record] = {e.id: e for e in edits}  # type: ignore[attr-defined]
+    return edited(kb, *latest.values(), remove=tuple(sorted(set(removed) - latest.keys())))
+
+
+@pytest.mark.parametrize("which", ["mini", "real"])
+def test_random_edits_patched_one_after_another_give_each_full_build(which: str) -> None:
+    rng = random.Random(f"kb-delta-{which}")
+    kb = knowledge_base(which)
+    native, shared = filled(kb)
+    for _ in range(12):  # each patch applied on the store the previous ones left
+        new = _random_edit(kb, rng)
+        change = delta.compute(kb, new, BASE, shared)
+        assert change is not None
+        delta.apply(native, change)
+        expected, expected_shared = filled(new)
+        assert set(native) == set(expected)
+        assert change.shared == +expected_shared
+        kb, shared = new, change.shared

@@ -316,10 +316,42 @@ class _Tally:
         self.shared.update(batch)
 
 
+class _Split:
+    """Where the builder's lines go for ``kb publish``: the default graph as N-Triples in chunks, each shared
+    line once, and each named graph's lines on their own (:func:`graphs`)."""
+
+    def __init__(self, mint: _Mint) -> None:
+        self.mint = mint
+        self.default: list[bytes] = []
+        self.named: dict[str, list[bytes]] = defaultdict(list)
+        self.size = 0
+        self.seen: set[Line] = set()  # shared lines already written
+
+    def add(self, batch: list[Line], sources: Iterable[str]) -> None:
+        if not batch:
+            return
+        text = b" .\n".join(batch) + b" .\n"
+        self.default.append(text)
+        self.size += len(text)
+        for source in sources:
+            self.named[str(self.mint.named_graph(source))].append(text)
+            self.size += len(text)
+
+    def add_shared(self, batch: list[Line]) -> None:
+        fresh = [line for line in batch if line not in self.seen]
+        self.seen.update(fresh)
+        self.add(fresh, ())
+
+    def take(self) -> tuple[bytes, dict[str, bytes]]:
+        taken = b"".join(self.default), {name: b"".join(parts) for name, parts in self.named.items()}
+        self.default, self.named, self.size = [], defaultdict(list), 0
+        return taken
+
+
 class _Builder:
     """Makes the lines of every record and hands them to ``sink`` (a :class:`_Collect` or a :class:`_Stream`)."""
 
-    def __init__(self, kb: KnowledgeBase, mint: _Mint, sink: _Collect | _Stream | _Tally) -> None:
+    def __init__(self, kb: KnowledgeBase, mint: _Mint, sink: _Collect | _Stream | _Tally | _Split) -> None:
         self.kb = kb
         self.mint = mint
         self.sink = sink
@@ -678,6 +710,23 @@ def nquads(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22,
     """
     mint = _Mint(base_iri)
     sink = _Stream(mint, shared)
+    for _ in _steps(_Builder(kb, mint, sink)):
+        if sink.size >= chunk_bytes:
+            yield sink.take()
+    if sink.size:
+        yield sink.take()
+
+
+def graphs(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22) -> Iterator[tuple[bytes, dict[str, bytes]]]:
+    """Yield the graph of a validated knowledge base as ``(default graph, {named graph IRI: its part})``
+    pieces of N-Triples, together about ``chunk_bytes``, for a store that takes one graph at a time.
+
+    Every default-graph triple comes exactly once (a record's own lines are its alone, and shared lines are
+    written the first time they are made), so counting lines counts triples. Raises CurationError as
+    :func:`build` does.
+    """
+    mint = _Mint(base_iri)
+    sink = _Split(mint)
     for _ in _steps(_Builder(kb, mint, sink)):
         if sink.size >= chunk_bytes:
             yield sink.take()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
-from kb import publish, remote
+from kb import publish, remote, store
 from kb.query import Term
+from tests.kbs import BASE, knowledge_base
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -80,3 +82,50 @@ def test_table_to_json_round_trips() -> None:
     table = Table(("a", "b"), [{"a": Term("x", "uri"), "b": Term("hé 🙂", "literal", None, "fr")},
                                {"a": Term("2", "literal", XSD + "integer")}])
     assert table_from_json(remote.table_to_json(table)) == table
+
+
+class FakeGraphStore:
+    """A Graph Store Protocol server in memory (httpx.MockTransport): named graphs of parsed triples."""
+
+    def __init__(self) -> None:
+        self.graphs: dict[str, set[ox.Triple]] = {}
+        self.log: list[tuple[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        graph = request.url.params["graph"]
+        self.log.append((request.method, graph))
+        if request.method == "GET":
+            if graph not in self.graphs:
+                return httpx.Response(404)
+            return httpx.Response(200, content=ox.serialize(list(self.graphs[graph]), format=ox.RdfFormat.TURTLE))
+        if request.method == "DELETE":
+            self.graphs.pop(graph, None)
+            return httpx.Response(204)
+        triples = {ox.Triple(q.subject, q.predicate, q.object)
+                   for q in ox.parse(request.content, format=ox.RdfFormat.TURTLE)}
+        if request.method == "PUT":
+            self.graphs[graph] = triples
+        else:
+            self.graphs.setdefault(graph, set()).update(triples)
+        return httpx.Response(201)
+
+
+@pytest.mark.parametrize("which", ["mini", "real"])
+def test_publish_streams_every_graph_exactly_and_switches_last(which: str) -> None:
+    kb = knowledge_base(which)
+    built = store.build_store(kb, BASE, "oxigraph").native
+    fake = FakeGraphStore()
+    with publish.GraphStoreClient("http://graph-store.test/", chunk_bytes=8192,
+                                  transport=httpx.MockTransport(fake)) as client:
+        done = publish.publish_knowledge_base(kb, "v1", BASE, client)
+    default = {ox.Triple(q.subject, q.predicate, q.object)
+               for q in built.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert fake.graphs[done.graph] == default and done.triples == len(default)
+    named = {g.value for g in built.named_graphs()}
+    assert done.named_graphs == len(named) and named <= fake.graphs.keys()
+    for name in named:
+        assert fake.graphs[name] == {ox.Triple(q.subject, q.predicate, q.object)
+                                     for q in built.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+    writes = [graph for method, graph in fake.log if method in ("PUT", "POST")]
+    assert writes[-1] == remote.catalogue_iri(BASE)  # readers switch only once everything is there
+    assert writes.count(done.graph) > 1  # the default graph went out in pieces, as it was built

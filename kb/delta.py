@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
-
-import pyoxigraph as ox
 
 from kb import graph
 from kb.graph import Line
 from kb.models import KINDS, Dispute, Role
+from kb.sparql_worker import patch_store
 from kb.validate import KnowledgeBase
 
 Quad = tuple[Line, str | None]
@@ -41,6 +41,16 @@ class Delta:
     shared: Counter[Line]
     records: int
     """How many records were rebuilt."""
+
+    @cached_property
+    def remove_nquads(self) -> bytes:
+        """The quads to remove, as N-Quads."""
+        return nquads(self.remove)
+
+    @cached_property
+    def add_nquads(self) -> bytes:
+        """The quads to add, as N-Quads."""
+        return nquads(self.add)
 
     @property
     def triples(self) -> int:
@@ -127,6 +137,4 @@ def apply(native: Any, delta: Delta) -> None:
 
     Not atomic for readers: the caller keeps requests out while it runs (:class:`kb.snapshot.Served`).
     """
-    for quad in ox.parse(nquads(delta.remove), format=ox.RdfFormat.N_QUADS):
-        native.remove(quad)
-    native.extend(ox.parse(nquads(delta.add), format=ox.RdfFormat.N_QUADS))
+    patch_store(native, delta.remove_nquads, delta.add_nquads)

@@ -183,10 +183,10 @@ def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Se
     before_applying()
     counts = {kind: n for kind, n in new.counts().items()}
     counts["triples"] = current.counts["triples"] + change.triples
+    snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts,
+                        patch=Patch(current.version, change.remove_nquads, change.add_nquads))
     with served.exclusively():
         delta.apply(graph_store.native, change)
         graph_store.shared = change.shared
-        snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts,
-                            patch=Patch(current.version, delta.nquads(change.remove), delta.nquads(change.add)))
         served.swap(snapshot)
     return snapshot

@@ -15,7 +15,8 @@ on how many run at once.
 
 Workers hold the graph of the snapshot they last answered from and load another when a request pins
 another version, so a reload never mixes versions; a version patched from the one a worker holds
-(kb.snapshot.patched) is a patch for the worker too, so an edit of a large KB does not reload every worker. They start lazily, and exit when their parent closes the pipe.
+(kb.snapshot.patched) is a patch for the worker too, so an edit of a large KB does not reload every worker.
+They start lazily, and exit when their parent closes the pipe.
 A snapshot served by a remote engine (kb.remote) has no local graph: its queries are checked in a worker,
 then passed to the remote engine under the same time limit (an HTTP request can be cancelled); its row cap
 is the remote engine's own.
@@ -231,7 +232,7 @@ class SparqlGuard:
         """Give ``worker`` the graph of ``snapshot``: a patch when it holds the version patched into this one,
         else the whole graph. Raises _TimedOut, _Died."""
         patch = snapshot.patch
-        if patch is not None and worker.version is not None and worker.version == patch.parent:
+        if patch is not None and worker.version == patch.parent:
             reply, _ = worker.call({"op": "patch", "remove": len(patch.remove)}, patch.remove + patch.add,
                                    LOAD_TIMEOUT_SECONDS)
             if reply["ok"]:

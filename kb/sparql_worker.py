@@ -92,6 +92,14 @@ def _where(exc: BaseException, query: str) -> str:
 # evaluation with a row cap
 
 
+def patch_store(store: Any, remove: bytes, add: bytes) -> None:
+    """Remove the N-Quads ``remove`` from the pyoxigraph ``store``, then add the N-Quads ``add`` (kb.delta's
+    patches, in the server's store and in each worker's)."""
+    for quad in ox.parse(remove, format=ox.RdfFormat.N_QUADS):
+        store.remove(quad)
+    store.extend(ox.parse(add, format=ox.RdfFormat.N_QUADS))
+
+
 class Engine:
     """One snapshot's graph, loaded from N-Quads into the engine the server uses."""
 
@@ -109,9 +117,7 @@ class Engine:
         engine, which is never patched (the server loads it again)."""
         if self.kind != "oxigraph":
             return False
-        for quad in ox.parse(remove, format=ox.RdfFormat.N_QUADS):
-            self.store.remove(quad)
-        self.store.extend(ox.parse(add, format=ox.RdfFormat.N_QUADS))
+        patch_store(self.store, remove, add)
         return True
 
     def run(self, query: str, max_rows: int) -> tuple[str, Any, bool]:

@@ -194,10 +194,9 @@ def create_live_app(settings: Settings) -> Starlette:
     patches the served store (kb.delta) instead of reading and building everything again. Raises
     CurationErrors when the knowledge base does not validate, ReloadError for a remote store.
     """
-    from kb import remote
     from kb.app import create_app
 
-    _refuse_remote(settings, remote.is_remote(settings.store))
+    _refuse_remote(settings)
     loader = IncrementalLoader(settings.root)
     version = snapshots.kb_version(settings.root)
     kb = loader.load()
@@ -207,8 +206,10 @@ def create_live_app(settings: Settings) -> Starlette:
     return app
 
 
-def _refuse_remote(settings: Settings, remote: bool) -> None:
-    if remote:
+def _refuse_remote(settings: Settings) -> None:
+    from kb import remote
+
+    if remote.is_remote(settings.store):
         raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
                           f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")
 
@@ -222,9 +223,7 @@ def attach(app: Starlette, settings: Settings, loader: IncrementalLoader | None 
     incremental loader and the knowledge base the served snapshot was built from (:func:`create_live_app`).
     Raises ReloadError for a remote SPARQL store, which serves what ``kb publish`` put there, not the files.
     """
-    from kb import remote
-
-    _refuse_remote(settings, remote.is_remote(settings.store))
+    _refuse_remote(settings)
     reloader = Reloader(app.state.served, settings, loader=loader, kb=kb)
     run_beside(app, reloader.watch)
     app.state.reloader = reloader

@@ -6,7 +6,7 @@ so nothing is cached across requests or versions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -134,33 +134,33 @@ class Loaders:
         return [sorted(found.get(key, ())) for key in keys]
 
     async def _children(self, keys: Sequence[ChildrenKey]) -> list[list[Child]]:
-        by_pattern: dict[str, list[str]] = defaultdict(list)
-        for pattern, parent in keys:
-            by_pattern[pattern].append(parent)
         found: dict[ChildrenKey, set[Child]] = defaultdict(set)
-        for pattern, parents in by_pattern.items():
-            for chunk in _chunks(sorted(set(parents))):
-                table = await self.backend.select(
-                    PROLOGUE + f"SELECT DISTINCT ?parent ?item ?key WHERE {{ {values('parent', chunk)} {pattern} }}"
-                )
-                for row in table.rows:
-                    found[(pattern, row["parent"].value)].add((row["key"].value, row["item"].value))
+        for pattern, chunk in _batches(keys):
+            table = await self.backend.select(
+                PROLOGUE + f"SELECT DISTINCT ?parent ?item ?key WHERE {{ {values('parent', chunk)} {pattern} }}"
+            )
+            for row in table.rows:
+                found[(pattern, row["parent"].value)].add((row["key"].value, row["item"].value))
         return [sorted(found.get(key, ())) for key in keys]
 
-
     async def _objects(self, keys: Sequence[ObjectsKey]) -> list[list[Term]]:
-        by_predicate: dict[str, list[str]] = defaultdict(list)
-        for predicate, subject in keys:
-            by_predicate[predicate].append(subject)
         found: dict[ObjectsKey, list[Term]] = defaultdict(list)
-        for predicate, subjects in by_predicate.items():
-            for chunk in _chunks(sorted(set(subjects))):
-                table = await self.backend.select(
-                    f"SELECT ?s ?o WHERE {{ {values('s', chunk)} ?s {iri(predicate)} ?o }}"
-                )
-                for row in table.rows:
-                    found[(predicate, row["s"].value)].append(row["o"])
+        for predicate, chunk in _batches(keys):
+            table = await self.backend.select(f"SELECT ?s ?o WHERE {{ {values('s', chunk)} ?s {iri(predicate)} ?o }}")
+            for row in table.rows:
+                found[(predicate, row["s"].value)].append(row["o"])
         return [sorted(found.get(key, ()), key=term_order) for key in keys]
+
+
+def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(what is asked, nodes)`` for keys ``(what is asked, node)``: one batch per question, its distinct
+    nodes sorted, at most MAX_BATCH at a time."""
+    by_question: dict[str, set[str]] = defaultdict(set)
+    for question, node in keys:
+        by_question[question].add(node)
+    for question, nodes in by_question.items():
+        for chunk in _chunks(sorted(nodes)):
+            yield question, chunk
 
 
 def _chunks(items: list[str]) -> list[list[str]]:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate, questions, servers
-from benchmarks.load import Request, hammer
+from benchmarks.load import Request, generator, hammer
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -141,7 +141,7 @@ def http_rows(facts: int, seconds: float, max_requests: int) -> list[Row]:
         rows.append(row(system, facts, f"{metric}_errors", outcome["errors"], "requests"))
 
     sparql_json = {"accept": "application/sparql-results+json"}
-    print(f"HTTP at {facts} facts ...", flush=True)
+    print(f"HTTP at {facts} facts, load from {generator()} ...", flush=True)
     for workers in (1, 2):
         with servers.kb_server(root, workers) as url:
             system = f"kb-{workers}-worker{'s' if workers > 1 else ''}"

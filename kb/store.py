@@ -8,7 +8,6 @@ Dataset sits on a pyoxigraph ``Store`` (through oxrdflib's ``OxigraphStore(store
 
 from __future__ import annotations
 
-import io
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -167,36 +166,15 @@ def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> 
     return load(build(kb, base_iri), backend)
 
 
-class _Chunks(io.RawIOBase):
-    """A readable file over N-Quads chunks that another thread produces (``None`` ends them)."""
-
-    def __init__(self, queue: Queue[bytes | None]) -> None:
-        self.queue = queue
-        self.pending = memoryview(b"")
-        self.ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending and not self.ended:
-            chunk = self.queue.get()
-            if chunk is None:
-                self.ended = True
-            else:
-                self.pending = memoryview(chunk)
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
-
-
 def fill(native: Any, chunks: Iterator[bytes]) -> None:
-    """Bulk-load N-Quads ``chunks`` into the pyoxigraph store ``native`` while they are being made.
+    """Load N-Quads ``chunks`` (each of whole lines) into the pyoxigraph store ``native`` while they are made.
 
     ``chunks`` runs in a thread of its own; Oxigraph parses and inserts without holding the GIL, so building
     the graph in Python and storing it in Rust share the two cores instead of taking turns (10k facts: build
-    0.7 s and load 2.4 s one after the other). Re-raises what ``chunks`` raised; the store is then partial and
+    0.7 s and load 2.4 s one after the other). Each chunk is loaded as a transaction of its own: one
+    transaction over the whole graph kept its undo log to the end (100k facts: 2.76 GB peak against 2.47 GB
+    in 4 MB transactions, in the same time). Separate loads would give one blank-node label in two chunks two
+    nodes; the builder mints no blank nodes. Re-raises what ``chunks`` raised; the store is then partial and
     must be dropped.
     """
     queue: Queue[bytes | None] = Queue(maxsize=4)
@@ -224,7 +202,8 @@ def fill(native: Any, chunks: Iterator[bytes]) -> None:
     producer = threading.Thread(target=produce, name="kb-graph-build", daemon=True)
     producer.start()
     try:
-        native.load(io.BufferedReader(_Chunks(queue), buffer_size=1 << 20), format=ox.RdfFormat.N_QUADS)
+        while (chunk := queue.get()) is not None:
+            native.load(chunk, format=ox.RdfFormat.N_QUADS)
     finally:
         stop.set()
         producer.join()

@@ -142,3 +142,16 @@ def test_build_store_streams_the_same_quads_as_the_built_graph() -> None:
     loaded = store.load(build(kb, BASE), "oxigraph")
     assert set(streamed.native) == set(loaded.native)
     assert len(streamed) == len(build(kb, BASE)) == len(loaded)
+
+
+def test_fill_loads_chunk_by_chunk_into_the_same_graph_as_one_load() -> None:
+    """fill loads each chunk as its own transaction; that is the same graph only while the builder mints no
+    blank nodes (a label in two loads would be two nodes)."""
+    kb = knowledge_base("real")
+    chunks = list(graph.nquads(kb, BASE, chunk_bytes=4096))
+    assert len(chunks) > 10 and all(chunk.endswith(b"\n") for chunk in chunks)
+    native, whole = ox.Store(), ox.Store()
+    store.fill(native, iter(chunks))
+    whole.load(b"".join(chunks), format=ox.RdfFormat.N_QUADS)
+    assert set(native) == set(whole)
+    assert not any(isinstance(term, ox.BlankNode) for quad in native for term in (quad.subject, quad.object))

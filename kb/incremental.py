@@ -99,10 +99,13 @@ class IncrementalLoader:
         curation = self.root / "curation"
         seen: dict[str, _File] = {}
         dirty: list[str] = []
+        tasks: list[loader.Task] = []
+        shas: list[str] = []
+        order: list[str] = []
         for path in loader.curation_files(curation) if curation.is_dir() else []:
             display = path.relative_to(self.root).as_posix()
-            data = path.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
+            order.append(display)
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
             cached = self.files.get(display)
             if cached is not None and cached.sha == sha:
                 seen[display] = cached
@@ -112,10 +115,15 @@ class IncrementalLoader:
             if kind is None:
                 errors.append(CurationError(Location(display, 1, 1), "unknown file kind"))
                 continue
-            try:
-                seen[display] = _File(sha, loader.parse_yaml(data, display, kind))
-            except CurationError as exc:
-                errors.append(exc)
+            tasks.append((path, display, kind))
+            shas.append(sha)
+        # Read again to parse: a save in between leaves a hash that no longer matches, so the next look re-reads.
+        for (_, display, _), sha, parsed in zip(tasks, shas, loader.parse_files(tasks), strict=True):
+            if isinstance(parsed, CurationError):
+                errors.append(parsed)
+            else:
+                seen[display] = _File(sha, parsed)
+        seen = {name: seen[name] for name in order if name in seen}  # file order, as loader.read gives them
         removed = [name for name in self.files if name not in seen]
         self.files = seen
         self.stats.parsed = len(dirty)

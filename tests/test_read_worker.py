@@ -81,3 +81,23 @@ def test_files_the_fast_parser_leaves_are_parsed_here_with_ruamel(tmp_path: Path
     assert shared.files == alone.files and shared.errors == alone.errors == []
     assert shared.files[-1].records[0]["weight"] == 1500.0
     assert alone.files[-1].path == "curation/topics.yaml" and shared.files[-1].source is None  # ruamel's
+
+
+def test_the_incremental_loader_reads_with_the_worker_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb import pipeline
+    from kb.incremental import IncrementalLoader
+
+    expected = pipeline.load(ROOT)
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
+    started: list[int] = []
+    real = loader._Worker.__init__
+
+    def counting(self: loader._Worker, tasks: list[loader.Task]) -> None:
+        started.append(len(tasks))
+        real(self, tasks)
+
+    monkeypatch.setattr(loader._Worker, "__init__", counting)
+    incremental = IncrementalLoader(ROOT).load()
+    assert started and started[0] > 0  # the worker took a share
+    assert list(incremental.records) == list(expected.records) and incremental.records == expected.records

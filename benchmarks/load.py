@@ -91,6 +91,10 @@ async def _client(client: httpx.AsyncClient, request: Request, deadline: float, 
             outcome.errors += 1
 
 
+SLOW = 0.05
+"""A warm-up answer slower than this share of the run's seconds makes :func:`hammer` use httpx."""
+
+
 def generator() -> str:
     """Return the generator :func:`hammer` uses by default: ``wrk`` when installed, else ``httpx``."""
     return "wrk" if shutil.which("wrk") else "httpx"
@@ -101,14 +105,20 @@ async def hammer(request: Request, seconds: float, max_requests: int, concurrenc
     """Send ``request`` from ``concurrency`` clients until ``seconds`` pass or ``max_requests`` are answered,
     with the generator ``using`` (``wrk`` or ``httpx``; :func:`generator` when None).
 
-    One warm-up request goes first (not counted). Raises RuntimeError when the warm-up fails, or wrk does.
+    One warm-up request goes first (not counted). When it takes more than :data:`SLOW` of ``seconds`` and no
+    generator is named, httpx drives the run: wrk drops the answers still in flight at the deadline, which for a
+    system taking seconds an answer is most of them, while httpx waits for them (and its CPU cost does not
+    matter at a few requests a second). Raises RuntimeError when the warm-up fails, or wrk does.
     """
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        started = time.perf_counter()
         warm = await client.post(request.url, json=request.json, data=request.form, headers=request.headers)
         if warm.status_code != 200 or request.expect not in warm.content:
             raise RuntimeError(f"warm-up to {request.url} failed: {warm.status_code} {warm.text[:300]}")
-        if (using or generator()) == "wrk":
+        if using is None:
+            using = "httpx" if time.perf_counter() - started > SLOW * seconds else generator()
+        if using == "wrk":
             return await asyncio.to_thread(wrk, request, seconds, max_requests, concurrency)
         outcome = Outcome(0, 0, 0.0, [])
         budget = [max_requests]

@@ -43,14 +43,29 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 async def repeat(run: Callable[[], Awaitable[Any]], seconds: float, limit: int) -> dict[str, float]:
     """Time ``run`` (after one warm-up call) until ``seconds`` pass or ``limit`` runs are done."""
-    await run()
-    samples: list[float] = []
-    deadline = time.perf_counter() + seconds
-    while len(samples) < limit and (time.perf_counter() < deadline or len(samples) < 5):
-        start = time.perf_counter()
+    return (await alternate({"run": run}, seconds, limit))["run"]
+
+
+async def alternate(runs: dict[str, Callable[[], Awaitable[Any]]], seconds: float,
+                    limit: int) -> dict[str, dict[str, float]]:
+    """Time each of ``runs`` (after one warm-up call each) in turns of ten calls, until ``seconds`` per run
+    pass or each has ``limit`` samples; return each one's summary.
+
+    Taking turns rather than one after the other makes a change in the machine's speed (a shared machine's
+    neighbours, the CPU's clock) fall on every run alike, so their ratio holds still from run to run.
+    """
+    for run in runs.values():
         await run()
-        samples.append(time.perf_counter() - start)
-    return summary(samples)
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    deadline = time.perf_counter() + seconds * len(runs)
+    while min(map(len, samples.values())) < limit and (
+            time.perf_counter() < deadline or min(map(len, samples.values())) < 5):
+        for name, run in runs.items():
+            for _ in range(10):
+                start = time.perf_counter()
+                await run()
+                samples[name].append(time.perf_counter() - start)
+    return {name: summary(taken[:limit]) for name, taken in samples.items()}
 
 
 async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
@@ -82,13 +97,13 @@ async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
                 if response.status_code != 200 or document.get("errors"):
                     raise RuntimeError(f"GraphQL failed: {response.text[:300]}")
 
-            results[f"graphql_{name}"] = await repeat(graphql, seconds, limit)
             queries = itertools.cycle([questions.sparql(settings.base_iri, next(people), first) for _ in range(100)])
 
             async def floor(queries: Iterator[str] = queries) -> None:
                 list(native.query(next(queries)))
 
-            results[f"oxigraph_{name}"] = await repeat(floor, seconds, limit)
+            timed = await alternate({"graphql": graphql, "oxigraph": floor}, seconds, limit)
+            results[f"graphql_{name}"], results[f"oxigraph_{name}"] = timed["graphql"], timed["oxigraph"]
             results[f"{name}_meetings"] = first
     return results
 

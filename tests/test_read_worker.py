@@ -46,28 +46,21 @@ def test_errors_from_the_workers_half_keep_file_line_and_field(tmp_path: Path, m
     assert "expected ',' or ']'" in error.message
 
 
-def test_a_failing_worker_falls_back_to_reading_here(monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(("executable", "warning"), [
+    (shutil.which("false"), "reading worker failed (exit 1)"),  # starts, answers nothing, exits 1
+    ("/nonexistent/python", "did not start"),
+])
+def test_a_worker_that_fails_leaves_its_files_to_this_process(executable: str | None, warning: str,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
     alone = loader.read(ROOT)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
     monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
-    monkeypatch.setattr("kb.loader.sys.executable", shutil.which("false"))  # starts, answers nothing, exits 1
+    monkeypatch.setattr("kb.loader.sys.executable", executable)
     with caplog.at_level(logging.WARNING, logger="kb.loader"):
         shared = loader.read(ROOT)
     assert shared.files == alone.files and shared.errors == alone.errors == []
-    assert "reading worker failed (exit 1)" in caplog.text
-
-
-def test_a_worker_that_cannot_start_falls_back_to_reading_here(monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
-    alone = loader.read(ROOT)
-    monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
-    monkeypatch.setattr("kb.loader.sys.executable", "/nonexistent/python")
-    with caplog.at_level(logging.WARNING, logger="kb.loader"):
-        shared = loader.read(ROOT)
-    assert shared.files == alone.files
-    assert "did not start" in caplog.text
+    assert warning in caplog.text
 
 
 def test_files_the_fast_parser_leaves_are_parsed_here_with_ruamel(tmp_path: Path,

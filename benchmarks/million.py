@@ -570,6 +570,7 @@ def main() -> None:
     parser.add_argument("--loaders", type=int, default=2, help="parallel rdf_loader_run calls (--loader bulk)")
     parser.add_argument("--reuse", action="store_true",
                         help="serve from the Virtuoso database the last run left, without publishing again")
+    parser.add_argument("--folder", type=Path, help="Virtuoso's database folder (benchmarks/data/virtuoso-N)")
     parser.add_argument("--clean", action="store_true", help="delete Virtuoso's database folder at the end")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
     parser.add_argument("--child", nargs=2, metavar=("STEP", "JSON"), help=argparse.SUPPRESS)
@@ -585,7 +586,7 @@ def main() -> None:
         print(json.dumps(function(**payload)))
         return
     DATA.mkdir(parents=True, exist_ok=True)
-    folder = DATA / f"virtuoso-{args.facts}"
+    folder = (args.folder or DATA / f"virtuoso-{args.facts}").resolve()
     started = time.perf_counter()
     try:
         rows = run(args.facts, folder, args.memory_mb, args.seconds, args.max, args.reuse, args.output,

@@ -79,26 +79,31 @@ def walk(model: BaseModel, key: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:
                     yield from walk(item, (*key, name, index))
 
 
+_SOURCES = frozenset({"sources"})
+
+_REFERENCES: dict[type[Record], dict[str, frozenset[str]]] = {
+    Person: {"country": frozenset({"places"})},
+    Organization: {"country": frozenset({"places"}), "parent": frozenset({"organizations"})},
+    Place: {"country": frozenset({"places"})},
+    Topic: {"broader": frozenset({"topics"})},
+    Role: {"holder": frozenset({"people"}), "organization": frozenset({"organizations"})},
+    Meeting: {
+        "participants": AGENTS, "place": frozenset({"places"}), "occasion": frozenset({"meetings"}),
+        "topics": frozenset({"topics"}),
+    },
+    Statement: {
+        "speaker": AGENTS, "via": AGENTS, "audience": AGENTS, "about": ANY,
+        "topics": frozenset({"topics"}), "meeting": frozenset({"meetings"}),
+    },
+    Sanction: {"target": AGENTS, "imposed_by": AGENTS, "related_statements": frozenset({"statements"})},
+    Dispute: {"facts": frozenset(FACT_KINDS)},
+}
+"""The fields of each kind that name another record, and the kinds they may name."""
+
+
 def references(record: Record) -> Iterator[tuple[str, str, frozenset[str]]]:
     """Yield ``(field, id, allowed kinds)`` for each reference a record makes to another record."""
-    spec: dict[type[Record], dict[str, frozenset[str]]] = {
-        Person: {"country": frozenset({"places"})},
-        Organization: {"country": frozenset({"places"}), "parent": frozenset({"organizations"})},
-        Place: {"country": frozenset({"places"})},
-        Topic: {"broader": frozenset({"topics"})},
-        Role: {"holder": frozenset({"people"}), "organization": frozenset({"organizations"})},
-        Meeting: {
-            "participants": AGENTS, "place": frozenset({"places"}), "occasion": frozenset({"meetings"}),
-            "topics": frozenset({"topics"}),
-        },
-        Statement: {
-            "speaker": AGENTS, "via": AGENTS, "audience": AGENTS, "about": ANY,
-            "topics": frozenset({"topics"}), "meeting": frozenset({"meetings"}),
-        },
-        Sanction: {"target": AGENTS, "imposed_by": AGENTS, "related_statements": frozenset({"statements"})},
-        Dispute: {"facts": frozenset(FACT_KINDS)},
-    }
-    for name, kinds in spec.get(type(record), {}).items():
+    for name, kinds in _REFERENCES.get(type(record), {}).items():
         value = getattr(record, name)
         for index, ref in enumerate(value if isinstance(value, list) else [value]):
             if ref is not None:
@@ -179,14 +184,14 @@ class _Checker:
             for name, ref, kinds in references(record):
                 self.check_ref(file, (index, *_key(name)), name, ref, kinds)
             for key, value in walk(record):
-                path = _field_path(key)
                 if isinstance(value, Evidence):
-                    self.check_evidence(file, (index, *key), path, value)
+                    self.check_evidence(file, (index, *key), _field_path(key), value)
                 elif isinstance(value, DateValue) and value.resolved_against is not None:
-                    self.check_ref(file, (index, *key, "resolved_against"), f"{path}.resolved_against",
-                                   value.resolved_against, frozenset({"sources"}))
+                    self.check_ref(file, (index, *key, "resolved_against"), f"{_field_path(key)}.resolved_against",
+                                   value.resolved_against, _SOURCES)
                 elif isinstance(value, Version) and value.said_by is not None:
-                    self.check_ref(file, (index, *key, "said_by"), f"{path}.said_by", value.said_by, AGENTS)
+                    self.check_ref(file, (index, *key, "said_by"), f"{_field_path(key)}.said_by", value.said_by,
+                                   AGENTS)
 
     def check_ref(self, file: RawFile, key: PathKey, name: str, ref: str, kinds: frozenset[str]) -> None:
         kind = self.kb.kinds.get(ref)

@@ -299,7 +299,7 @@ def parse_files(tasks: list[Task], parallel: bool = True) -> list[RawFile | Cura
 
     With ``parallel``, from :data:`PARALLEL_BYTES` on, on a machine with more than one core, a worker process
     (``python -m kb.read_worker``) parses the second half by size while this one parses the first (100k facts:
-    11.2 s -> 6.3 s on two cores). The worker is only a speed-up: if it cannot start or fails, its half is
+    12.1 s -> 8.7 s on two cores in benchmarks/run.py). The worker is only a speed-up: if it cannot start or fails, its half is
     parsed here, so the result never depends on it.
     """
     sizes = [path.stat().st_size if path.is_file() else 0 for path, _, _ in tasks]

@@ -201,11 +201,9 @@ def wrk(request: Request, seconds: float, max_requests: int, concurrency: int) -
     """Run wrk (one thread, ``concurrency`` connections) until ``seconds`` pass or ``max_requests`` are
     answered; return its outcome. Raises RuntimeError when wrk fails or prints no result."""
     prefix, suffix, kind = _template(request)
-    if not request.fresh:  # the same body every time: no number between the halves
-        prefix, suffix = prefix + suffix, ""
     script = _WRK_SCRIPT.format(prefix=_lua_string(prefix), suffix=_lua_string(suffix),
                                 expect=_lua_string(request.expect.decode()), limit=max_requests)
-    if not request.fresh:
+    if not request.fresh:  # the same body every time (the whole of it is the prefix)
         script = script.replace("prefix .. n .. suffix", "prefix")
     headers = [f"{name}: {value}" for name, value in {"Content-Type": kind, **request.headers}.items()]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as lua:
@@ -222,5 +220,5 @@ def wrk(request: Request, seconds: float, max_requests: int, concurrency: int) -
     result = json.loads(found.group(1))
     answered = result["ok"] + result["bad"]
     return Outcome(requests=answered + result["socket_errors"], errors=result["bad"] + result["socket_errors"],
-                   seconds=result["micros"] / 1e6, latencies=[], generator="wrk",
-                   percentiles=(result["p50"] / 1e6, result["p99"] / 1e6))
+                   seconds=result["micros"] / 1e6, latencies=[], generator="wrk",  # wrk's latencies count
+                   percentiles=(result["p50"] / 1e6, result["p99"] / 1e6))               # failed answers too

@@ -105,11 +105,18 @@ def generate_step(facts: int) -> dict[str, Any]:
 
 # -- step 3: kb publish -----------------------------------------------------------------------------------------
 
-def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: str) -> dict[str, Any]:
+class Stopped(Exception):
+    """The publish ran out of the time it was given (``--stop-publish-after``)."""
+
+
+def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: str,
+                 stop_after: float | None = None) -> dict[str, Any]:
     """(child) Do what ``kb publish`` does (kb.publish.publish_root), timing read, check and build + send apart.
 
     Returns the seconds per phase, what was sent (quads, bytes, requests, seconds waiting for the store), the
-    peak memory, and the people the questions are asked about (so the API process needs no knowledge base).
+    default graph's and the article graphs' shares of it, the peak memory, and the people the questions are
+    asked about (so the API process needs no knowledge base). With ``stop_after``, sending stops that many
+    seconds after it began, and what was sent until then is returned with ``complete`` false.
     """
     import httpx
 
@@ -119,13 +126,20 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     class Metered(publish.GraphStoreClient):
         """kb's Graph Store client, counting the lines (quads) and bytes it sends and the time it waits."""
 
-        lines = sent = 0
+        lines = sent = articles = 0
         waited = 0.0
         shown = time.perf_counter()
+        default_done: tuple[float, int] | None = None  # seconds and quads when the first article graph went
 
         def _send(self, method: str, graph: str, body: bytes | None = None,
                   ok: tuple[int, ...] = ()) -> httpx.Response:
             start = time.perf_counter()
+            if stop_after is not None and start - build_started > stop_after:
+                raise Stopped
+            if method == "PUT" and "/graph/version/" not in graph and graph != f"{base_iri}graph":
+                self.articles += 1
+                if self.default_done is None:
+                    self.default_done = (start - build_started, self.lines)
             try:
                 return super()._send(method, graph, body, ok)
             finally:
@@ -154,13 +168,21 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     people = questions.typical_people(kb, 100)
     build_started = time.perf_counter()
     with Metered(endpoint, httpx.DigestAuth(user, password)) as client:
-        done = publish.publish_knowledge_base(kb, kb_version(root), base_iri, client)
+        try:
+            done: publish.Published | None = publish.publish_knowledge_base(kb, kb_version(root), base_iri, client)
+        except Stopped:
+            done = None
     times["build_send"] = round(time.perf_counter() - build_started, 3)
     times["total"] = round(times["read"] + times["check"] + times["build_send"], 3)
-    log(f"publish: built and sent in {times['build_send']} s")
-    return {"facts": facts, "seconds": times, "triples": done.triples, "quads_sent": client.lines,
-            "bytes_sent": client.sent, "requests": done.requests, "waited_s": round(client.waited, 3),
-            "named_graphs": done.named_graphs, "graph": done.graph, "version": done.version,
+    log(f"publish: built and sent in {times['build_send']} s" if done else
+        f"publish: stopped after {times['build_send']} s, {client.lines:,} quads sent")
+    default_s, default_quads = client.default_done or (times["build_send"], client.lines)
+    return {"facts": facts, "seconds": times, "triples": done.triples if done else default_quads,
+            "quads_sent": client.lines, "bytes_sent": client.sent, "requests": client.requests,
+            "waited_s": round(client.waited, 3), "named_graphs": done.named_graphs if done else client.articles,
+            "graph": done.graph if done else None, "version": done.version if done else None,
+            "default_graph_s": round(default_s, 3), "default_graph_quads": default_quads,
+            "article_graphs_sent": client.articles, "complete": done is not None,
             "people": people, "peak_rss_mb": round(peak_rss_mb(), 1), "loader": "gsp"}
 
 
@@ -428,7 +450,7 @@ def checkpoint(sql_port: int, user: str, password: str) -> float:
 # -- the whole run -----------------------------------------------------------------------------------------------
 
 def publish_into(root: Path, server: Virtuoso, base_iri: str = BASE_IRI, loader: str = "gsp",
-                 loaders: int = 2) -> dict[str, Any]:
+                 loaders: int = 1, stop_after: float | None = None) -> dict[str, Any]:
     """Publish the knowledge base under ``root`` into the running ``server`` (step 3) in a fresh process:
     ``gsp`` as kb publish does (:func:`publish_step`), ``bulk`` through Virtuoso's bulk loader with
     ``loaders`` threads (:func:`bulk_step`). Returns what it measured. Raises RuntimeError when it fails."""
@@ -442,8 +464,37 @@ def publish_into(root: Path, server: Virtuoso, base_iri: str = BASE_IRI, loader:
         built = child("bulk", {"root": str(root), "folder": str(folder), "base_iri": base_iri}, timeout=6 * 3600)
         return {**bulk_load(server, folder, built, base_iri, loaders), **before}
     log("publish (kb publish: read, check, build and send over the Graph Store Protocol) ...")
-    return {**child("publish", {"root": str(root), "endpoint": server.graph_store, **credentials}, timeout=6 * 3600),
-            **before}
+    return {**child("publish", {"root": str(root), "endpoint": server.graph_store, "stop_after": stop_after,
+                                **credentials}, timeout=6 * 3600), **before}
+
+
+def publish_rows(published: dict[str, Any], add: Callable[[str, str, float, str], None]) -> None:
+    """Add the rows of what a publish measured (``published``) through ``add(system, metric, value, unit)``."""
+    system = "kb-publish" if published.get("loader", "gsp") == "gsp" else "virtuoso-bulk-load"
+    add(system, "facts", published["facts"], "facts")
+    add(system, "triples", published["triples"], "triples")
+    add(system, "quads_sent", published["quads_sent"], "quads")
+    add(system, "named_graphs", published["named_graphs"], "graphs")
+    add(system, "bytes_sent", published["bytes_sent"] / 2**20, "MB")
+    add(system, "requests", published["requests"], "requests")
+    for phase in ("read", "check", "build_write", "load", "build_send", "total"):
+        if phase in published["seconds"]:
+            add(system, f"publish_{phase}", published["seconds"][phase], "s")
+    add(system, "waiting_for_store", published["waited_s"], "s")
+    add(system, "quads_per_second", published["quads_sent"] / published["seconds"]["build_send"], "quads/s")
+    add(system, "publish_peak_memory", published["peak_rss_mb"], "MB")
+    if "default_graph_s" in published:  # over the Graph Store Protocol: the default graph, then article graphs
+        if not published["complete"]:
+            add(system, "stopped_after", published["seconds"]["build_send"], "s")
+        add(system, "default_graph_seconds", published["default_graph_s"], "s")
+        add(system, "default_graph_quads_per_second",
+            published["default_graph_quads"] / max(published["default_graph_s"], 1e-9), "quads/s")
+        if published["article_graphs_sent"]:
+            articles_s = published["seconds"]["build_send"] - published["default_graph_s"]
+            add(system, "article_graphs_sent", published["article_graphs_sent"], "graphs")
+            add(system, "article_graph_quads_per_second",
+                (published["quads_sent"] - published["default_graph_quads"]) / articles_s, "quads/s")
+            add(system, "article_graph_seconds_each", articles_s / published["article_graphs_sent"], "s")
 
 
 def measure(scale: int, server: Virtuoso, published: dict[str, Any], seconds: float, limit: int,
@@ -460,19 +511,9 @@ def measure(scale: int, server: Virtuoso, published: dict[str, Any], seconds: fl
         if save is not None:
             save(rows)
 
-    system = "kb-publish" if published.get("loader", "gsp") == "gsp" else "virtuoso-bulk-load"
-    add(system, "facts", published["facts"], "facts")
-    add(system, "triples", published["triples"], "triples")
-    add(system, "quads_sent", published["quads_sent"], "quads")
-    add(system, "named_graphs", published["named_graphs"], "graphs")
-    add(system, "bytes_sent", published["bytes_sent"] / 2**20, "MB")
-    add(system, "requests", published["requests"], "requests")
-    for phase in ("read", "check", "build_write", "load", "build_send", "total"):
-        if phase in published["seconds"]:
-            add(system, f"publish_{phase}", published["seconds"][phase], "s")
-    add(system, "waiting_for_store", published["waited_s"], "s")
-    add(system, "quads_per_second", published["quads_sent"] / published["seconds"]["build_send"], "quads/s")
-    add(system, "publish_peak_memory", published["peak_rss_mb"], "MB")
+    publish_rows(published, add)
+    if not published.get("complete", True):  # stopped part way: no catalogue, nothing to serve
+        return rows
 
     log("Virtuoso: count the quads, memory, disk, checkpoint ...")
     started = time.perf_counter()
@@ -526,7 +567,7 @@ def write_rows(path: Path, rows: list[Row]) -> None:
 
 
 def run(facts: int, folder: Path, memory_mb: int, seconds: float, limit: int, reuse: bool, output: Path,
-        loader: str = "gsp", loaders: int = 2) -> list[Row]:
+        loader: str = "gsp", loaders: int = 1, stop_after: float | None = None) -> list[Row]:
     """Generate (step 1), start Virtuoso in ``folder`` (2) and :func:`measure` (3 to 5); return every row,
     written to ``output`` after each one. ``reuse`` serves from the database an earlier run left in
     ``folder`` instead of publishing again."""
@@ -550,7 +591,8 @@ def run(facts: int, folder: Path, memory_mb: int, seconds: float, limit: int, re
         if reuse:
             published = json.loads(stamp.read_text())
         else:
-            published = publish_into(Path(generated["root"]), server, loader=loader, loaders=loaders)
+            published = publish_into(Path(generated["root"]), server, loader=loader, loaders=loaders,
+                                     stop_after=stop_after)
             stamp.write_text(json.dumps(published))  # for --reuse, should a later step fail
         rows += measure(facts, server, published, seconds, limit, save=lambda new: write_rows(output, rows + new))
     finally:
@@ -567,7 +609,10 @@ def main() -> None:
     parser.add_argument("--max", type=int, default=500, help="most requests per latency measurement")
     parser.add_argument("--loader", choices=("gsp", "bulk"), default="gsp",
                         help="gsp: kb publish over the Graph Store Protocol; bulk: Virtuoso's bulk loader (ld_dir)")
-    parser.add_argument("--loaders", type=int, default=2, help="parallel rdf_loader_run calls (--loader bulk)")
+    parser.add_argument("--loaders", type=int, default=1,
+                        help="parallel rdf_loader_run calls (--loader bulk); 2 deadlocked on 24 of 29 files at 1M")
+    parser.add_argument("--stop-publish-after", type=float, metavar="SECONDS",
+                        help="--loader gsp: stop sending after this long and report the rates measured until then")
     parser.add_argument("--reuse", action="store_true",
                         help="serve from the Virtuoso database the last run left, without publishing again")
     parser.add_argument("--folder", type=Path, help="Virtuoso's database folder (benchmarks/data/virtuoso-N)")
@@ -590,7 +635,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         rows = run(args.facts, folder, args.memory_mb, args.seconds, args.max, args.reuse, args.output,
-                   args.loader, args.loaders)
+                   args.loader, args.loaders, args.stop_publish_after)
     finally:
         if args.clean:
             shutil.rmtree(folder, ignore_errors=True)

@@ -67,7 +67,7 @@ def test_measure_reports_virtuoso_memory_disk_and_latency_rows(measured: Measure
 def test_bulk_loader_stores_what_kb_publish_stores(virtuoso_server: Virtuoso, generated: Path,
                                                    measured: Measured) -> None:
     _, published, _ = measured
-    bulk = million.publish_into(generated, virtuoso_server, BULK, loader="bulk", loaders=2)
+    bulk = million.publish_into(generated, virtuoso_server, BULK, loader="bulk")
     assert bulk["quads_sent"] == published["quads_sent"] and bulk["triples"] == published["triples"]
     assert million.quads_stored(virtuoso_server) - bulk["quads_before"] == bulk["quads_sent"]
     assert not (virtuoso_server.folder / "load").exists()  # the N-Quads files are removed once loaded

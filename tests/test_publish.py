@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import resource
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -129,3 +132,26 @@ def test_publish_streams_every_graph_exactly_and_switches_last(which: str) -> No
     writes = [graph for method, graph in fake.log if method in ("PUT", "POST")]
     assert writes[-1] == remote.catalogue_iri(BASE)  # readers switch only once everything is there
     assert writes.count(done.graph) > 1  # the default graph went out in pieces, as it was built
+
+
+def test_publish_keeps_one_file_open_however_many_articles(tmp_path: Path) -> None:
+    # At a million facts (25,000 articles) one open file per article met the limit of 20,000 open files.
+    from benchmarks import generate
+    from kb import pipeline
+
+    generate.write(tmp_path, facts=800)
+    kb = pipeline.load(tmp_path)
+    assert kb.counts()["sources"] == 20
+    fake = FakeGraphStore()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))  # 8 to spare
+    try:
+        with publish.GraphStoreClient("http://graph-store.test/", transport=httpx.MockTransport(fake)) as client:
+            done = publish.publish_knowledge_base(kb, "v1", BASE, client)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    built = store.build_store(kb, BASE, "oxigraph").native
+    assert done.named_graphs == 20
+    for name in (g.value for g in built.named_graphs()):
+        assert fake.graphs[name] == {ox.Triple(q.subject, q.predicate, q.object)
+                                     for q in built.quads_for_pattern(None, None, None, ox.NamedNode(name))}

@@ -58,6 +58,7 @@ from benchmarks.pipeline import peak_rss_mb
 from benchmarks.run import DATA, SEED, dataset, row, table
 
 if TYPE_CHECKING:
+    from kb.validate import KnowledgeBase
     from tests.virtuoso import Virtuoso
 
 RESULTS = ROOT / "benchmarks" / "results_million.json"
@@ -120,7 +121,7 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     """
     import httpx
 
-    from kb import loader, publish, validate
+    from kb import publish
     from kb.snapshot import kb_version
 
     class Metered(publish.GraphStoreClient):
@@ -154,18 +155,7 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
                         f"{now - build_started:.0f} s building and sending ({self.waited:.0f} s waiting for the "
                         f"store, {self.lines / (now - build_started):,.0f} quads/s), peak {peak_rss_mb():,.0f} MB")
 
-    times: dict[str, float] = {"import": round(time.perf_counter() - STARTED, 3)}
-    t = time.perf_counter()
-    raw = loader.read(root)
-    times["read"] = round(time.perf_counter() - t, 3)
-    log(f"publish: read in {times['read']} s, peak {peak_rss_mb():,.0f} MB")
-    t = time.perf_counter()
-    kb = validate.check(raw)  # what kb.pipeline.load does, in two timed halves
-    del raw
-    times["check"] = round(time.perf_counter() - t, 3)
-    log(f"publish: checked in {times['check']} s, peak {peak_rss_mb():,.0f} MB")
-    facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
-    people = questions.typical_people(kb, 100)
+    kb, times, facts, people = read_and_check(root, "publish")
     build_started = time.perf_counter()
     with Metered(endpoint, httpx.DigestAuth(user, password)) as client:
         try:
@@ -186,6 +176,25 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
             "people": people, "peak_rss_mb": round(peak_rss_mb(), 1), "loader": "gsp"}
 
 
+def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, float], int, list[str]]:
+    """(child) Read and check ``root`` as kb.pipeline.load does, in two timed halves; return the knowledge
+    base, the seconds so far, its facts and the people the questions are about."""
+    from kb import loader, validate
+
+    times: dict[str, float] = {"import": round(time.perf_counter() - STARTED, 3)}
+    t = time.perf_counter()
+    raw = loader.read(root)
+    times["read"] = round(time.perf_counter() - t, 3)
+    log(f"{step}: read in {times['read']} s, peak {peak_rss_mb():,.0f} MB")
+    t = time.perf_counter()
+    kb = validate.check(raw)
+    del raw
+    times["check"] = round(time.perf_counter() - t, 3)
+    log(f"{step}: checked in {times['check']} s, peak {peak_rss_mb():,.0f} MB")
+    facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
+    return kb, times, facts, questions.typical_people(kb, 100)
+
+
 def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
     """(child) The first half of a load with Virtuoso's bulk loader: read and check as kb publish does, and
     build with kb publish's own builder (kb.graph.graphs) into N-Quads files in ``folder``, the default graph
@@ -193,21 +202,10 @@ def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
     the seconds per phase, the quads and bytes written, what the catalogue needs, and the people the
     questions are about. :func:`bulk_load` does the rest, after this process (and its memory) is gone."""
     from kb import graph as builder
-    from kb import loader, publish, validate
+    from kb import publish
     from kb.snapshot import kb_version
 
-    times: dict[str, float] = {"import": round(time.perf_counter() - STARTED, 3)}
-    t = time.perf_counter()
-    raw = loader.read(root)
-    times["read"] = round(time.perf_counter() - t, 3)
-    log(f"bulk: read in {times['read']} s, peak {peak_rss_mb():,.0f} MB")
-    t = time.perf_counter()
-    kb = validate.check(raw)
-    del raw
-    times["check"] = round(time.perf_counter() - t, 3)
-    log(f"bulk: checked in {times['check']} s, peak {peak_rss_mb():,.0f} MB")
-    facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
-    people = questions.typical_people(kb, 100)
+    kb, times, facts, people = read_and_check(root, "bulk")
     version = kb_version(root)
     graph = publish.version_graph(base_iri, version)
     shutil.rmtree(folder, ignore_errors=True)

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Self
+from typing import BinaryIO, Self
 
 import httpx
 import pyoxigraph as ox
@@ -169,23 +169,6 @@ def _referenced(catalogue_turtle: bytes | None, dataset: str) -> tuple[str | Non
     return current, replaced
 
 
-def publish(native: Any, counts: dict[str, int], version: str, base_iri: str, store: GraphStoreClient) -> Published:
-    """Write a built graph (a pyoxigraph Store: default graph plus per-article named graphs) to ``store``.
-
-    ``counts`` are the record counts per kind. Returns what was written. Raises PublishError.
-    """
-    dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    previous, older = _referenced(store.read(dataset), dataset)
-    data = native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    triples = data.count(b"\n")
-    store.replace(graph, data)
-    del data
-    named = sorted(g.value for g in native.named_graphs())
-    for name in named:
-        store.replace(name, native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name)))
-    return _switch(store, base_iri, version, triples, counts, previous, older, len(named))
-
-
 def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store: GraphStoreClient) -> Published:
     """Build the graph of a validated knowledge base straight into ``store``, never holding it whole.
 
@@ -193,8 +176,8 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
     count its triples); each article's share waits in one temporary file, in pieces whose places are
     remembered, until the default graph is written, then replaces its named graph. At 100,000 facts this
     needs no Oxigraph store of 2.7 GB and no dump of it; one file, not one per article, because a million
-    facts have 25,000 articles and a process may open 20,000 files at most. Writes in the order of
-    :func:`publish`. Raises PublishError, CurationError.
+    facts have 25,000 articles and a process may open 20,000 files at most. Writes in the order the module
+    docstring gives. Raises PublishError, CurationError.
     """
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
     previous, older = _referenced(store.read(dataset), dataset)
@@ -213,25 +196,18 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
             store.replace(graph, b"")
         for name, places in sorted(pieces.items()):
             store.replace(name, b"".join(_read(spool, offset, length) for offset, length in places))
-    return _switch(store, base_iri, version, triples, kb.counts(), previous, older, len(pieces))
+    # The switch readers follow: the catalogue names the new version graph; then the one before the previous goes.
+    kept = previous if previous != graph else (older[0] if older else None)
+    store.replace(dataset, catalogue(base_iri, version, triples, kb.counts(), kept))
+    removed = [old for old in older if old not in (graph, kept)]
+    for old in removed:
+        store.delete(old)
+    return Published(version, graph, triples, store.requests, len(pieces), removed)
 
 
 def _read(spool: BinaryIO, offset: int, length: int) -> bytes:
     spool.seek(offset)
     return spool.read(length)
-
-
-def _switch(store: GraphStoreClient, base_iri: str, version: str, triples: int, counts: dict[str, int],
-            previous: str | None, older: list[str], named: int) -> Published:
-    """Write the catalogue naming the new version graph (the switch readers follow), then delete the
-    version before the previous one. Returns what was written."""
-    dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    kept = previous if previous != graph else (older[0] if older else None)
-    store.replace(dataset, catalogue(base_iri, version, triples, counts, kept))
-    removed = [old for old in older if old not in (graph, kept)]
-    for old in removed:
-        store.delete(old)
-    return Published(version, graph, triples, store.requests, named, removed)
 
 
 def publish_root(root: Path, base_iri: str, endpoint: str, auth: httpx.Auth | None,

@@ -41,7 +41,7 @@ def published(virtuoso_server: Virtuoso) -> tuple[publish.Published, store.Graph
     kb = pipeline.load(MINI)
     graph_store = store.build_store(kb, BASE, "oxigraph")
     with publish.GraphStoreClient(virtuoso_server.graph_store, AUTH, chunk_bytes=8192) as client:
-        done = publish.publish(graph_store.native, kb.counts(), kb_version(MINI), BASE, client)
+        done = publish.publish_knowledge_base(kb, kb_version(MINI), BASE, client)
     return done, graph_store
 
 

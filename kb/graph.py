@@ -349,7 +349,8 @@ class _Split:
 
 
 class _Builder:
-    """Makes the lines of every record and hands them to ``sink`` (a :class:`_Collect` or a :class:`_Stream`)."""
+    """Makes the lines of every record and hands them to ``sink``: :class:`_Collect` for a built graph,
+    :class:`_Stream` for a store, :class:`_Tally` for an edit, :class:`_Split` for ``kb publish``."""
 
     def __init__(self, kb: KnowledgeBase, mint: _Mint, sink: _Collect | _Stream | _Tally | _Split) -> None:
         self.kb = kb
@@ -710,11 +711,7 @@ def nquads(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22,
     """
     mint = _Mint(base_iri)
     sink = _Stream(mint, shared)
-    for _ in _steps(_Builder(kb, mint, sink)):
-        if sink.size >= chunk_bytes:
-            yield sink.take()
-    if sink.size:
-        yield sink.take()
+    yield from _chunked(_Builder(kb, mint, sink), sink, chunk_bytes)
 
 
 def graphs(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22) -> Iterator[tuple[bytes, dict[str, bytes]]]:
@@ -727,11 +724,7 @@ def graphs(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22) -> Iter
     """
     mint = _Mint(base_iri)
     sink = _Split(mint)
-    for _ in _steps(_Builder(kb, mint, sink)):
-        if sink.size >= chunk_bytes:
-            yield sink.take()
-    if sink.size:
-        yield sink.take()
+    yield from _chunked(_Builder(kb, mint, sink), sink, chunk_bytes)
 
 
 @dataclass
@@ -757,6 +750,16 @@ def partial(kb: KnowledgeBase, base_iri: str, ids: Iterable[str]) -> Part:
     for _ in _steps(_Builder(kb, mint, sink), frozenset(ids)):
         pass
     return Part(sink.own, sink.shared)
+
+
+def _chunked(builder: _Builder, sink: _Stream | _Split, chunk_bytes: int) -> Iterator[Any]:
+    """Build everything, yielding what ``sink`` (the builder's) holds whenever it reaches ``chunk_bytes``,
+    and what is left at the end."""
+    for _ in _steps(builder):
+        if sink.size >= chunk_bytes:
+            yield sink.take()
+    if sink.size:
+        yield sink.take()
 
 
 def _steps(builder: _Builder, only: frozenset[str] | None = None) -> Iterator[None]:

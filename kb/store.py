@@ -151,8 +151,8 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
 def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> GraphStore:
     """Build the graph of ``kb`` under ``base_iri`` into a fresh store of ``backend``.
 
-    For Oxigraph the builder streams N-Quads into the store's bulk loader (:func:`fill`), so the graph is
-    never held twice. Raises StoreError for an unknown backend, CurationError as :func:`kb.graph.build` does.
+    For Oxigraph the builder streams N-Quads into the store as it makes them (:func:`fill`), so the graph
+    is never held twice. Raises StoreError for an unknown backend, CurationError as :func:`kb.graph.build` does.
     """
     if backend == "oxigraph":
         native, shared = ox.Store(), Counter[Line]()

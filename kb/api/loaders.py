@@ -54,10 +54,6 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _nothing() -> None:
-    return None
-
-
 class GuardedLoader(DataLoader[K, V]):
     """A DataLoader that runs ``guard`` before every load: it raises to refuse the look-up (the deadline)."""
 
@@ -74,7 +70,7 @@ class GuardedLoader(DataLoader[K, V]):
 class Loaders:
     """The per-request DataLoaders over one backend; ``guard`` runs before every load."""
 
-    def __init__(self, backend: Backend, guard: Callable[[], None] = _nothing) -> None:
+    def __init__(self, backend: Backend, guard: Callable[[], None]) -> None:
         self.backend = backend
         self.describe = GuardedLoader[DescribeKey, Props](guard, load_fn=self._describe, max_batch_size=MAX_BATCH)
         self.evidence = GuardedLoader[str, EvidenceRow | None](guard, load_fn=self._evidence, max_batch_size=MAX_BATCH)

@@ -128,6 +128,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sparql_guard.warm()
     yield
     app.state.sparql_guard.close()  # end the /sparql worker processes with the server
+    await remote.close(app.state.served.current.backend)  # the pooled connections to a remote store
 
 
 def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Limits | None = None) -> Starlette:

@@ -208,11 +208,17 @@ async def page(info: Info, pattern: str, first: int | None, after: str | None, b
 
 async def child_page(info: Info, pattern: str, parent: str, first: int | None, after: str | None,
                      build: Build) -> Connection[Any]:
-    """Return one page of a list hanging off ``parent``; the lists of every parent in this request that
-    share ``pattern`` come from one query."""
+    """Return one page of a list hanging off ``parent``: the engine cuts the page when one parent asks (a
+    hub's hundreds of meetings), and the lists of many parents sharing ``pattern`` come from one query."""
     size, key = check_first(first, info.context.limits), decode_cursor(after)
-    ordered = await info.context.loaders.children.load((pattern, parent))
-    return await _assemble(info, window(ordered, size, key), build, constant(len(ordered)), after is not None)
+    loaders = info.context.loaders
+    found = await loaders.pages.load((pattern, parent, size + 1, key))
+
+    async def count() -> int:
+        return await loaders.counts.load((pattern, parent))
+
+    counter = count if found.total is None else constant(found.total)
+    return await _assemble(info, window(found.children, size, None), build, counter, after is not None)
 
 
 async def children(info: Info, pattern: str, parent: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from kb.api.props import Props, term_order
-from kb.query import PROLOGUE, Backend, Term, iri, values
+from kb.query import PROLOGUE, Backend, QueryError, Term, iri, literal, values
 from kb.vocab import KB
 
 MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
@@ -49,6 +49,19 @@ Child = tuple[str, str]
 ChildrenKey = tuple[str, str]
 """``(pattern, parent IRI)``: a list pattern naming ``?parent``, ``?item`` and ``?key``, and the parent."""
 
+PageKey = tuple[str, str, int, str | None]
+"""``(pattern, parent IRI, limit, after)``: at most ``limit`` members of a nested list whose sort key follows
+``after`` (None: from the start)."""
+
+
+@dataclass(frozen=True)
+class ChildPage:
+    """Members of a nested list past a cursor, in key order, at most the limit asked; and how many the whole
+    list has when the query that found them saw it whole (None: count it when asked, :attr:`Loaders.counts`)."""
+
+    children: list[Child]
+    total: int | None
+
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -76,6 +89,8 @@ class Loaders:
         self.evidence = GuardedLoader[str, EvidenceRow | None](guard, load_fn=self._evidence, max_batch_size=MAX_BATCH)
         self.disputes = GuardedLoader[str, list[str]](guard, load_fn=self._disputes, max_batch_size=MAX_BATCH)
         self.children = GuardedLoader[ChildrenKey, list[Child]](guard, load_fn=self._children)
+        self.pages = GuardedLoader[PageKey, ChildPage](guard, load_fn=self._pages)
+        self.counts = GuardedLoader[ChildrenKey, int](guard, load_fn=self._counts)
         self.objects = GuardedLoader[ObjectsKey, list[Term]](guard, load_fn=self._objects)
 
     async def _describe(self, keys: Sequence[DescribeKey]) -> list[Props]:
@@ -129,15 +144,62 @@ class Loaders:
             found[row["s"].value].add(row["d"].value)
         return [sorted(found.get(key, ())) for key in keys]
 
+    async def _whole(self, pattern: str, parents: list[str]) -> dict[str, list[Child]]:
+        """Return every member of the lists of ``parents`` (one query), in key order, by parent."""
+        table = await self.backend.select(
+            PROLOGUE + f"SELECT DISTINCT ?parent ?item ?key WHERE {{ {values('parent', parents)} {pattern} }}"
+        )
+        found: dict[str, set[Child]] = defaultdict(set)
+        for row in table.rows:
+            found[row["parent"].value].add((row["key"].value, row["item"].value))
+        return {parent: sorted(members) for parent, members in found.items()}
+
     async def _children(self, keys: Sequence[ChildrenKey]) -> list[list[Child]]:
-        found: dict[ChildrenKey, set[Child]] = defaultdict(set)
+        found: dict[ChildrenKey, list[Child]] = {}
+        for pattern, chunk in _batches(keys):
+            found |= {(pattern, parent): members for parent, members in (await self._whole(pattern, chunk)).items()}
+        return [found.get(key, []) for key in keys]
+
+    async def _pages(self, keys: Sequence[PageKey]) -> list[ChildPage]:
+        """One query per list pattern and page asked. A page of one parent's list (a hub's hundreds of
+        meetings) is cut by the engine: ``FILTER(?key > after) ORDER BY ?key LIMIT``; the lists of many
+        parents come whole from one query and are cut here, as one query per parent would cost more."""
+        by_page: dict[tuple[str, int, str | None], set[str]] = defaultdict(set)
+        for pattern, parent, limit, after in keys:
+            by_page[(pattern, limit, after)].add(parent)
+        found: dict[PageKey, ChildPage] = {}
+        for (pattern, limit, after), parents in by_page.items():
+            if len(parents) == 1 and _quotable(after):
+                (parent,) = parents
+                found[(pattern, parent, limit, after)] = await self._one_page(pattern, parent, limit, after)
+                continue
+            for chunk in _chunks(sorted(parents)):
+                for parent, members in (await self._whole(pattern, chunk)).items():
+                    past = [m for m in members if after is None or m[0] > after]
+                    found[(pattern, parent, limit, after)] = ChildPage(past[:limit], len(members))
+        return [found.get(key, ChildPage([], 0)) for key in keys]
+
+    async def _one_page(self, pattern: str, parent: str, limit: int, after: str | None) -> ChildPage:
+        past = "" if after is None else f"FILTER(?key > {literal(after)})"
+        table = await self.backend.select(
+            PROLOGUE + f"SELECT DISTINCT ?item ?key WHERE {{ {values('parent', [parent])} {pattern} {past} }} "
+            f"ORDER BY ?key LIMIT {limit}"
+        )
+        # sorted again: the engine's order decided which rows came, Python's (as for many parents) their order
+        children = sorted((row["key"].value, row["item"].value) for row in table.rows)
+        whole = after is None and len(children) < limit  # nothing was cut: this is the whole list
+        return ChildPage(children, len(children) if whole else None)
+
+    async def _counts(self, keys: Sequence[ChildrenKey]) -> list[int]:
+        """How many members each list has, counted as :meth:`_whole` finds them (distinct item and key)."""
+        found: dict[ChildrenKey, int] = {}
         for pattern, chunk in _batches(keys):
             table = await self.backend.select(
-                PROLOGUE + f"SELECT DISTINCT ?parent ?item ?key WHERE {{ {values('parent', chunk)} {pattern} }}"
+                PROLOGUE + "SELECT ?parent (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?parent ?item ?key WHERE { "
+                f"{values('parent', chunk)} {pattern} }} }} GROUP BY ?parent"
             )
-            for row in table.rows:
-                found[(pattern, row["parent"].value)].add((row["key"].value, row["item"].value))
-        return [sorted(found.get(key, ())) for key in keys]
+            found |= {(pattern, row["parent"].value): row["n"].as_int() for row in table.rows}
+        return [found.get(key, 0) for key in keys]
 
     async def _objects(self, keys: Sequence[ObjectsKey]) -> list[list[Term]]:
         found: dict[ObjectsKey, list[Term]] = defaultdict(list)
@@ -157,6 +219,14 @@ def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]
     for question, nodes in by_question.items():
         for chunk in _chunks(sorted(nodes)):
             yield question, chunk
+
+
+def _quotable(key: str | None) -> bool:
+    """Return whether a cursor's sort key can go into query text (:func:`kb.query.literal` refuses ``\\u``)."""
+    try:
+        return key is None or bool(literal(key))
+    except QueryError:
+        return False
 
 
 def _chunks(items: list[str]) -> list[list[str]]:

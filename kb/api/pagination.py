@@ -3,8 +3,9 @@
 Lists are ordered by a sort key that SPARQL computes (a string, so every engine orders it alike) and the
 cursor carries the key of its item, so a page boundary stays put when items are added before it (keyset
 paging). A top-level list asks the engine for ``first + 1`` rows past the cursor and counts only when
-``totalCount`` is asked; a nested list (a person's meetings) is fetched for all parents in one query and cut
-into pages here. Ranked lists (search) use offsets in their cursors instead.
+``totalCount`` is asked. So does a nested list (a person's meetings) asked of one parent; asked of many, it is
+fetched for all of them in one query and cut into pages here (kb.api.loaders). Ranked lists (search) use
+offsets in their cursors instead.
 """
 
 from __future__ import annotations

@@ -169,6 +169,14 @@ def _referenced(catalogue_turtle: bytes | None, dataset: str) -> tuple[str | Non
     return current, replaced
 
 
+def succession(current: str | None, replaced: list[str], graph: str) -> tuple[str | None, list[str]]:
+    """Return, for publishing version graph ``graph`` over a catalogue naming ``current`` (and the graphs it
+    ``replaced``), the version graph the new catalogue keeps (``dcterms:replaces``: the one replicas may still
+    be answering from) and the older version graphs to delete once the new catalogue is written."""
+    kept = current if current != graph else (replaced[0] if replaced else None)
+    return kept, [old for old in replaced if old not in (graph, kept)]
+
+
 def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store: GraphStoreClient) -> Published:
     """Build the graph of a validated knowledge base straight into ``store``, never holding it whole.
 
@@ -197,9 +205,8 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
         for name, places in sorted(pieces.items()):
             store.replace(name, b"".join(_read(spool, offset, length) for offset, length in places))
     # The switch readers follow: the catalogue names the new version graph; then the one before the previous goes.
-    kept = previous if previous != graph else (older[0] if older else None)
+    kept, removed = succession(previous, older, graph)
     store.replace(dataset, catalogue(base_iri, version, triples, kb.counts(), kept))
-    removed = [old for old in older if old not in (graph, kept)]
     for old in removed:
         store.delete(old)
     return Published(version, graph, triples, store.requests, len(pieces), removed)

@@ -1,6 +1,6 @@
 """A million facts in Virtuoso, served by kb's GraphQL API from it (issue 7: "a real SPARQL engine behind it").
 
-    python benchmarks/million.py --loader bulk      # 1,000,000 facts (80 M quads) through Virtuoso's bulk loader
+    python benchmarks/million.py --loader bulk      # 1,000,000 facts (80 M quads): kb publish --bulk, Virtuoso's loader
     python benchmarks/million.py                    # the same through kb publish (Graph Store Protocol): hours
     python benchmarks/million.py --facts 10000      # the same steps at a smaller scale, to try them
     python benchmarks/million.py --reuse            # serve again from the Virtuoso the last run filled
@@ -17,8 +17,10 @@ it (``--store sparql+http://…/sparql``). Steps, each timed:
 3. publish, read and check in a fresh process, timed per phase with its peak memory (``ru_maxrss``):
    ``--loader gsp`` (the default) does exactly what ``kb publish`` does (kb.publish.publish_knowledge_base:
    build and send over the Graph Store Protocol), counting the quads and bytes sent and the time spent
-   waiting for Virtuoso; ``--loader bulk`` builds with the same builder into N-Quads files, loads them with
-   Virtuoso's bulk loader (``ld_dir``, ``rdf_loader_run``), and writes kb publish's catalogue;
+   waiting for Virtuoso; ``--loader bulk`` does what ``kb publish --bulk DIR --virtuoso-isql`` does (kb.bulk
+   writes the same graphs as gzip N-Quads files, kb.isql loads them with Virtuoso's bulk loader, one
+   ``rdf_loader_run``: two in parallel deadlocked on 24 of 29 files at 1M, checkpoints, then switches the
+   catalogue);
 4. Virtuoso's side: the quads it then holds, its peak and current memory (``VmHWM``/``VmRSS`` of
    /proc/<pid>/status), its files on disk, a checkpoint (``isql-vt``) and its files after it; then kb
    publish's own Graph Store requests timed against the database at this size (what re-publishing does:
@@ -58,6 +60,7 @@ from benchmarks.pipeline import peak_rss_mb
 from benchmarks.run import DATA, SEED, dataset, row, table
 
 if TYPE_CHECKING:
+    from kb.isql import Isql
     from kb.validate import KnowledgeBase
     from tests.virtuoso import Virtuoso
 
@@ -196,97 +199,54 @@ def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, floa
 
 
 def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
-    """(child) The first half of a load with Virtuoso's bulk loader: read and check as kb publish does, and
-    build with kb publish's own builder (kb.graph.graphs) into N-Quads files in ``folder``, the default graph
-    in the version graph and each article's share in its named graph, as kb publish writes them. Returns
-    the seconds per phase, the quads and bytes written, what the catalogue needs, and the people the
-    questions are about. :func:`bulk_load` does the rest, after this process (and its memory) is gone."""
-    from kb import graph as builder
-    from kb import publish
+    """(child) The first half of ``kb publish --bulk DIR --virtuoso-isql``: read and check as kb publish does,
+    and write the dump (kb.bulk.write: the version graph, every article graph and the catalogue, as gzip
+    N-Quads) into ``folder``. Returns the seconds per phase, the quads and bytes written, what loading needs,
+    and the people the questions are about. :func:`bulk_load` does the rest, after this process (and its
+    memory) is gone."""
+    from kb import bulk
     from kb.snapshot import kb_version
 
     kb, times, facts, people = read_and_check(root, "bulk")
-    version = kb_version(root)
-    graph = publish.version_graph(base_iri, version)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     t = time.perf_counter()
-    triples = lines = written = 0
-    names: set[str] = set()
-    part, handle = 0, (folder / "part-0000.nq").open("wb")
-    try:
-        for default, named in builder.graphs(kb, base_iri):
-            triples += default.count(b"\n")
-            names.update(named)
-            for name, text in ((graph, default), *named.items()):
-                quads = text.replace(b" .\n", f" <{name}> .\n".encode())  # a line ends only there in N-Triples
-                lines += text.count(b"\n")
-                written += len(quads)
-                handle.write(quads)
-            if handle.tell() > 512 << 20:  # files of about 512 MB, for the loaders to share
-                handle.close()
-                part += 1
-                handle = (folder / f"part-{part:04d}.nq").open("wb")
-                if part % 4 == 0:
-                    log(f"bulk: {lines:,} quads written, peak {peak_rss_mb():,.0f} MB")
-    finally:
-        handle.close()
+    dump = bulk.write(kb, kb_version(root), base_iri, folder)
     times["build_write"] = round(time.perf_counter() - t, 3)
-    log(f"bulk: {lines:,} quads written in {part + 1} files ({written / 2**20:,.0f} MB) in {times['build_write']} s")
-    return {"facts": facts, "seconds": times, "triples": triples, "quads_sent": lines, "bytes_sent": written,
-            "named_graphs": len(names), "graph": graph, "version": version, "counts": kb.counts(),
-            "people": people, "peak_rss_mb": round(peak_rss_mb(), 1), "loader": "bulk"}
+    log(f"bulk: {dump.quads:,} quads written in {len(dump.files)} files ({dump.bytes_written / 2**20:,.0f} MB "
+        f"compressed) in {times['build_write']} s")
+    return {"facts": facts, "seconds": times, "triples": dump.triples, "quads_sent": dump.quads,
+            "bytes_sent": dump.bytes_written, "named_graphs": len(dump.named_graphs), "graph": dump.graph,
+            "version": dump.version, "files": [p.name for p in dump.files], "graphs": dump.named_graphs,
+            "catalogue": dump.catalogue_ntriples.decode(), "people": people, "peak_rss_mb": round(peak_rss_mb(), 1),
+            "loader": "bulk"}
 
 
-def bulk_load(server: Virtuoso, folder: Path, built: dict[str, Any], base_iri: str, loaders: int) -> dict[str, Any]:
-    """Load the N-Quads files :func:`bulk_step` wrote into ``folder`` with ``ld_dir`` and ``loaders`` parallel
-    ``rdf_loader_run`` calls, then write kb publish's catalogue (kb.publish.catalogue) over the Graph Store
-    Protocol: the switch kb.remote reads. Deletes the files. Returns ``built`` completed as
-    :func:`publish_step` reports. Raises RuntimeError when the loader refuses a file."""
-    import httpx
-
-    from kb import publish
-    from kb.remote import catalogue_iri
+def virtuoso_sql(server: Virtuoso) -> Isql:
+    """Return isql access (kb.isql) to the benchmark's Virtuoso."""
+    from kb.isql import Isql
     from tests import virtuoso
 
-    login = (server.sql_port, virtuoso.USER, virtuoso.PASSWORD)
-    started = time.perf_counter()
-    isql(*login, f"ld_dir('{folder}', '*.nq', '{built['graph']}');")
-    runs = [subprocess.Popen(["isql-vt", f"127.0.0.1:{server.sql_port}", virtuoso.USER, virtuoso.PASSWORD,
-                              "exec=rdf_loader_run();"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            for _ in range(loaders)]
-    outputs = [run.communicate()[0].decode("utf-8", "replace") for run in runs]
-    if any(run.returncode or "*** Error" in out for run, out in zip(runs, outputs, strict=True)):
-        raise RuntimeError(f"rdf_loader_run failed: {outputs}")
-    refused = isql(*login, "select count(*) from DB.DBA.load_list where ll_error is not null;")
-    if sql_number(refused):
-        raise RuntimeError(isql(*login, "select ll_file, ll_error from DB.DBA.load_list where ll_error is not null;"))
-    loaded = round(time.perf_counter() - started, 3)
-    log(f"bulk: loaded in {loaded} s ({built['quads_sent'] / loaded:,.0f} quads/s)")
-    body = publish.catalogue(base_iri, built["version"], built["triples"], built["counts"])
-    with publish.GraphStoreClient(server.graph_store, httpx.DigestAuth(virtuoso.USER, virtuoso.PASSWORD)) as client:
-        client.replace(catalogue_iri(base_iri), body)
+    return Isql(f"127.0.0.1:{server.sql_port}", virtuoso.USER, virtuoso.PASSWORD)
+
+
+def bulk_load(server: Virtuoso, folder: Path, built: dict[str, Any], base_iri: str) -> dict[str, Any]:
+    """Load the dump :func:`bulk_step` wrote into ``folder`` as ``kb publish --bulk DIR --virtuoso-isql``
+    does (kb.isql.Isql.publish: one ``rdf_loader_run``, a checkpoint, then the catalogue). Deletes the files.
+    Returns ``built`` completed as :func:`publish_step` reports. Raises LoadError when the loader refuses a file."""
+    from kb import bulk
+
+    dump = bulk.Dump(folder, base_iri, built["version"], built["graph"], built["triples"], built["quads_sent"],
+                     [folder / name for name in built["files"]], folder / bulk.CATALOGUE_FILE,
+                     built["catalogue"].encode(), built["graphs"], built["bytes_sent"])
+    loaded = virtuoso_sql(server).publish(dump, None, [])
+    log(f"bulk: loaded in {loaded.seconds} s ({built['quads_sent'] / loaded.seconds['load']:,.0f} quads/s)")
     shutil.rmtree(folder)
-    seconds = {**built["seconds"], "load": loaded, "build_send": round(built["seconds"]["build_write"] + loaded, 3)}
+    total = round(sum(loaded.seconds.values()), 3)
+    seconds = {**built["seconds"], "load": loaded.seconds["load"], "load_total": total,
+               "build_send": round(built["seconds"]["build_write"] + total, 3)}
     seconds["total"] = round(seconds["read"] + seconds["check"] + seconds["build_send"], 3)
-    return {**built, "seconds": seconds, "quads_sent": built["quads_sent"] + body.count(b"\n"),
-            "bytes_sent": built["bytes_sent"] + len(body), "requests": client.requests, "waited_s": loaded}
-
-
-def sql_number(output: str) -> int:
-    """Return the one number an isql-vt ``select count(*)`` printed."""
-    lines = output.splitlines()
-    rule = next(i for i, line in enumerate(lines) if line.startswith("____"))
-    return int(next(line for line in lines[rule + 1:] if line.strip()))
-
-
-def isql(sql_port: int, user: str, password: str, sql: str) -> str:
-    """Run ``sql`` in Virtuoso through isql-vt; return what it printed. Raises RuntimeError when it fails."""
-    done = subprocess.run(["isql-vt", f"127.0.0.1:{sql_port}", user, password, f"exec={sql}"],
-                          capture_output=True, text=True, timeout=6 * 3600, check=False)
-    if done.returncode != 0 or "*** Error" in done.stdout:
-        raise RuntimeError(f"isql-vt {sql!r} failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
-    return done.stdout
+    return {**built, "seconds": seconds, "quads_sent": built["quads_sent"] + dump.catalogue_ntriples.count(b"\n"),
+            "requests": 0, "waited_s": total}
 
 
 def gsp_probe(server: Virtuoso, published: dict[str, Any], base_iri: str, graphs: int = 20,
@@ -427,40 +387,35 @@ def disk_mb(folder: Path) -> dict[str, float]:
 
 
 def quads_stored(server: Virtuoso) -> int:
-    """Return how many quads Virtuoso holds in all (``count(*)`` of DB.DBA.RDF_QUAD, through isql-vt: a SPARQL
+    """Return how many quads Virtuoso holds in all (``count(*)`` of DB.DBA.RDF_QUAD, through isql: a SPARQL
     COUNT with a filter on the graphs takes minutes at 80 M quads, and meets MaxQueryExecutionTime)."""
-    from tests import virtuoso
-
-    return sql_number(isql(server.sql_port, virtuoso.USER, virtuoso.PASSWORD, "select count(*) from DB.DBA.RDF_QUAD;"))
+    return int(virtuoso_sql(server).values("select count(*) from DB.DBA.RDF_QUAD;")[0])
 
 
-def checkpoint(sql_port: int, user: str, password: str) -> float:
-    """Run Virtuoso's ``checkpoint`` (its buffers and transaction log written into the database file) through
-    isql-vt; return the seconds it took. Raises RuntimeError when isql-vt fails."""
+def checkpoint(server: Virtuoso) -> float:
+    """Run Virtuoso's ``checkpoint`` (its buffers and transaction log written into the database file); return
+    the seconds it took. Raises LoadError when isql fails."""
     started = time.perf_counter()
-    done = subprocess.run(["isql-vt", f"127.0.0.1:{sql_port}", user, password, "exec=checkpoint;"],
-                          capture_output=True, text=True, timeout=3600, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"isql-vt checkpoint failed: {done.stdout[-500:]}{done.stderr[-500:]}")
+    virtuoso_sql(server).checkpoint()
     return time.perf_counter() - started
 
 
 # -- the whole run -----------------------------------------------------------------------------------------------
 
 def publish_into(root: Path, server: Virtuoso, base_iri: str = BASE_IRI, loader: str = "gsp",
-                 loaders: int = 1, stop_after: float | None = None) -> dict[str, Any]:
+                 stop_after: float | None = None) -> dict[str, Any]:
     """Publish the knowledge base under ``root`` into the running ``server`` (step 3) in a fresh process:
-    ``gsp`` as kb publish does (:func:`publish_step`), ``bulk`` through Virtuoso's bulk loader with
-    ``loaders`` threads (:func:`bulk_step`). Returns what it measured. Raises RuntimeError when it fails."""
+    ``gsp`` as kb publish does (:func:`publish_step`), ``bulk`` as kb publish --bulk --virtuoso-isql does
+    (:func:`bulk_step`, :func:`bulk_load`). Returns what it measured. Raises RuntimeError when it fails."""
     from tests import virtuoso
 
     credentials = {"base_iri": base_iri, "user": virtuoso.USER, "password": virtuoso.PASSWORD}
     before = {"quads_before": quads_stored(server)}  # Virtuoso's own graphs
     if loader == "bulk":
-        log("publish with Virtuoso's bulk loader (read, check, build into N-Quads files, ld_dir) ...")
+        log("publish with Virtuoso's bulk loader (kb publish --bulk: read, check, write the dump, load it) ...")
         folder = server.folder / "load"  # inside Virtuoso's DirsAllowed
         built = child("bulk", {"root": str(root), "folder": str(folder), "base_iri": base_iri}, timeout=6 * 3600)
-        return {**bulk_load(server, folder, built, base_iri, loaders), **before}
+        return {**bulk_load(server, folder, built, base_iri), **before}
     log("publish (kb publish: read, check, build and send over the Graph Store Protocol) ...")
     return {**child("publish", {"root": str(root), "endpoint": server.graph_store, "stop_after": stop_after,
                                 **credentials}, timeout=6 * 3600), **before}
@@ -475,7 +430,7 @@ def publish_rows(published: dict[str, Any], add: Callable[[str, str, float, str]
     add(system, "named_graphs", published["named_graphs"], "graphs")
     add(system, "bytes_sent", published["bytes_sent"] / 2**20, "MB")
     add(system, "requests", published["requests"], "requests")
-    for phase in ("read", "check", "build_write", "load", "build_send", "total"):
+    for phase in ("read", "check", "build_write", "load", "load_total", "build_send", "total"):
         if phase in published["seconds"]:
             add(system, f"publish_{phase}", published["seconds"][phase], "s")
     add(system, "waiting_for_store", published["waited_s"], "s")
@@ -500,7 +455,6 @@ def measure(scale: int, server: Virtuoso, published: dict[str, Any], seconds: fl
     """Rows (at ``scale`` facts) of what the publish into ``server`` measured (``published``), of Virtuoso's
     side (step 4) and of the API on it (5); each new row is handed to ``save`` with the ones before it.
     Raises RuntimeError when a step fails."""
-    from tests import virtuoso
 
     rows: list[Row] = []
 
@@ -521,7 +475,7 @@ def measure(scale: int, server: Virtuoso, published: dict[str, Any], seconds: fl
     add("virtuoso", "engine_peak_memory_after_publish", memory["VmHWM"], "MB")
     add("virtuoso", "engine_memory_after_publish", memory["VmRSS"], "MB")
     add("virtuoso", "disk_before_checkpoint", disk_mb(server.folder)["total"], "MB")
-    add("virtuoso", "checkpoint_time", checkpoint(server.sql_port, virtuoso.USER, virtuoso.PASSWORD), "s")
+    add("virtuoso", "checkpoint_time", checkpoint(server), "s")
     after = disk_mb(server.folder)
     add("virtuoso", "disk_after_checkpoint", after["total"], "MB")
     add("virtuoso", "database_file", after.get("virtuoso.db", 0.0), "MB")
@@ -565,7 +519,7 @@ def write_rows(path: Path, rows: list[Row]) -> None:
 
 
 def run(facts: int, folder: Path, memory_mb: int, seconds: float, limit: int, reuse: bool, output: Path,
-        loader: str = "gsp", loaders: int = 1, stop_after: float | None = None) -> list[Row]:
+        loader: str = "gsp", stop_after: float | None = None) -> list[Row]:
     """Generate (step 1), start Virtuoso in ``folder`` (2) and :func:`measure` (3 to 5); return every row,
     written to ``output`` after each one. ``reuse`` serves from the database an earlier run left in
     ``folder`` instead of publishing again."""
@@ -589,8 +543,7 @@ def run(facts: int, folder: Path, memory_mb: int, seconds: float, limit: int, re
         if reuse:
             published = json.loads(stamp.read_text())
         else:
-            published = publish_into(Path(generated["root"]), server, loader=loader, loaders=loaders,
-                                     stop_after=stop_after)
+            published = publish_into(Path(generated["root"]), server, loader=loader, stop_after=stop_after)
             stamp.write_text(json.dumps(published))  # for --reuse, should a later step fail
         rows += measure(facts, server, published, seconds, limit, save=lambda new: write_rows(output, rows + new))
     finally:
@@ -607,8 +560,6 @@ def main() -> None:
     parser.add_argument("--max", type=int, default=500, help="most requests per latency measurement")
     parser.add_argument("--loader", choices=("gsp", "bulk"), default="gsp",
                         help="gsp: kb publish over the Graph Store Protocol; bulk: Virtuoso's bulk loader (ld_dir)")
-    parser.add_argument("--loaders", type=int, default=1,
-                        help="parallel rdf_loader_run calls (--loader bulk); 2 deadlocked on 24 of 29 files at 1M")
     parser.add_argument("--stop-publish-after", type=float, metavar="SECONDS",
                         help="--loader gsp: stop sending after this long and report the rates measured until then")
     parser.add_argument("--reuse", action="store_true",
@@ -633,7 +584,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         rows = run(args.facts, folder, args.memory_mb, args.seconds, args.max, args.reuse, args.output,
-                   args.loader, args.loaders, args.stop_publish_after)
+                   args.loader, args.stop_publish_after)
     finally:
         if args.clean:
             shutil.rmtree(folder, ignore_errors=True)

@@ -66,7 +66,9 @@ def _handler(store: ox.Store) -> type[BaseHTTPRequestHandler]:
             if self.path == "/slow":
                 time.sleep(0.5)
             try:
-                body = store.query(form["query"][0]).serialize(format=ox.QueryResultsFormat.JSON)
+                solutions = store.query(form["query"][0])
+                assert isinstance(solutions, ox.QuerySolutions)
+                body = solutions.serialize(format=ox.QueryResultsFormat.JSON) or b""
                 status, media = 200, remote.JSON_RESULTS
             except SyntaxError as exc:
                 body, status, media = str(exc).encode(), 400, "text/plain"

@@ -155,3 +155,11 @@ def test_publish_keeps_one_file_open_however_many_articles(tmp_path: Path) -> No
     for name in (g.value for g in built.named_graphs()):
         assert fake.graphs[name] == {ox.Triple(q.subject, q.predicate, q.object)
                                      for q in built.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+
+
+def test_succession_keeps_the_previous_version_and_removes_older_ones() -> None:
+    v1, v2, v3 = (publish.version_graph(BASE, v) for v in ("v1", "v2", "v3"))
+    assert publish.succession(None, [], v1) == (None, [])  # the first publish
+    assert publish.succession(v1, [], v2) == (v1, [])
+    assert publish.succession(v2, [v1], v3) == (v2, [v1])  # v1: two publishes ago
+    assert publish.succession(v3, [v2], v3) == (v2, [])  # the same version again: v2 stays the one kept

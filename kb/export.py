@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from kb import contracts
 from kb.errors import KBError
 from kb.graph import Quad
 from kb.store import copy_graph, plain, to_oxigraph
@@ -26,7 +26,6 @@ MEDIA_TYPES = {
     "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
     "trig": "application/trig",
 }
-CONTEXT_FILE = Path(__file__).resolve().parent.parent / "schema" / "context.jsonld"
 
 
 class ExportError(KBError):
@@ -36,7 +35,7 @@ class ExportError(KBError):
 @cache
 def jsonld_context() -> dict[str, Any]:
     """Return the published JSON-LD ``@context`` (the value inside ``schema/context.jsonld``)."""
-    context: dict[str, Any] = json.loads(CONTEXT_FILE.read_text("utf-8"))["@context"]
+    context: dict[str, Any] = json.loads(contracts.path("context.jsonld").read_text("utf-8"))["@context"]
     return context
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
@@ -22,18 +21,17 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from kb import contracts
 from kb.errors import CurationError, CurationErrors, Location
 from kb.store import plain, to_oxigraph
 from kb.validate import KnowledgeBase
 from kb.vocab import PREFIXES, Mint
 
-SCHEMA = Path(__file__).resolve().parent.parent / "schema"
-
 
 @cache
 def shapes() -> Graph:
     """Return the parsed SHACL shapes graph (read once)."""
-    return Graph().parse(SCHEMA / "shapes.ttl", format="turtle")
+    return Graph().parse(contracts.path("shapes.ttl"), format="turtle")
 
 
 @dataclass(frozen=True)

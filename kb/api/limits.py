@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,7 +57,7 @@ class UserError(KBError):
 
     # graphql-core copies these into the error: clients (and tools like Schemathesis) tell "you asked for
     # something wrong" from "the server failed" by this code, as Apollo's servers spell it.
-    extensions = {"code": "BAD_USER_INPUT"}
+    extensions: ClassVar[dict[str, str]] = {"code": "BAD_USER_INPUT"}
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -28,7 +28,8 @@ _PLAIN, _QUOTED, _MAP, _SEQ = "kb:plain", "kb:quoted", "kb:map", "kb:seq"
 
 # Anchors (&), aliases (*) and tags (!) start a token; so do directives (%) and merge keys (<<). A quote that
 # merely contains one of these characters after a space costs speed (ruamel reads that file), never correctness.
-_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:])[&*!]|^%|<<|[\r\x85\u2028\u2029\ufeff]", re.MULTILINE)
+# libyaml also takes a comment glued to a block scalar's header (``|#``), which ruamel (rightly) refuses.
+_UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:])[&*!]|^%|<<|[|>][-+0-9]*#|[\r\x85\u2028\u2029\ufeff]", re.MULTILINE)
 _INT = re.compile(r"-?[1-9][0-9]*|0")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Plain scalars ruamel 1.2 reads as something other than a string (numbers, timestamps, ``=``): left to ruamel.

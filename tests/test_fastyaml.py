@@ -76,6 +76,7 @@ def test_fast_path_matches_ruamel_on_edge_cases(text: str) -> None:
     "- 010\n", "- 1_000\n", "- 1.5\n", "- 1e3\n", "- .inf\n", "- 0x1F\n", "- +3\n", "- 2023-02-30\n",
     "- 2023-07-13T10:00:00Z\n", "- ? [a]\n    : b\n", "- a\r\n", "a: 1\n", "", "- [a\n", "- a\n---\n- b\n", "- x: a & b and *c* !\n",
     "- " + "[" * 20 + "]" * 20 + "\n", "- a\x07\n", "- a\x7f\n", "- \ufffe\n", '- "a\x1b"\n',
+    "- |#\n", "- a: >-#\n",  # a comment glued to a block scalar header: libyaml takes it, ruamel refuses
 ])
 def test_fast_path_declines_what_it_is_not_sure_of(text: str) -> None:
     assert fastyaml.parse(text, loader.MAX_DEPTH) is None

@@ -514,7 +514,12 @@ def measure(scale: int, server: Virtuoso, published: dict[str, Any], seconds: fl
 
 
 def write_rows(path: Path, rows: list[Row]) -> None:
-    """Write ``rows`` as benchmarks/results.json has them: a JSON list, one row a line."""
+    """Write ``rows`` as benchmarks/results.json has them: a JSON list, one row a line, followed by the rows
+    ``path`` already held for systems this run did not measure (a ``--loader bulk`` or ``--reuse`` run keeps
+    the rows of an earlier ``--loader gsp`` publish, system ``kb-publish``)."""
+    earlier: list[Row] = json.loads(path.read_text()) if path.exists() else []
+    measured = {r["system"] for r in rows}
+    rows = rows + [r for r in earlier if r["system"] not in measured]
     path.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,16 @@ def test_bulk_loader_stores_what_kb_publish_stores(virtuoso_server: Virtuoso, ge
     assert len(loaded) == bulk["triples"] and loaded == version_graph(BASE, published["graph"])
     catalogue = remote.read_catalogue(virtuoso_server.sparql, BULK)  # the switch kb.remote follows
     assert (catalogue.graph, catalogue.counts["triples"]) == (bulk["graph"], bulk["triples"])
+
+
+def test_write_rows_keeps_earlier_rows_only_of_systems_this_run_did_not_measure(tmp_path: Path) -> None:
+    output = tmp_path / "results_million.json"
+    gsp = {"system": "kb-publish", "scale": 10, "metric": "publish_total", "value": 3.0, "unit": "s"}
+    stale = {"system": "virtuoso", "scale": 10, "metric": "disk", "value": 1.0, "unit": "MB"}
+    million.write_rows(output, [gsp, stale])
+    fresh = {"system": "virtuoso", "scale": 10, "metric": "quads_stored", "value": 7, "unit": "quads"}
+    million.write_rows(output, [fresh])
+    million.write_rows(output, [fresh, {**fresh, "metric": "count_quads_time", "unit": "s"}])  # written as it grows
+    rows = json.loads(output.read_text())
+    assert rows == [fresh, {**fresh, "metric": "count_quads_time", "unit": "s"}, gsp]
+    assert output.read_text().count("\n") == len(rows) + 2  # "[", one row a line, "]", as results.json

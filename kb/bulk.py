@@ -5,8 +5,10 @@ each costs Virtuoso 281 ms: 2.2 hours. An engine's own bulk loader (Virtuoso's `
 ``rdf_loader_run``, ``oxigraph load``, Jena's ``tdb2.tdbloader``, QLever's index builder) reads the same quads
 from files in minutes. This module writes those files; it needs no store and no credentials:
 
-    DIR/graphs-0000.nq.gz ...  the version graph ``{base}graph/version/{version}`` and every article graph,
-                               in parts of about PART_BYTES (uncompressed), for loaders that share files out
+    DIR/graphs-0000.nq.gz ...  the version graph ``{base}graph/version/{version}`` and every article graph
+                               (or, loading into a store whose catalogue records digests, every article graph
+                               it does not already hold: see :mod:`kb.publish`), in parts of about PART_BYTES
+                               (uncompressed), for loaders that share files out
     DIR/catalogue.nq.gz        the catalogue ``{base}graph`` that ``kb serve --store`` reads (kb.remote)
 
 The catalogue is a file of its own, written (renamed into DIR) last, and loaded last: a store that has it
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb import graph as builder
-from kb.publish import catalogue, succession, version_graph
+from kb.publish import Spool, catalogue, changed, succession, version_graph
 from kb.remote import catalogue_iri
 from kb.validate import KnowledgeBase
 
@@ -68,6 +70,11 @@ class Dump:
     """The article graphs, sorted."""
     bytes_written: int = 0
     """Compressed bytes of every file."""
+    loaded_graphs: list[str] = field(default_factory=list)
+    """The article graphs in the data files, sorted: all of :attr:`named_graphs` but those left out as
+    unchanged."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Every article graph's digest (:func:`kb.publish.digest`), as the catalogue records it."""
 
 
 def as_quads(ntriples: bytes, graph: str) -> bytes:
@@ -101,32 +108,38 @@ class _Parts:
 
 
 def write(kb: KnowledgeBase, version: str, base_iri: str, folder: Path, replaces: str | None = None,
-          part_bytes: int = PART_BYTES) -> Dump:
+          part_bytes: int = PART_BYTES, recorded: dict[str, str] | None = None) -> Dump:
     """Write the graphs ``kb publish`` would write for ``kb`` at ``version`` into ``folder`` (created if
     missing) as gzip N-Quads: the data files, then the catalogue (naming ``replaces`` as the version graph it
-    replaces, when given). Returns what was written. Raises CurationError as kb.graph does, OSError when
-    ``folder`` cannot be written; either way ``folder`` is left as it was."""
+    replaces, when given, and every article graph's digest). Article graphs whose digest is the one
+    ``recorded`` gives (the digests of the store's catalogue) are left out of the data files: the store holds
+    them. Returns what was written. Raises CurationError as kb.graph does, OSError when ``folder`` cannot be
+    written; either way ``folder`` is left as it was."""
     folder.mkdir(parents=True, exist_ok=True)
     graph = version_graph(base_iri, version)
     staging = Path(tempfile.mkdtemp(prefix=".kb-bulk-", dir=folder))  # same file system: renames are atomic
     try:
         parts = _Parts(staging, part_bytes)
         triples = quads = 0
-        names: set[str] = set()
         try:
-            for default, named in builder.graphs(kb, base_iri):  # what kb.publish sends, piece by piece
-                parts.write(as_quads(default, graph))
-                triples += default.count(b"\n")
-                for name, text in named.items():
+            with tempfile.TemporaryFile(dir=staging) as file:
+                spool = Spool(file)  # article graphs wait until their digests are known, as in kb.publish
+                for default, named in builder.graphs(kb, base_iri):  # what kb.publish sends, piece by piece
+                    parts.write(as_quads(default, graph))
+                    triples += default.count(b"\n")
+                    spool.add(named)
+                digests = spool.digests()
+                loading = changed(digests, recorded or {})
+                for name in loading:
+                    text = spool.text(name)
                     parts.write(as_quads(text, name))
                     quads += text.count(b"\n")
-                names.update(named)
             quads += triples
             if not parts.files:  # an empty knowledge base: one empty file, so the loaders' globs match
                 parts.write(b"")
         finally:
             parts.close()
-        ntriples = catalogue(base_iri, version, triples, kb.counts(), replaces)
+        ntriples = catalogue(base_iri, version, triples, kb.counts(), replaces, digests)
         with gzip.open(staging / CATALOGUE_FILE, "wb", compresslevel=COMPRESSLEVEL) as handle:
             handle.write(as_quads(ntriples, catalogue_iri(base_iri)))
         files = _move_in(staging, folder, [p.name for p in parts.files])
@@ -134,7 +147,7 @@ def write(kb: KnowledgeBase, version: str, base_iri: str, folder: Path, replaces
         shutil.rmtree(staging, ignore_errors=True)
     written = sum(p.stat().st_size for p in [*files, folder / CATALOGUE_FILE])
     return Dump(folder, base_iri, version, graph, triples, quads, files, folder / CATALOGUE_FILE, ntriples,
-                sorted(names), written)
+                sorted(digests), written, loading, digests)
 
 
 def _move_in(staging: Path, folder: Path, names: list[str]) -> list[Path]:
@@ -187,7 +200,8 @@ def publish_root(root: Path, base_iri: str, folder: Path, virtuoso: Isql | None 
                  server_folder: str | None = None) -> tuple[Dump, Loaded | None]:
     """Validate and build the knowledge base under ``root`` into a dump in ``folder`` (:func:`write`) and,
     given ``virtuoso``, load it there as kb publish would publish it (kb.isql). The catalogue is read first,
-    so the dump's catalogue names the version it replaces, and wrong credentials fail before the build.
+    so the dump's catalogue names the version it replaces, the dump leaves out the article graphs Virtuoso
+    already holds (their digests recorded there), and wrong credentials fail before the build.
     Returns the dump and what loading did (None when not loaded). Raises CurationErrors, LoadError, OSError."""
     from kb import pipeline  # not needed by the writer alone
     from kb.snapshot import kb_version
@@ -197,6 +211,7 @@ def publish_root(root: Path, base_iri: str, folder: Path, virtuoso: Isql | None 
     if virtuoso is None:
         return write(kb, version, base_iri, folder), None
     current, replaced = virtuoso.catalogue(base_iri)
+    recorded = virtuoso.digests(base_iri)
     kept, removed = succession(current, replaced, version_graph(base_iri, version))
-    dump = write(kb, version, base_iri, folder, kept)
-    return dump, virtuoso.publish(dump, current, removed, server_folder)
+    dump = write(kb, version, base_iri, folder, kept, recorded=recorded)
+    return dump, virtuoso.publish(dump, current, removed, server_folder, recorded)

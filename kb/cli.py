@@ -310,7 +310,9 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
     except publishing.PublishError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"published {done.version}: {done.triples} triples into {done.graph}, {done.named_graphs} "
-               f"article graph(s), {done.requests} request(s); removed {len(done.removed)} old version(s)")
+               f"article graph(s) ({done.sent} sent, {done.skipped} unchanged skipped), {done.requests} "
+               f"request(s); removed {len(done.removed)} old version(s), {len(done.removed_articles)} "
+               "article graph(s) of removed articles")
 
 
 def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | None, virtuoso_dir: str | None,
@@ -326,13 +328,15 @@ def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | N
     except (isql.LoadError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {dump.version}: {len(dump.files)} data file(s) {bulk.DATA_GLOB} ({dump.quads} quads: "
-               f"{dump.triples} in {dump.graph}, the rest in {len(dump.named_graphs)} article graph(s)) and "
-               f"{bulk.CATALOGUE_FILE}, {dump.bytes_written:,} bytes in {folder}")
+               f"{dump.triples} in {dump.graph}, the rest in {len(dump.loaded_graphs)} of "
+               f"{len(dump.named_graphs)} article graph(s), {len(dump.named_graphs) - len(dump.loaded_graphs)} "
+               f"unchanged skipped) and {bulk.CATALOGUE_FILE}, {dump.bytes_written:,} bytes in {folder}")
     if loaded is None:
         click.echo(bulk.loader_commands(dump, virtuoso_dir), nl=False)
         return
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in loaded.seconds.items())
-    click.echo(f"loaded into Virtuoso {isql_address} ({steps}); removed {len(loaded.removed)} old version(s)")
+    click.echo(f"loaded into Virtuoso {isql_address} ({steps}); removed {len(loaded.removed)} old version(s), "
+               f"{len(loaded.removed_articles)} article graph(s) of removed articles")
 
 
 @main.command()

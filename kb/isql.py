@@ -3,10 +3,12 @@
 Loads a :mod:`kb.bulk` dump the way ``kb publish`` publishes over the Graph Store Protocol, in this order:
 
 1. read the catalogue: which version graph is current, which it replaced (:func:`kb.publish.succession`
-   decides which to keep and which to delete, as kb publish does);
-2. clear the graphs about to be loaded: every article graph (a bulk loader only adds quads, and an article
-   graph is replaced whole) and the version graph, unless replicas are answering from it (the same version
-   again: its quads are the same);
+   decides which to keep and which to delete, as kb publish does), and the article graphs' digests (the
+   dump leaves out the article graphs whose digest is unchanged: Virtuoso holds them already);
+2. take the digests of the article graphs about to be loaded out of the catalogue (a load that fails
+   half-way must leave no digest of content Virtuoso no longer holds), then clear those graphs (a bulk
+   loader only adds quads, and an article graph is replaced whole) and the version graph, unless replicas
+   are answering from it (the same version again: its quads are the same);
 3. register exactly the dump's data files (``ld_add``; their rows of an earlier load are forgotten first, or
    Virtuoso would skip them) and run ONE ``rdf_loader_run`` (two in parallel deadlocked on Virtuoso 7.2 at a
    million facts); a file the loader refused (``ll_error`` in DB.DBA.LOAD_LIST) or never read (it is not
@@ -15,7 +17,8 @@ Loads a :mod:`kb.bulk` dump the way ``kb publish`` publishes over the Graph Stor
    loaded while keeping the logged catalogue written next;
 5. switch the catalogue: its old triples deleted and the dump's catalogue inserted in one SPARQL update, one
    transaction, so a replica polling it sees the old version or the new one, never none or both;
-6. delete the version graphs the new catalogue no longer names.
+6. delete the version graphs the new catalogue no longer names, and the article graphs the old catalogue
+   recorded that the knowledge base no longer has.
 
 The files must be readable by the server at the path it is given (``server_folder``: the dump's folder as
 Virtuoso's machine sees it), in a folder listed in ``DirsAllowed``. ``isql-vt`` is Debian's name for
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.publish import DCTERMS_REPLACES, VOID, PublishError
+from kb.publish import DCTERMS_REPLACES, KB_DIGEST, VOID, PublishError
 from kb.remote import catalogue_iri
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ ISQL = "isql-vt"
 TIMEOUT = 6 * 3600.0
 QUIET = ("VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ECHO=OFF")
 """isql options that leave only the rows (and errors) in its output."""
+BATCH = 500
+"""Graphs named in one statement that forgets their digests."""
 NOT_READ = ("Virtuoso never read it: the file is not at this path on Virtuoso's machine, or its folder is not "
             "in DirsAllowed (give the folder as the server sees it with --virtuoso-dir)")
 
@@ -51,10 +56,12 @@ class LoadError(PublishError):
 
 @dataclass
 class Loaded:
-    """What loading a dump did: seconds per step, and the old version graphs deleted."""
+    """What loading a dump did: seconds per step, the old version graphs deleted, and the article graphs
+    deleted because their articles are gone."""
 
     seconds: dict[str, float] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    removed_articles: list[str] = field(default_factory=list)
 
 
 def sql_string(text: str) -> str:
@@ -99,6 +106,22 @@ class Isql:
                                "} ORDER BY ?g;")
         return (current[0] if current else None), replaced
 
+    def digests(self, base_iri: str) -> dict[str, str]:
+        """Return the article graphs' digests the catalogue under ``base_iri`` records (none when nothing is
+        published, or an older kb published it)."""
+        dataset = catalogue_iri(base_iri)
+        rows = self.values(f"SPARQL SELECT (CONCAT(STR(?g), ' ', STR(?d)) AS ?row) WHERE {{ GRAPH <{dataset}> "
+                           f"{{ ?g <{KB_DIGEST}> ?d }} }};")
+        return dict(row.rsplit(" ", 1) for row in rows if " " in row)  # an IRI has no space
+
+    def forget_digests(self, base_iri: str, graphs: list[str]) -> None:
+        """Take the digests of ``graphs`` out of the catalogue under ``base_iri`` (its version triples stay)."""
+        dataset = catalogue_iri(base_iri)
+        for start in range(0, len(graphs), BATCH):
+            listed = ", ".join(f"<{g}>" for g in graphs[start:start + BATCH])
+            self.run(f"SPARQL DELETE {{ GRAPH <{dataset}> {{ ?g <{KB_DIGEST}> ?d }} }} WHERE {{ GRAPH <{dataset}> "
+                     f"{{ ?g <{KB_DIGEST}> ?d }} FILTER (?g IN ({listed})) }};\n")
+
     def clear(self, graphs: list[str]) -> None:
         """Delete every quad of each of ``graphs`` (one autocommitted, logged statement each: a graph of
         40 M quads in one transaction would not fit in memory)."""
@@ -135,18 +158,27 @@ class Isql:
         self.run(f"SPARQL DELETE {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{dataset}> {{ {triples}}} }} "
                  f"WHERE {{ {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }} UNION {{ BIND (1 AS ?one) }} }};\n")
 
-    def publish(self, dump: Dump, current: str | None, removed: list[str], server_folder: str | None = None) -> Loaded:
+    def publish(self, dump: Dump, current: str | None, removed: list[str], server_folder: str | None = None,
+                recorded: dict[str, str] | None = None) -> Loaded:
         """Load ``dump`` as the module docstring says: ``current`` is the version graph the catalogue named
         before, ``removed`` the version graphs to delete once the new catalogue is written (both from
-        :meth:`catalogue` and :func:`kb.publish.succession`). Returns the seconds per step. Raises LoadError."""
+        :meth:`catalogue` and :func:`kb.publish.succession`), ``recorded`` the digests it recorded
+        (:meth:`digests`). Returns the seconds per step. Raises LoadError."""
         there = Path(server_folder) if server_folder else dump.folder.resolve()
-        loaded = Loaded(removed=removed)
+        recorded = recorded or {}
+        loaded = Loaded(removed=removed, removed_articles=sorted(recorded.keys() - dump.digests.keys()))
+        stale = [g for g in dump.loaded_graphs if g in recorded]
+
+        def clear() -> None:
+            self.forget_digests(dump.base_iri, stale)
+            self.clear(dump.loaded_graphs + ([dump.graph] if dump.graph != current else []))
+
         steps: tuple[tuple[str, Callable[[], None]], ...] = (
-            ("clear", lambda: self.clear(dump.named_graphs + ([dump.graph] if dump.graph != current else []))),
+            ("clear", clear),
             ("load", lambda: self.load([str(there / f.name) for f in dump.files], dump.graph)),
             ("checkpoint", self.checkpoint),
             ("switch", lambda: self.switch_catalogue(dump.base_iri, dump.catalogue_ntriples)),
-            ("remove", lambda: self.clear(removed)),
+            ("remove", lambda: self.clear(removed + loaded.removed_articles)),
         )
         for name, step in steps:
             started = time.perf_counter()

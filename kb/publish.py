@@ -10,18 +10,30 @@ larger than ``chunk_bytes`` and no engine's request limit is met.
 What is written, in this order, so that a reader never sees a half-loaded version:
 
 1. the default graph (every triple) into ``{base}graph/version/{version}``;
-2. each article's named graph ``{base}graph/{source-id}`` (as in the TriG export), replaced whole;
+2. each article's named graph ``{base}graph/{source-id}`` (as in the TriG export), replaced whole, unless
+   the store's catalogue records that it already holds exactly this content (``kb:digest``, below);
 3. the catalogue ``{base}graph`` (a named graph, and the VoID dataset it describes): which version graph is
-   current, its triple count and record counts, and which version it replaces (``dcterms:replaces``).
-   Replacing it is the switch: :mod:`kb.remote` reads it, and running replicas poll it;
-4. the version before the previous one is deleted. The previous one is kept, so a replica still answering
+   current, its triple count and record counts, which version it replaces (``dcterms:replaces``), and the
+   digest of every article graph. Replacing it is the switch: :mod:`kb.remote` reads it, and running
+   replicas poll it;
+4. the version before the previous one is deleted, and so are the article graphs the previous catalogue
+   recorded that the knowledge base no longer has. The previous version is kept, so a replica still answering
    from it (until its next poll of the catalogue) never finds its graph gone.
+
+Why digests: article graphs are not versioned, so after a one-file edit most of them are unchanged, and
+sending each costs a request (95 ms at 100,000 facts, 281 ms at a million). The digest of an article graph
+(:func:`digest`) depends only on its triples, so the same content gives the same digest on every run. A
+catalogue that records no digests (written by an older kb) skips nothing. Before a changed graph is
+replaced, its digest is taken out of the store's catalogue (the version triples stay as they were, so
+readers see no change): a publish that fails half-way never leaves a digest naming content the store no
+longer holds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Self
@@ -33,6 +45,7 @@ from kb import graph as builder
 from kb.errors import KBError
 from kb.remote import catalogue_iri
 from kb.validate import KnowledgeBase
+from kb.vocab import KB
 
 CHUNK_BYTES = 4 << 20
 TIMEOUT = httpx.Timeout(300.0, connect=5.0)
@@ -42,6 +55,7 @@ DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+KB_DIGEST = str(KB.digest)
 
 CATALOGUE_QUERY = f"""SELECT ?version ?graph ?triples ?kind ?n WHERE {{
   GRAPH ?dataset {{
@@ -59,7 +73,8 @@ class PublishError(KBError):
 
 @dataclass
 class Published:
-    """What ``kb publish`` wrote: the version graph, how many triples and requests, which graphs it removed."""
+    """What ``kb publish`` wrote: the version graph, how many triples and requests, how many article graphs
+    it sent and skipped (unchanged), which version graphs and article graphs it removed."""
 
     version: str
     graph: str
@@ -67,6 +82,9 @@ class Published:
     requests: int = 0
     named_graphs: int = 0
     removed: list[str] = field(default_factory=list)
+    sent: int = 0
+    skipped: int = 0
+    removed_articles: list[str] = field(default_factory=list)
 
 
 def version_graph(base_iri: str, version: str) -> str:
@@ -85,13 +103,24 @@ def chunks(ntriples: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         start = end
 
 
+def digest(ntriples: bytes) -> str:
+    """Return the SHA-256 (hex) of a graph given as N-Triples lines as kb builds them: its distinct lines,
+    sorted, each ending with a newline. kb mints no blank nodes, so equal graphs give equal digests."""
+    lines = {line.rstrip(b"\r") + b"\n" for line in ntriples.split(b"\n") if line.strip()}
+    return hashlib.sha256(b"".join(sorted(lines))).hexdigest()
+
+
 def _nt(subject: str, predicate: str, obj: str) -> str:
     return f"<{subject}> <{predicate}> {obj} .\n"
 
 
-def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int], replaces: str | None = None) -> bytes:
-    """Return the catalogue graph (VoID) as N-Triples: the current version graph, its counts, and the version
-    graph it replaces (kept until the next publish)."""
+def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int], replaces: str | None = None,
+              digests: dict[str, str] | None = None) -> bytes:
+    """Return the catalogue graph (VoID) as N-Triples: the current version graph, its counts, the version
+    graph it replaces (kept until the next publish), then the digest of each article graph in ``digests``.
+    The digests come last: a catalogue larger than one request is sent as a PUT and POSTs, and the PUT then
+    holds the whole switch, the POSTs only digests (a digest missing means a graph sent again, never one
+    skipped wrongly)."""
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
     lines = [_nt(graph, DCTERMS_REPLACES, f"<{replaces}>")] if replaces and replaces != graph else []
     lines += [
@@ -103,6 +132,7 @@ def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int],
         part = f"{graph}#{kind}"
         lines += [_nt(graph, f"{VOID}classPartition", f"<{part}>"), _nt(part, RDFS_LABEL, f'"{kind}"'),
                   _nt(part, f"{VOID}entities", f'"{n}"^^<{XSD_INTEGER}>')]
+    lines += [_nt(name, KB_DIGEST, f'"{value}"') for name, value in sorted((digests or {}).items())]
     return "".join(lines).encode()
 
 
@@ -158,15 +188,69 @@ class GraphStoreClient:
         self._send("DELETE", graph, ok=(404,))
 
 
-def _referenced(catalogue_turtle: bytes | None, dataset: str) -> tuple[str | None, list[str]]:
-    """Return the version graph an existing catalogue names as current, and the graphs it replaced."""
+@dataclass
+class Previous:
+    """What the store's catalogue says before a publish: the current version graph, the version graphs it
+    replaced (sorted), the article graphs' digests, and its triples as they are."""
+
+    current: str | None = None
+    replaced: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    triples: list[ox.Triple] = field(default_factory=list)
+
+    def without_digests(self, graphs: Iterable[str]) -> bytes:
+        """Return this catalogue as N-Triples, less the digests of ``graphs``."""
+        drop = {ox.NamedNode(g) for g in graphs}
+        kept = [t for t in self.triples if not (t.predicate == ox.NamedNode(KB_DIGEST) and t.subject in drop)]
+        return ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def read_previous(catalogue_turtle: bytes | None, dataset: str) -> Previous:
+    """Return what an existing catalogue (Turtle, or None when there is none) records."""
     if not catalogue_turtle:
-        return None, []
-    triples = list(ox.parse(catalogue_turtle, ox.RdfFormat.TURTLE))
-    current = next((t.object.value for t in triples
-                    if t.subject == ox.NamedNode(dataset) and t.predicate == ox.NamedNode(f"{VOID}subset")), None)
-    replaced = sorted(t.object.value for t in triples if t.predicate == ox.NamedNode(DCTERMS_REPLACES))
-    return current, replaced
+        return Previous()
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(catalogue_turtle, ox.RdfFormat.TURTLE)]
+    links = [(t.subject, t.predicate, t.object) for t in triples if isinstance(t.object, ox.NamedNode)]
+    current = next((o.value for s, p, o in links
+                    if s == ox.NamedNode(dataset) and p == ox.NamedNode(f"{VOID}subset")), None)
+    replaced = sorted(o.value for _, p, o in links if p == ox.NamedNode(DCTERMS_REPLACES))
+    digests = {t.subject.value: t.object.value for t in triples if t.predicate == ox.NamedNode(KB_DIGEST)
+               and isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.Literal)}
+    return Previous(current, replaced, digests, triples)
+
+
+def changed(digests: dict[str, str], recorded: dict[str, str]) -> list[str]:
+    """Return, sorted, the article graphs of ``digests`` whose content the store does not hold as
+    ``recorded`` says (new graphs, and graphs whose digest differs)."""
+    return sorted(name for name, value in digests.items() if recorded.get(name) != value)
+
+
+class Spool:
+    """Each article graph's share of the built graph, in pieces in one temporary file, until the default
+    graph is written: one file, not one per article, because a million facts have 25,000 articles and a
+    process may open 20,000 files at most."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.places: dict[str, list[tuple[int, int]]] = {}  # article graph -> (offset, length) of its pieces
+
+    def add(self, named: dict[str, bytes]) -> None:
+        """Keep the pieces ``named`` (article graph IRI -> N-Triples)."""
+        for name, text in named.items():
+            self.places.setdefault(name, []).append((self.file.tell(), len(text)))
+            self.file.write(text)
+
+    def names(self) -> list[str]:
+        """Return the article graphs kept, sorted."""
+        return sorted(self.places)
+
+    def text(self, name: str) -> bytes:
+        """Return the N-Triples of article graph ``name``."""
+        return b"".join(_read(self.file, offset, length) for offset, length in self.places[name])
+
+    def digests(self) -> dict[str, str]:
+        """Return the :func:`digest` of every article graph kept."""
+        return {name: digest(self.text(name)) for name in self.names()}
 
 
 def succession(current: str | None, replaced: list[str], graph: str) -> tuple[str | None, list[str]]:
@@ -181,35 +265,39 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
     """Build the graph of a validated knowledge base straight into ``store``, never holding it whole.
 
     The default graph goes out as it is built (kb.graph.graphs: every triple exactly once, so its lines
-    count its triples); each article's share waits in one temporary file, in pieces whose places are
-    remembered, until the default graph is written, then replaces its named graph. At 100,000 facts this
-    needs no Oxigraph store of 2.7 GB and no dump of it; one file, not one per article, because a million
-    facts have 25,000 articles and a process may open 20,000 files at most. Writes in the order the module
+    count its triples); each article's share waits in a :class:`Spool` until the default graph is written,
+    then replaces its named graph if its digest differs from the one the store's catalogue records. At
+    100,000 facts this needs no Oxigraph store of 2.7 GB and no dump of it. Writes in the order the module
     docstring gives. Raises PublishError, CurationError.
     """
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    previous, older = _referenced(store.read(dataset), dataset)
+    previous = read_previous(store.read(dataset), dataset)
     triples, method = 0, "PUT"
-    with tempfile.TemporaryFile(prefix="kb-publish-") as spool:
-        pieces: dict[str, list[tuple[int, int]]] = {}  # article graph -> (offset, length) of its pieces
+    with tempfile.TemporaryFile(prefix="kb-publish-") as file:
+        spool = Spool(file)
         for default, named in builder.graphs(kb, base_iri, store.chunk_bytes):
             for piece in chunks(default, store.chunk_bytes):
                 store.send(method, graph, piece)
                 method = "POST"
             triples += default.count(b"\n")
-            for name, text in named.items():
-                pieces.setdefault(name, []).append((spool.tell(), len(text)))
-                spool.write(text)
+            spool.add(named)
         if method == "PUT":  # an empty knowledge base: the version graph exists, empty
             store.replace(graph, b"")
-        for name, places in sorted(pieces.items()):
-            store.replace(name, b"".join(_read(spool, offset, length) for offset, length in places))
-    # The switch readers follow: the catalogue names the new version graph; then the one before the previous goes.
-    kept, removed = succession(previous, older, graph)
-    store.replace(dataset, catalogue(base_iri, version, triples, kb.counts(), kept))
-    for old in removed:
+        digests = spool.digests()
+        sending = changed(digests, previous.digests)
+        if set(sending) & previous.digests.keys():  # no digest may outlive the content it describes
+            store.replace(dataset, previous.without_digests(sending))
+        for name in sending:
+            store.replace(name, spool.text(name))
+    # The switch readers follow: the catalogue names the new version graph; then the one before the previous
+    # goes, and the article graphs of articles no longer there.
+    kept, removed = succession(previous.current, previous.replaced, graph)
+    store.replace(dataset, catalogue(base_iri, version, triples, kb.counts(), kept, digests))
+    gone = sorted(previous.digests.keys() - digests.keys())
+    for old in [*removed, *gone]:
         store.delete(old)
-    return Published(version, graph, triples, store.requests, len(pieces), removed)
+    return Published(version, graph, triples, store.requests, len(digests), removed, len(sending),
+                     len(digests) - len(sending), gone)
 
 
 def _read(spool: BinaryIO, offset: int, length: int) -> bytes:

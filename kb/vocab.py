@@ -131,6 +131,9 @@ class KB(DefinedNamespace):
     dateline: URIRef  # article -> its dateline as written
     publishedBasis: URIRef  # article -> kbv:stated or kbv:inferred: how its publication date is known
 
+    # publishing (the catalogue graph)
+    digest: URIRef  # article graph -> sha256 (hex) of its sorted N-Triples lines
+
 
 class KBV(DefinedNamespace):
     """Controlled values: SKOS concepts named after the YAML value they stand for (schema/kb.ttl)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 
 from kb import publish, remote, store
 from kb.query import Term
-from tests.kbs import BASE, knowledge_base
+from kb.validate import KnowledgeBase
+from tests.kbs import BASE, MINI, knowledge_base
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -163,3 +165,150 @@ def test_succession_keeps_the_previous_version_and_removes_older_ones() -> None:
     assert publish.succession(v1, [], v2) == (v1, [])
     assert publish.succession(v2, [v1], v3) == (v2, [v1])  # v1: two publishes ago
     assert publish.succession(v3, [v2], v3) == (v2, [])  # the same version again: v2 stays the one kept
+
+
+# -- re-publishing: unchanged article graphs are skipped (kb:digest in the catalogue) -------------------------
+
+def gsp_publish(kb: KnowledgeBase, fake: FakeGraphStore, version: str) -> publish.Published:
+    """Publish ``kb`` at ``version`` into ``fake``; return what was published."""
+    with publish.GraphStoreClient("http://graph-store.test/", transport=httpx.MockTransport(fake)) as client:
+        return publish.publish_knowledge_base(kb, version, BASE, client)
+
+
+def article_writes(fake: FakeGraphStore, since: int = 0) -> list[str]:
+    """Return the article graphs PUT into ``fake`` since its request number ``since``."""
+    versions = publish.version_graph(BASE, "")
+    return [graph for method, graph in fake.log[since:]
+            if method == "PUT" and graph.startswith(f"{BASE}graph/") and not graph.startswith(versions)]
+
+
+def articles_held(fake: FakeGraphStore) -> dict[str, set[ox.Triple]]:
+    """Return the article graphs ``fake`` holds (neither the catalogue nor a version graph)."""
+    return {g: t for g, t in fake.graphs.items()
+            if g != remote.catalogue_iri(BASE) and not g.startswith(publish.version_graph(BASE, ""))}
+
+
+def full_publish(kb: KnowledgeBase, version: str) -> FakeGraphStore:
+    """Return a store that ``kb`` was published into, and nothing before it."""
+    fake = FakeGraphStore()
+    gsp_publish(kb, fake, version)
+    return fake
+
+
+def recorded_digests(fake: FakeGraphStore) -> dict[str, str]:
+    return {t.subject.value: t.object.value for t in fake.graphs[remote.catalogue_iri(BASE)]
+            if t.predicate == ox.NamedNode(publish.KB_DIGEST)}
+
+
+def test_digest_depends_only_on_the_triples() -> None:
+    lines = [b'<http://a/s> <http://a/p> "x\\ny" .\n', b"<http://a/s> <http://a/p> <http://a/o> .\n"]
+    assert publish.digest(b"".join(lines)) == publish.digest(b"".join(reversed(lines)) + lines[0])
+    assert publish.digest(b"".join(lines)) != publish.digest(lines[0])
+    assert len(publish.digest(b"")) == 64
+
+
+def test_digests_are_the_same_on_two_builds() -> None:
+    first, second = (recorded_digests(full_publish(knowledge_base("real"), "v1")) for _ in range(2))
+    assert first == second and len(first) == knowledge_base("real").counts()["sources"]
+    built = store.build_store(knowledge_base("real"), BASE, "oxigraph").native
+    for name, value in first.items():  # the digest of what kb builds, whichever order it was sent in
+        quads = built.quads_for_pattern(None, None, None, ox.NamedNode(name))
+        text = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                            format=ox.RdfFormat.N_TRIPLES)
+        assert publish.digest(text or b"") == value
+
+
+def test_republish_of_an_unchanged_knowledge_base_sends_no_article_graph() -> None:
+    kb = knowledge_base("real")
+    fake = FakeGraphStore()
+    first = gsp_publish(kb, fake, "v1")
+    assert (first.sent, first.skipped) == (first.named_graphs, 0) and first.named_graphs > 1
+    before, held = len(fake.log), articles_held(fake)
+    again = gsp_publish(kb, fake, "v2")
+    assert article_writes(fake, before) == [] and (again.sent, again.skipped) == (0, first.named_graphs)
+    assert articles_held(fake) == held and again.removed_articles == []
+    assert recorded_digests(fake).keys() == held.keys()
+
+
+def test_republish_after_one_edit_sends_only_the_graphs_that_changed(tmp_path: Path) -> None:
+    from kb import pipeline
+
+    root = tmp_path / "kb"
+    shutil.copytree(MINI, root)
+    old = pipeline.load(root)
+    fake = FakeGraphStore()
+    gsp_publish(old, fake, "v1")
+    statements = root / "curation" / "statements.yaml"
+    text = statements.read_text("utf-8")
+    assert "military contacts restart" in text
+    statements.write_text(text.replace("military contacts restart", "military contacts restart (edited)", 1), "utf-8")
+    new = pipeline.load(root)
+    before = len(fake.log)
+    done = gsp_publish(new, fake, "v2")
+    expected, previous = articles_held(full_publish(new, "v2")), articles_held(full_publish(old, "v1"))
+    differ = sorted(g for g in expected if expected[g] != previous.get(g))
+    assert differ and len(differ) < len(expected)  # the edit changed some article graphs, not all
+    assert article_writes(fake, before) == differ
+    assert (done.sent, done.skipped) == (len(differ), len(expected) - len(differ))
+    assert articles_held(fake) == expected  # exactly the graphs a full publish gives
+    assert fake.graphs[done.graph] == full_publish(new, "v2").graphs[done.graph]
+
+
+def test_republish_deletes_the_graphs_of_removed_articles(tmp_path: Path) -> None:
+    from benchmarks import generate
+    from kb import pipeline
+
+    generate.write(tmp_path / "big", facts=200)
+    generate.write(tmp_path / "small", facts=120)
+    big, small = pipeline.load(tmp_path / "big"), pipeline.load(tmp_path / "small")
+    fake = FakeGraphStore()
+    gsp_publish(big, fake, "v1")
+    done = gsp_publish(small, fake, "v2")
+    gone = [f"{BASE}graph/src-000003", f"{BASE}graph/src-000004"]
+    assert done.removed_articles == gone and not set(gone) & fake.graphs.keys()
+    assert articles_held(fake) == articles_held(full_publish(small, "v2"))
+    assert recorded_digests(fake).keys() == articles_held(fake).keys()
+
+
+def test_republish_over_a_catalogue_without_digests_sends_every_graph() -> None:
+    kb = knowledge_base("mini")
+    fake = FakeGraphStore()
+    gsp_publish(kb, fake, "v1")
+    dataset = remote.catalogue_iri(BASE)
+    fake.graphs[dataset] = {t for t in fake.graphs[dataset] if t.predicate != ox.NamedNode(publish.KB_DIGEST)}
+    before = len(fake.log)  # the catalogue as the previous kb wrote it: no digest
+    done = gsp_publish(kb, fake, "v2")
+    assert sorted(article_writes(fake, before)) == sorted(articles_held(fake)) and done.skipped == 0
+    assert remote.catalogue_iri(BASE) in fake.graphs and recorded_digests(fake).keys() == articles_held(fake).keys()
+
+
+def test_a_failed_republish_leaves_no_digest_of_content_the_store_lost(tmp_path: Path) -> None:
+    from kb import pipeline
+
+    root = tmp_path / "kb"
+    shutil.copytree(MINI, root)
+    fake = FakeGraphStore()
+    gsp_publish(pipeline.load(root), fake, "v1")
+    statements = root / "curation" / "statements.yaml"
+    original = statements.read_text("utf-8")
+    statements.write_text(original.replace("military contacts restart", "restart (edited)", 1), "utf-8")
+    edited = pipeline.load(root)
+    articles, sent = set(articles_held(fake)), []
+
+    def failing(request: httpx.Request) -> httpx.Response:  # the store goes away after the article graphs
+        graph = request.url.params["graph"]
+        if request.method == "PUT" and graph in articles:
+            sent.append(graph)
+        elif sent and request.method == "PUT" and graph == remote.catalogue_iri(BASE):
+            return httpx.Response(503)  # the switch never happens
+        return fake(request)
+
+    with publish.GraphStoreClient("http://graph-store.test/", transport=httpx.MockTransport(failing)) as client, \
+            pytest.raises(publish.PublishError, match="503"):
+        publish.publish_knowledge_base(edited, "v2", BASE, client)
+    assert sent and sent[0] not in recorded_digests(fake)  # its old digest went before its new content came
+    statements.write_text(original, "utf-8")  # the edit undone: the graph the store holds is edited, resent
+    before = len(fake.log)
+    gsp_publish(pipeline.load(root), fake, "v3")
+    assert sent[0] in article_writes(fake, before)
+    assert articles_held(fake) == articles_held(full_publish(pipeline.load(root), "v3"))

@@ -217,3 +217,31 @@ def test_kb_publish_bulk_with_a_wrong_password_fails_before_writing(virtuoso_ser
         "--virtuoso-isql", f"127.0.0.1:{virtuoso_server.sql_port}", "--user", USER, "--password", "wrong"])
     assert result.exit_code == 1 and "Bad login" in result.output
     assert not (tmp_path / "dump").exists()
+
+
+def test_gsp_republish_into_virtuoso_sends_only_changed_article_graphs(virtuoso_server: Virtuoso,
+                                                                      tmp_path: Path) -> None:
+    base = "https://gsp-republish.example.org/"
+    root = tmp_path / "kb"
+    shutil.copytree(MINI, root)
+    argv = ["publish", "--root", str(root), "--endpoint", virtuoso_server.graph_store, "--base-iri", base,
+            "--user", USER, "--password", PASSWORD]
+    names = [f"{base}graph/{source}" for source in pipeline.load(root).sources]
+    articles, before = len(names), {name: local_graph(root, base, name) for name in names}
+    outputs = []
+    for edit in ("", "", " (edited)"):  # first publish, an unchanged re-publish, one statement's label edited
+        statements = root / "curation" / "statements.yaml"
+        statements.write_text(statements.read_text("utf-8").replace("military contacts restart",
+                                                                    f"military contacts restart{edit}", 1), "utf-8")
+        result = CliRunner().invoke(cli.main, argv)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert f"({articles} sent, 0 unchanged skipped)" in outputs[0]
+    assert f"(0 sent, {articles} unchanged skipped)" in outputs[1]
+    after = {name: local_graph(root, base, name) for name in names}
+    changed = sum(before[name] != after[name] for name in names)
+    assert 0 < changed < articles  # the statement is cited in some articles, not all
+    assert f"({changed} sent, {articles - changed} unchanged skipped)" in outputs[2]
+    for name in names:
+        assert remote_graph(virtuoso_server, name) == after[name], name
+    assert remote.read_catalogue(virtuoso_server.sparql, base).version == kb_version(root)

@@ -245,3 +245,35 @@ def test_gsp_republish_into_virtuoso_sends_only_changed_article_graphs(virtuoso_
     for name in names:
         assert remote_graph(virtuoso_server, name) == after[name], name
     assert remote.read_catalogue(virtuoso_server.sparql, base).version == kb_version(root)
+
+
+def test_bulk_republish_loads_only_changed_article_graphs_and_drops_removed_ones(virtuoso_server: Virtuoso,
+                                                                                  tmp_path: Path) -> None:
+    from benchmarks import generate
+
+    base = "https://bulk-skip.example.org/"
+    sql = isql.Isql(f"127.0.0.1:{virtuoso_server.sql_port}", USER, PASSWORD)
+    big, small = tmp_path / "big", tmp_path / "small"
+    generate.write(big, facts=200)
+    generate.write(small, facts=120)
+    names = [f"{base}graph/{source}" for source in pipeline.load(big).sources]
+    outputs = []
+    for root in (big, big, small):  # first load, an unchanged re-publish, two articles removed
+        code, output = kb_publish_bulk(virtuoso_server, root, base, tmp_path / "dump")
+        assert code == 0, output
+        outputs.append(output)
+        for source in pipeline.load(root).sources:  # skipped graphs kept, loaded ones replaced whole
+            name = f"{base}graph/{source}"
+            assert remote_graph(virtuoso_server, name) == local_graph(root, base, name), name
+    assert f"the rest in {len(names)} of {len(names)} article graph(s), 0 unchanged skipped" in outputs[0]
+    assert f"the rest in 0 of {len(names)} article graph(s), {len(names)} unchanged skipped" in outputs[1]
+    assert "2 article graph(s) of removed articles" in outputs[2]
+    kept = [f"{base}graph/{source}" for source in pipeline.load(small).sources]
+    assert sorted(set(names) - set(kept)) == [f"{base}graph/src-000003", f"{base}graph/src-000004"]
+    for name in names:
+        assert remote_graph(virtuoso_server, name) == (local_graph(small, base, name) if name in kept else set()), name
+    recorded = sql.digests(base)
+    assert recorded.keys() == set(kept)
+    sql.forget_digests(base, kept[:1])  # what a load does before clearing a changed graph
+    assert sql.digests(base).keys() == set(kept[1:])
+    assert remote.read_catalogue(virtuoso_server.sparql, base).version == kb_version(small)  # readers see no change

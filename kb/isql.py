@@ -15,8 +15,9 @@ Loads a :mod:`kb.bulk` dump the way ``kb publish`` publishes over the Graph Stor
    where the server looks) fails the load, naming the file and Virtuoso's message;
 4. ``checkpoint``: rdf_loader_run writes no transaction log, so until a checkpoint a crash would lose what it
    loaded while keeping the logged catalogue written next;
-5. switch the catalogue: its old triples deleted and the dump's catalogue inserted in one SPARQL update, one
-   transaction, so a replica polling it sees the old version or the new one, never none or both;
+5. switch the catalogue: its old version triples deleted and the dump's inserted in one SPARQL update, one
+   transaction, so a replica polling it sees the old version or the new one, never none or both; then the
+   article graphs' digests, in batches (a digest may be missing meanwhile, never wrong);
 6. delete the version graphs the new catalogue no longer names, and the article graphs the old catalogue
    recorded that the knowledge base no longer has.
 
@@ -150,13 +151,28 @@ class Isql:
         self.run("checkpoint;\n")
 
     def switch_catalogue(self, base_iri: str, ntriples: bytes) -> None:
-        """Replace the catalogue graph under ``base_iri`` with ``ntriples`` in one transaction (one SPARQL
-        update: its old triples deleted and the new ones inserted; the UNION gives the update its one
-        solution when the catalogue is still empty)."""
+        """Make the catalogue graph under ``base_iri`` hold ``ntriples``: its version triples in one transaction
+        (one SPARQL update: the old ones deleted, the new ones inserted; the UNION gives the update its one
+        solution when the catalogue is still empty), then its article graphs' digests in batches.
+
+        The digests cannot go in that one update: Virtuoso refuses an update of 2,500 of them ("generated SQL
+        text has exceeded 10000 lines"), and a template of ground triples is instantiated once a solution. A
+        digest is only ever missing meanwhile, never wrong: digests that differ or name no graph of the new
+        catalogue are deleted first (a missing one makes the next publish send that graph again)."""
         dataset = catalogue_iri(base_iri)
-        triples = ntriples.decode().replace("\n", " ")
-        self.run(f"SPARQL DELETE {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{dataset}> {{ {triples}}} }} "
-                 f"WHERE {{ {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }} UNION {{ BIND (1 AS ?one) }} }};\n")
+        mark = f" <{KB_DIGEST}> "
+        lines = ntriples.decode().splitlines()
+        versions = " ".join(line for line in lines if mark not in line)
+        wanted = dict(line.split(mark, 1) for line in lines if mark in line)  # "<graph>" -> '"hex" .'
+        insert = f"INSERT {{ GRAPH <{dataset}> {{ {versions} }} }} " if versions else ""
+        self.run(f"SPARQL DELETE {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }} {insert}"
+                 f"WHERE {{ {{ GRAPH <{dataset}> {{ ?s ?p ?o FILTER (?p != <{KB_DIGEST}>) }} }} "
+                 "UNION { BIND (1 AS ?one) } };\n")
+        held = {f"<{graph}>": f'"{value}" .' for graph, value in self.digests(base_iri).items()}
+        self.forget_digests(base_iri, sorted(g[1:-1] for g, value in held.items() if wanted.get(g) != value))
+        fresh = [f"{graph}{mark}{value}" for graph, value in sorted(wanted.items()) if held.get(graph) != value]
+        for start in range(0, len(fresh), BATCH):
+            self.run(f"SPARQL INSERT DATA {{ GRAPH <{dataset}> {{ {' '.join(fresh[start:start + BATCH])} }} }};\n")
 
     def publish(self, dump: Dump, current: str | None, removed: list[str], server_folder: str | None = None,
                 recorded: dict[str, str] | None = None) -> Loaded:

@@ -277,3 +277,21 @@ def test_bulk_republish_loads_only_changed_article_graphs_and_drops_removed_ones
     sql.forget_digests(base, kept[:1])  # what a load does before clearing a changed graph
     assert sql.digests(base).keys() == set(kept[1:])
     assert remote.read_catalogue(virtuoso_server.sparql, base).version == kb_version(small)  # readers see no change
+
+
+def test_switch_catalogue_holds_thousands_of_digests(virtuoso_server: Virtuoso) -> None:
+    """A catalogue of 3,000 article graphs (100k facts have 2,500) switched in, then one with a tenth of its
+    digests changed and one graph gone: one update of them all failed on Virtuoso ("generated SQL text has
+    exceeded 10000 lines")."""
+    base = "https://switch.example.org/"
+    sql = isql.Isql(f"127.0.0.1:{virtuoso_server.sql_port}", USER, PASSWORD)
+    dataset = remote.catalogue_iri(base)
+    for version, graphs in (("one", 3000), ("two", 2999)):
+        lines = [f"<{dataset}> <{publish.VOID}subset> <{base}version/{version}> ."]
+        lines += [f'<{base}graph/{n}> <{publish.KB_DIGEST}> "{version if n % 10 == 0 else "same"}-{n}" .'
+                  for n in range(graphs)]
+        ntriples = ("\n".join(lines) + "\n").encode()
+        sql.switch_catalogue(base, ntriples)
+        expected = {(t.subject.value, t.predicate.value, t.object.value) for t in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)}
+        assert remote_graph(virtuoso_server, dataset) == expected, version
+    assert sql.digests(base)[f"{base}graph/10"] == "two-10"

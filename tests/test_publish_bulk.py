@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import shlex
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +28,10 @@ from kb.config import Settings
 from kb.snapshot import kb_version
 from tests.apikit import API_FIXTURE, serve
 from tests.kbs import BASE, MINI, knowledge_base
-from tests.test_api_backends import QUERIES, VARIABLES
+from tests.test_api_backends import QUERIES
+from tests.test_api_docs import VARIABLES
 from tests.test_publish import FakeGraphStore
-from tests.virtuoso import PASSWORD, USER, Virtuoso
+from tests.virtuoso import PASSWORD, USER, Virtuoso, free_port
 
 Graphs = dict[str, set[ox.Triple]]
 
@@ -295,3 +300,57 @@ def test_switch_catalogue_holds_thousands_of_digests(virtuoso_server: Virtuoso) 
         expected = {(t.subject.value, t.predicate.value, t.object.value) for t in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)}
         assert remote_graph(virtuoso_server, dataset) == expected, version
     assert sql.digests(base)[f"{base}graph/10"] == "two-10"
+
+
+# -- into Oxigraph Server, with the commands kb prints ---------------------------------------------------------
+
+def test_printed_oxigraph_commands_load_a_store_the_api_answers_from(tmp_path: Path) -> None:
+    """The Oxigraph lines ``kb publish --bulk`` prints, run as printed (``oxigraph`` is the CLI of Oxigraph
+    Server, the ``oxigraph`` wheel of the test extra), make a store that Oxigraph Server serves and kb's API
+    answers from as from its embedded store."""
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    base = "https://bulk-oxigraph.example.org/"
+    result = CliRunner().invoke(cli.main, ["publish", "--root", str(API_FIXTURE), "--bulk", str(tmp_path / "dump"),
+                                           "--base-iri", base])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Oxigraph:"))
+    commands = [lines[first].removeprefix("Oxigraph:"), lines[first + 1]]
+    assert all("oxigraph load" in command for command in commands)
+    for command in commands:
+        shell = command.replace("oxigraph load --location DB", f"{shlex.quote(oxigraph)} load --location {tmp_path / 'db'}")
+        assert shell != command
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], check=False, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen([oxigraph, "serve-read-only", "--location", str(tmp_path / "db"),
+                                   "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=log)
+    try:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        wait_for(endpoint)
+        remote_app = create_app(Settings(root=tmp_path / "no-data", store=f"sparql+{endpoint}", base_iri=base,
+                                         production=True))
+        local_app = create_app(Settings(root=API_FIXTURE, store="oxigraph", base_iri=base, production=True))
+        assert remote_app.state.served.current.version == kb_version(API_FIXTURE)
+        remote_answers, local_answers = graphql_answers(remote_app), graphql_answers(local_app)
+        assert any("errors" not in answer for answer in local_answers.values())
+        for name in QUERIES:
+            assert remote_answers[name] == local_answers[name], name
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_for(endpoint: str, seconds: float = 20.0) -> None:
+    """Wait until the SPARQL endpoint answers (raises the last error after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(endpoint, params={"query": "ASK {}"}, timeout=2).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

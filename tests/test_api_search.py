@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
+from kb import pipeline, store
+from kb.api import search as text_search
+from kb.query import OxigraphBackend
 from tests import apikit
 from tests.apikit import Api
+from tests.kbs import BASE, ROOTS
 
 api = apikit.fixture()
 
@@ -85,3 +92,36 @@ def test_search_refuses_empty_or_long_text(api: Api, text: str) -> None:
 def test_search_text_cannot_inject_sparql(api: Api) -> None:
     assert search(api, '") } } SELECT * WHERE { ?s ?p ?o } #')["totalCount"] == 0
     assert api.errors('{ search(text: "\\\\u0022") { totalCount } }') == ["text may not contain \\u or \\U"]
+
+
+@pytest.mark.parametrize("which", ["real", "generated"])
+def test_text_index_finds_exactly_what_sparql_contains_finds(which: str, tmp_path: Path) -> None:
+    """kb.api.text_search.TextIndex (the embedded stores' search) against the engine's CONTAINS(LCASE(...))
+    (remote stores' search): the same candidates for words, word parts, spaces, case and non-ASCII text."""
+    from benchmarks import generate
+
+    root = ROOTS["real"]
+    if which == "generated":
+        generate.write(tmp_path, facts=300)
+        root = tmp_path
+    graph_store = store.build_store(pipeline.load(root), BASE)
+    backend = OxigraphBackend(graph_store.native)
+
+    def rows(sparql: str) -> set[text_search.Candidate]:
+        table = asyncio.run(backend.select(sparql))
+        return {(r["node"].value, r["field"].value, r["text"].value) for r in table.rows}
+
+    every = rows(text_search.texts_query())
+    index = text_search.TextIndex.of(sorted(every))
+    texts = sorted({text for _, _, text in every})
+    needles = {"’", "é", "ü", "ç", " ", "wang yi", "a", "zzzz", "—"}
+    for text in texts[:: max(1, len(texts) // 60)]:
+        words = text_search.normalize(text).split()
+        needles |= set(words[:3]) | {word[1:4] for word in words[:3] if len(word) > 4}
+        needles.add(text_search.normalize(text)[:25])
+    needles = {text_search.normalize(n) or n for n in needles}
+    assert len(needles) > 100
+    for needle in sorted(needles):
+        found = index.candidates(needle)
+        assert len(found) == len(set(found)), needle  # one candidate a text, however often it holds the needle
+        assert set(found) == rows(text_search.candidates_query(needle)), needle

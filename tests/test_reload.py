@@ -300,3 +300,30 @@ def test_sparql_workers_take_an_edit_as_a_patch(project: Path) -> None:
         assert (guard.loads, guard.patches) == (1, 1)  # the worker was patched, not loaded again
     finally:
         guard.close()
+
+
+def test_search_after_a_patched_edit_finds_the_new_label_not_the_old(project: Path) -> None:
+    """The embedded stores search through a text index kept per snapshot: a patch serves a new snapshot, so
+    the edit is found at once, though the store itself is the same object."""
+    app = create_live_app(Settings(root=project))
+    reloader: Reloader = app.state.reloader
+    query = "query($t: String!) { search(text: $t) { totalCount nodes { text } } }"
+
+    def hits(text: str) -> list[str]:
+        body = asyncio.run(_post(app, {"query": query, "variables": {"t": text}}))
+        return [node["text"] for node in body["data"]["search"]["nodes"]]
+
+    assert hits("take 1") == []
+    assert LABELS[0] in hits(LABELS[0])
+    save(project / "curation" / "meetings.yaml", meetings_labelled(1))
+    assert reloader.rebuild() is True and reloader.status.last_build == "patched"
+    assert f"{LABELS[0]}, take 1" in hits("take 1")
+    assert LABELS[0] not in hits(LABELS[0])  # the old label is gone from the index with its snapshot
+
+
+async def _post(app: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:
+        response = await client.post("/graphql", json=payload)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body

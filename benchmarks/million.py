@@ -216,7 +216,8 @@ def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
         f"compressed) in {times['build_write']} s")
     return {"facts": facts, "seconds": times, "triples": dump.triples, "quads_sent": dump.quads,
             "bytes_sent": dump.bytes_written, "named_graphs": len(dump.named_graphs), "graph": dump.graph,
-            "version": dump.version, "files": [p.name for p in dump.files], "graphs": dump.named_graphs,
+            "version": dump.version, "files": [p.name for p in dump.files], "loaded": dump.loaded_graphs,
+            "digests": dump.digests,
             "catalogue": dump.catalogue_ntriples.decode(), "people": people, "peak_rss_mb": round(peak_rss_mb(), 1),
             "loader": "bulk"}
 
@@ -237,7 +238,7 @@ def bulk_load(server: Virtuoso, folder: Path, built: dict[str, Any], base_iri: s
 
     dump = bulk.Dump(folder, base_iri, built["version"], built["graph"], built["triples"], built["quads_sent"],
                      [folder / name for name in built["files"]], folder / bulk.CATALOGUE_FILE,
-                     built["catalogue"].encode(), built["graphs"], built["bytes_sent"])
+                     built["catalogue"].encode(), built["bytes_sent"], built["loaded"], built["digests"])
     loaded = virtuoso_sql(server).publish(dump, None, [])
     log(f"bulk: loaded in {loaded.seconds} s ({built['quads_sent'] / loaded.seconds['load']:,.0f} quads/s)")
     shutil.rmtree(folder)

@@ -66,8 +66,6 @@ class Dump:
     catalogue: Path
     catalogue_ntriples: bytes
     """The catalogue graph's triples, as written into :attr:`catalogue` (for a loader that inserts it)."""
-    named_graphs: list[str] = field(default_factory=list)
-    """The article graphs, sorted."""
     bytes_written: int = 0
     """Compressed bytes of every file."""
     loaded_graphs: list[str] = field(default_factory=list)
@@ -75,6 +73,11 @@ class Dump:
     unchanged."""
     digests: dict[str, str] = field(default_factory=dict)
     """Every article graph's digest (:func:`kb.publish.digest`), as the catalogue records it."""
+
+    @property
+    def named_graphs(self) -> list[str]:
+        """The article graphs, sorted."""
+        return sorted(self.digests)
 
 
 def as_quads(ntriples: bytes, graph: str) -> bytes:
@@ -147,7 +150,7 @@ def write(kb: KnowledgeBase, version: str, base_iri: str, folder: Path, replaces
         shutil.rmtree(staging, ignore_errors=True)
     written = sum(p.stat().st_size for p in [*files, folder / CATALOGUE_FILE])
     return Dump(folder, base_iri, version, graph, triples, quads, files, folder / CATALOGUE_FILE, ntriples,
-                sorted(digests), written, loading, digests)
+                written, loading, digests)
 
 
 def _move_in(staging: Path, folder: Path, names: list[str]) -> list[Path]:

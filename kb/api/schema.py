@@ -221,13 +221,11 @@ async def _candidates(info: Info, needle: str) -> list[search.Candidate]:
             if native is not None:  # pyoxigraph's own values, off the event loop: 3.3 s at 100k facts, not 10
                 rows = await asyncio.to_thread(search.texts_of, native)
             else:
-                table = await backend.select(search.texts_query())
-                rows = [(r["node"].value, r["field"].value, r["text"].value) for r in table.rows]
+                rows = search.candidates_of((await backend.select(search.texts_query())).rows)
             index = snapshot.cached("search", lambda: search.TextIndex.of(rows))
         assert isinstance(index, search.TextIndex)
         return index.candidates(needle)
-    table = await backend.select(sparql)
-    return [(r["node"].value, r["field"].value, r["text"].value) for r in table.rows]
+    return search.candidates_of((await backend.select(sparql)).rows)
 
 
 class CountQueries(SchemaExtension):

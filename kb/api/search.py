@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from itertools import accumulate
@@ -52,13 +53,13 @@ def normalize(text: str) -> str:
 
 
 _TEXTS = """
-          {{ ?node rdfs:label ?text . FILTER NOT EXISTS {{ ?node a kb:AttributeStatement }} BIND("label" AS ?field) }}
-          UNION {{ ?node skos:altLabel ?text . BIND("alias" AS ?field) }}
-          UNION {{ ?node a org:Membership ; kb:titleAsWritten ?text . BIND("title" AS ?field) }}
-          UNION {{ ?node prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
-                   FILTER NOT EXISTS {{ ?node a kb:AttributeStatement }} BIND("quote" AS ?field) }}
-          UNION {{ ?node kb:attributeStatement/prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
-                   BIND("quote" AS ?field) }}"""
+          { ?node rdfs:label ?text . FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("label" AS ?field) }
+          UNION { ?node skos:altLabel ?text . BIND("alias" AS ?field) }
+          UNION { ?node a org:Membership ; kb:titleAsWritten ?text . BIND("title" AS ?field) }
+          UNION { ?node prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
+                   FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("quote" AS ?field) }
+          UNION { ?node kb:attributeStatement/prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
+                   BIND("quote" AS ?field) }"""
 """Every searchable text: ``?node`` (what a hit leads to), ``?field`` (what matched) and ``?text``."""
 
 
@@ -66,24 +67,30 @@ def candidates_query(needle: str) -> str:
     """Return the SPARQL selecting ``?node ?field ?text`` for every text containing ``needle`` (normalized).
     Raises QueryError when the text cannot be put into a query."""
     return PROLOGUE + f"""
-        SELECT DISTINCT ?node ?field ?text WHERE {{{_TEXTS.format()}
+        SELECT DISTINCT ?node ?field ?text WHERE {{{_TEXTS}
           FILTER(CONTAINS(LCASE(STR(?text)), {literal(needle)}))
         }}"""
 
 
 def texts_query() -> str:
     """Return the SPARQL selecting ``?node ?field ?text`` for every searchable text (:class:`TextIndex`)."""
-    return PROLOGUE + f"SELECT DISTINCT ?node ?field ?text WHERE {{{_TEXTS.format()}\n}}"
+    return PROLOGUE + f"SELECT DISTINCT ?node ?field ?text WHERE {{{_TEXTS}\n}}"
 
 
 Candidate = tuple[str, str, str]
 """``(node IRI, field, text)``: a text that may match, and what a hit on it leads to."""
 
 
+def candidates_of(rows: Iterable[Any]) -> list[Candidate]:
+    """Return the rows of :func:`candidates_query` or :func:`texts_query` (kb's Table rows, or pyoxigraph's
+    solutions: both index by variable name and hold terms with a ``value``) as candidates."""
+    return [(row["node"].value, row["field"].value, row["text"].value) for row in rows]
+
+
 def texts_of(native: Any) -> list[Candidate]:
     """Return every searchable text of the pyoxigraph store ``native`` (:func:`texts_query`, run natively:
     converting 300,000 rows into kb's terms took twice as long as the query)."""
-    return [(row["node"].value, row["field"].value, row["text"].value) for row in native.query(texts_query())]
+    return candidates_of(native.query(texts_query()))
 
 
 @dataclass(frozen=True)

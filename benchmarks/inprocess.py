@@ -8,7 +8,7 @@ serialisation), and of the one SPARQL query that gives the same answer run strai
 (the floor no API over this store can beat). Each is repeated until ``--seconds`` or ``--max`` runs.
 
 ``typical_varied`` asks the typical question about a different one of 100 people around the median each
-time, so nothing one request fetched or converted (kb.query's term cache) is there for the next one.
+time, so nothing one request fetched or converted (kb.graph.query's term cache) is there for the next one.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ async def alternate(runs: dict[str, Callable[[], Awaitable[Any]]], seconds: floa
 async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
     import httpx
 
-    from kb import pipeline
-    from kb.app import create_app
+    from kb.load import pipeline
+    from kb.serve.app import create_app
     from kb.config import Settings
 
     settings = Settings(root=root, production=True)
@@ -90,7 +90,7 @@ async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
                                     ("typical_varied", varied, 20)):
             async def graphql(people: Iterator[str] = people, first: int = first,
                               counter: Iterator[int] = COUNTER) -> None:
-                # an unused variable numbers each request, so kb's answer cache (kb/cache.py) never replies
+                # an unused variable numbers each request, so kb's answer cache (kb/serve/cache.py) never replies
                 variables = {"id": next(people), "first": first, "benchmarkRequest": next(counter)}
                 response = await client.post("/graphql", json={"query": questions.KB_GRAPHQL, "variables": variables})
                 document = response.json()

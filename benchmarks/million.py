@@ -15,10 +15,10 @@ it (``--store sparql+http://…/sparql``). Steps, each timed:
 2. start a private Virtuoso (tests/virtuoso.py, 127.0.0.1 only) on a fresh database in
    ``benchmarks/data/virtuoso-<N>``, its buffer pool sized by ``--memory-mb``;
 3. publish, read and check in a fresh process, timed per phase with its peak memory (``ru_maxrss``):
-   ``--loader gsp`` (the default) does exactly what ``kb publish`` does (kb.publish.publish_knowledge_base:
+   ``--loader gsp`` (the default) does exactly what ``kb publish`` does (kb.publish.gsp.publish_knowledge_base:
    build and send over the Graph Store Protocol), counting the quads and bytes sent and the time spent
-   waiting for Virtuoso; ``--loader bulk`` does what ``kb publish --bulk DIR --virtuoso-isql`` does (kb.bulk
-   writes the same graphs as gzip N-Quads files, kb.isql loads them with Virtuoso's bulk loader, one
+   waiting for Virtuoso; ``--loader bulk`` does what ``kb publish --bulk DIR --virtuoso-isql`` does (kb.publish.bulk
+   writes the same graphs as gzip N-Quads files, kb.publish.isql loads them with Virtuoso's bulk loader, one
    ``rdf_loader_run``: two in parallel deadlocked on 24 of 29 files at 1M, checkpoints, then switches the
    catalogue);
 4. Virtuoso's side: the quads it then holds, its peak and current memory (``VmHWM``/``VmRSS`` of
@@ -60,8 +60,8 @@ from benchmarks.pipeline import peak_rss_mb
 from benchmarks.run import DATA, SEED, dataset, row, table
 
 if TYPE_CHECKING:
-    from kb.isql import Isql
-    from kb.validate import KnowledgeBase
+    from kb.publish.isql import Isql
+    from kb.load.validate import KnowledgeBase
     from tests.virtuoso import Virtuoso
 
 RESULTS = ROOT / "benchmarks" / "results_million.json"
@@ -115,7 +115,7 @@ class Stopped(Exception):
 
 def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: str,
                  stop_after: float | None = None) -> dict[str, Any]:
-    """(child) Do what ``kb publish`` does (kb.publish.publish_root), timing read, check and build + send apart.
+    """(child) Do what ``kb publish`` does (kb.publish.gsp.publish_root), timing read, check and build + send apart.
 
     Returns the seconds per phase, what was sent (quads, bytes, requests, seconds waiting for the store), the
     default graph's and the article graphs' shares of it, the peak memory, and the people the questions are
@@ -124,8 +124,8 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     """
     import httpx
 
-    from kb import publish
-    from kb.snapshot import kb_version
+    from kb.publish import gsp as publish
+    from kb.serve.snapshot import kb_version
 
     class Metered(publish.GraphStoreClient):
         """kb's Graph Store client, counting the lines (quads) and bytes it sends and the time it waits."""
@@ -180,9 +180,10 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
 
 
 def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, float], int, list[str]]:
-    """(child) Read and check ``root`` as kb.pipeline.load does, in two timed halves; return the knowledge
+    """(child) Read and check ``root`` as kb.load.pipeline.load does, in two timed halves; return the knowledge
     base, the seconds so far, its facts and the people the questions are about."""
-    from kb import loader, validate
+    from kb.load import loader
+    from kb.load import validate
 
     times: dict[str, float] = {"import": round(time.perf_counter() - STARTED, 3)}
     t = time.perf_counter()
@@ -200,12 +201,12 @@ def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, floa
 
 def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
     """(child) The first half of ``kb publish --bulk DIR --virtuoso-isql``: read and check as kb publish does,
-    and write the dump (kb.bulk.write: the version graph, every article graph and the catalogue, as gzip
+    and write the dump (kb.publish.bulk.write: the version graph, every article graph and the catalogue, as gzip
     N-Quads) into ``folder``. Returns the seconds per phase, the quads and bytes written, what loading needs,
     and the people the questions are about. :func:`bulk_load` does the rest, after this process (and its
     memory) is gone."""
-    from kb import bulk
-    from kb.snapshot import kb_version
+    from kb.publish import bulk
+    from kb.serve.snapshot import kb_version
 
     kb, times, facts, people = read_and_check(root, "bulk")
     shutil.rmtree(folder, ignore_errors=True)
@@ -223,8 +224,8 @@ def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
 
 
 def virtuoso_sql(server: Virtuoso) -> Isql:
-    """Return isql access (kb.isql) to the benchmark's Virtuoso."""
-    from kb.isql import Isql
+    """Return isql access (kb.publish.isql) to the benchmark's Virtuoso."""
+    from kb.publish.isql import Isql
     from tests import virtuoso
 
     return Isql(f"127.0.0.1:{server.sql_port}", virtuoso.USER, virtuoso.PASSWORD)
@@ -232,9 +233,9 @@ def virtuoso_sql(server: Virtuoso) -> Isql:
 
 def bulk_load(server: Virtuoso, folder: Path, built: dict[str, Any], base_iri: str) -> dict[str, Any]:
     """Load the dump :func:`bulk_step` wrote into ``folder`` as ``kb publish --bulk DIR --virtuoso-isql``
-    does (kb.isql.Isql.publish: one ``rdf_loader_run``, a checkpoint, then the catalogue). Deletes the files.
+    does (kb.publish.isql.Isql.publish: one ``rdf_loader_run``, a checkpoint, then the catalogue). Deletes the files.
     Returns ``built`` completed as :func:`publish_step` reports. Raises LoadError when the loader refuses a file."""
-    from kb import bulk
+    from kb.publish import bulk
 
     dump = bulk.Dump(folder, base_iri, built["version"], built["graph"], built["triples"], built["quads_sent"],
                      [folder / name for name in built["files"]], folder / bulk.CATALOGUE_FILE,
@@ -258,7 +259,7 @@ def gsp_probe(server: Virtuoso, published: dict[str, Any], base_iri: str, graphs
     quads per second of each, to estimate what kb publish over the Graph Store Protocol takes at this size."""
     import httpx
 
-    from kb import publish
+    from kb.publish import gsp as publish
     from tests import virtuoso
 
     auth = httpx.DigestAuth(virtuoso.USER, virtuoso.PASSWORD)
@@ -304,7 +305,7 @@ async def _serve(sparql: str, base_iri: str, people: list[str], seconds: float, 
     import httpx
 
     from benchmarks.inprocess import repeat
-    from kb.app import create_app
+    from kb.serve.app import create_app
     from kb.config import Settings
 
     counter = itertools.count()

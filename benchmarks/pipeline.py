@@ -34,8 +34,9 @@ def measure(root: Path, store: str) -> dict[str, Any]:
     """Run what ``kb serve`` does on ``root`` (read, check, build the graph into the store, make the app and
     answer a first GraphQL question); return seconds per phase, triples, quads and peak memory."""
     started = time.perf_counter()
-    from kb import loader, validate
-    from kb import snapshot as snapshots
+    from kb.load import loader
+    from kb.load import validate
+    from kb.serve import snapshot as snapshots
     from kb.config import Settings
 
     times: dict[str, float] = {"import": time.perf_counter() - started}
@@ -70,7 +71,7 @@ def first_answer(settings: Any, snapshot: Any, kb: Any) -> float:
     import httpx
 
     from benchmarks import questions
-    from kb.app import create_app
+    from kb.serve.app import create_app
 
     person = questions.typical_person(kb)
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from graphql import parse, validate
 
 from kb.api.limits import Limits
 from kb.api.schema import make_schema
-from kb.graphql_guard import measure
+from kb.api.guard import measure
 from tests import hostile, load
 from tests import test_malformed as corpus
 
@@ -73,7 +73,7 @@ def graphql_attacks(quick: bool) -> dict[str, Any]:
         "limits": {k: v for k, v in Limits().__dict__.items() if not k.startswith("sparql")},
     }
     if not quick:
-        # The same attacks against the libraries alone, as they were before kb.graphql_guard.
+        # The same attacks against the libraries alone, as they were before kb.api.guard.
         from strawberry.extensions.max_aliases import count_fields_with_alias
 
         schema = make_schema()._schema

@@ -124,7 +124,7 @@ def inprocess_rows(facts: int, seconds: float) -> list[Row]:
 
 def http_rows(facts: int, seconds: float, max_requests: int) -> list[Row]:
     root = dataset(facts)
-    kb = __import__("kb.pipeline", fromlist=["load"]).load(root)
+    kb = __import__("kb.load.pipeline", fromlist=["load"]).load(root)
     person = questions.typical_person(kb)
     sparql = questions.sparql(servers.BASE_IRI, person, 20)
     variables = {"id": person, "first": 20}

@@ -29,7 +29,7 @@ def kb_app() -> Any:
     """The kb app on the knowledge base named by ``KB_ROOT`` (production settings: no GraphiQL)."""
     import gc
 
-    from kb.app import create_app
+    from kb.serve.app import create_app
     from kb.config import Settings
 
     app = create_app(Settings.from_env(production=True))
@@ -41,7 +41,9 @@ def rdflib_app() -> Any:
     """rdflib-endpoint's SPARQL app over the same graph, in rdflib's Memory store (``KB_ROOT``)."""
     from rdflib_endpoint import SparqlEndpoint
 
-    from kb import pipeline, store
+    from kb.load import pipeline
+
+    from kb.graph import store
 
     graph_store = store.build_store(pipeline.load(Path(os.environ["KB_ROOT"])), BASE_IRI, "memory")
     return SparqlEndpoint(graph=graph_store.graph, path="/sparql", cors_enabled=False)
@@ -142,7 +144,7 @@ def datasette_server(db: Path) -> Iterator[str]:
 def virtuoso_server(root: Path, folder: Path) -> Iterator[tuple[str, str]]:
     """Start a private Virtuoso, publish ``root`` into it; yield its /sparql URL and the version graph."""
     sys.path.insert(0, str(ROOT))
-    from kb import publish as publishing
+    from kb.publish import gsp as publishing
     from tests import virtuoso
 
     server = virtuoso.start(folder, memory_mb=1024)

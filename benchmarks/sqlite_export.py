@@ -60,14 +60,14 @@ def _date(value: Any) -> str | None:
 
 def export(kb_dir: Path, out: Path) -> dict[str, int]:
     """Write the knowledge base under ``kb_dir`` into a new SQLite file ``out``; return rows per table."""
-    from kb import pipeline
+    from kb.load import pipeline
 
     kb = pipeline.load(kb_dir)
     out.unlink(missing_ok=True)
     db = sqlite3.connect(out)
     db.executescript(SCHEMA)
     rows: dict[str, list[tuple[Any, ...]]] = {
-        "sources": [(s.id, s.headline, s.publisher, s.published, kb.articles[s.id].text) for s in kb.sources.values()],
+        "sources": [(s.id, s.headline, s.publisher, s.published, kb.articles[s.id].text) for s in kb.model.sources.values()],
         "places": [(p.id, p.name, p.kind) for p in kb.of("places").values()],  # type: ignore[attr-defined]
         "people": [(p.id, p.name, p.country) for p in kb.of("people").values()],  # type: ignore[attr-defined]
         "organizations": [(o.id, o.name, o.kind) for o in kb.of("organizations").values()],  # type: ignore[attr-defined]

@@ -14,16 +14,20 @@ from typing import NoReturn
 
 import click
 
-from kb import anchor as anchoring
-from kb import diff as differ
-from kb import diffreport, jsonschema, loader, pipeline, revisions
+from kb.curate import anchor as anchoring
+from kb.curate import diff as differ
+from kb.curate import diffreport
+from kb.model import jsonschema
+from kb.load import loader
+from kb.load import pipeline
+from kb.curate import revisions
 from kb import export as rdf_export
-from kb import shapes as shacl
-from kb import store as stores
+from kb.graph import shapes as shacl
+from kb.graph import store as stores
 from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.errors import CurationErrors
-from kb.sources import AnchorError, context, locate, utf16_offset
-from kb.validate import KnowledgeBase
+from kb.model.sources import AnchorError, context, locate, utf16_offset
+from kb.load.validate import KnowledgeBase
 
 EXIT_INVALID = 2
 
@@ -290,7 +294,7 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
     """
     import httpx
 
-    from kb import publish as publishing
+    from kb.publish import gsp as publishing
 
     if (endpoint is None) == (bulk_dir is None):
         raise click.UsageError("give either --endpoint URL or --bulk DIR")
@@ -318,7 +322,8 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
 def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | None, virtuoso_dir: str | None,
                   isql_binary: str, user: str | None, password: str | None) -> None:
     """kb publish --bulk: write the dump, then load it into Virtuoso or print how to load it."""
-    from kb import bulk, isql
+    from kb.publish import bulk
+    from kb.publish import isql
 
     virtuoso = isql.Isql(isql_address, user or "dba", password or "", isql_binary) if isql_address else None
     try:
@@ -360,13 +365,13 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     """
     import uvicorn
 
-    from kb.app import create_app
+    from kb.serve.app import create_app
 
     settings = Settings.from_env(root=root, store=store, production=production or None,
                                  cors_origins=cors_origins or None)
     try:
         if live:
-            from kb import reload as reloading
+            from kb.serve import reload as reloading
 
             try:
                 app = reloading.create_live_app(settings)

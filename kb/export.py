@@ -17,8 +17,8 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kb import contracts
 from kb.errors import KBError
-from kb.graph import Quad
-from kb.store import copy_graph, plain, to_oxigraph
+from kb.graph.builder import Quad
+from kb.graph.store import copy_graph, plain, to_oxigraph
 from kb.vocab import PREFIXES
 
 FORMATS = ("turtle", "nt", "jsonld", "trig")

@@ -20,18 +20,18 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from kb import pipeline
+from kb.load import pipeline
 from kb.api.limits import Limits
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
 from kb.errors import CurationErrors
-from kb.snapshot import Snapshot, from_knowledge_base, kb_version
+from kb.serve.snapshot import Snapshot, from_knowledge_base, kb_version
 
 ROOT = Path(__file__).resolve().parent.parent
 API_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "api"
 BACKENDS = ("oxigraph", "rdflib", "virtuoso")
 """virtuoso: the knowledge base published into a private Virtuoso (tests/virtuoso.py) by kb publish and served
-through the remote SPARQL backend (kb/remote.py), as ``kb serve --store sparql+http://…`` does."""
+through the remote SPARQL backend (kb/serve/remote.py), as ``kb serve --store sparql+http://…`` does."""
 
 EVIDENCE = "id quote start end utf16Start utf16End prefix suffix source { id }"
 """Every field of Evidence: ask for it wherever evidence is returned, so the client checks all of it."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import pipeline
-from kb.validate import KnowledgeBase
+from kb.load import pipeline
+from kb.load.validate import KnowledgeBase
 
 # An audit hook fails the session if any test opens a network connection or a file outside the project's data.
 pytest_plugins = ("tests.audit",)

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from kb import snapshot as snapshots
+from kb.serve import snapshot as snapshots
 from kb.api.limits import Limits
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"

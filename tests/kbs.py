@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kb import pipeline, store
+from kb.load import pipeline
+
+from kb.graph import store
 from kb.errors import CurationErrors
-from kb.graph import BuiltGraph, build
-from kb.validate import KnowledgeBase
+from kb.graph.builder import BuiltGraph, build
+from kb.load.validate import KnowledgeBase
 from kb.vocab import Mint
 
 ROOT = Path(__file__).resolve().parent.parent

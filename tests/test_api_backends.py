@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from kb import pipeline
+from kb.load import pipeline
 from kb.api.pagination import decode_cursor, encode_cursor
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.snapshot import from_knowledge_base, kb_version
+from kb.serve.snapshot import from_knowledge_base, kb_version
 from kb.vocab import Mint
 from tests import apikit
 from tests.test_api_docs import EXAMPLES, VARIABLES, _name

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb import pipeline
-from kb.models import Evidence
-from kb.sources import utf16_offset
-from kb.validate import walk
+from kb.load import pipeline
+from kb.model.records import Evidence
+from kb.model.sources import utf16_offset
+from kb.load.validate import walk
 from tests import apikit
 from tests.apikit import EVIDENCE, Api
 

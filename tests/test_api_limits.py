@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from kb.api.limits import Limits
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.query import Answer, GraphFormat, ResultFormat, Table
-from kb.snapshot import Snapshot
+from kb.graph.query import Answer, GraphFormat, ResultFormat, Table
+from kb.serve.snapshot import Snapshot
 from tests import apikit
 from tests.apikit import Api
 

@@ -51,7 +51,7 @@ def test_root_fields_the_issue_asks_for_exist() -> None:
 def test_enums_list_exactly_the_controlled_values_of_the_models() -> None:
     from typing import get_args
 
-    from kb import models
+    from kb.model import records as models
     from kb.api.types import enums
 
     pairs = [

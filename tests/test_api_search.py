@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kb import pipeline, store
+from kb.load import pipeline
+
+from kb.graph import store
 from kb.api import search as text_search
-from kb.query import OxigraphBackend
+from kb.graph.query import OxigraphBackend
 from tests import apikit
 from tests.apikit import Api
 from tests.kbs import BASE, ROOTS

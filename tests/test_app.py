@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kb.app import VERSION_HEADER, create_app
+from kb.serve.app import VERSION_HEADER, create_app
 from kb.config import Settings
-from kb.snapshot import Snapshot
+from kb.serve.snapshot import Snapshot
 from tests import apikit
 
 ROOT = apikit.API_FIXTURE

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kb import snapshot as snapshots
-from kb.query import CountingBackend
+from kb.serve import snapshot as snapshots
+from kb.graph.query import CountingBackend
 from tests import apikit
 
 QUERY = "{ people(first: 5) { totalCount nodes { id name } } }"

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from kb.cli import main
-from kb.diffreport import MARKER
+from kb.curate.diffreport import MARKER
 from tests import gitrepo
 from tests.conftest import ROOT
 

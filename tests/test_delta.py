@@ -1,4 +1,4 @@
-"""kb/delta.py: an edit applied to a live Oxigraph store leaves exactly the graph a full build of the new
+"""kb/graph/delta.py: an edit applied to a live Oxigraph store leaves exactly the graph a full build of the new
 version makes, including shared lines (kb:met, offices, memberships) that several records make."""
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kb import delta, graph, store, validate
-from kb.graph import Line
-from kb.models import Dispute, Evidence, Meeting, Person, Record, Role, Statement
-from kb.validate import KnowledgeBase
+from kb.graph import delta
+
+from kb.graph import builder as graph
+
+from kb.graph import store
+
+from kb.load import validate
+from kb.graph.builder import Line
+from kb.model.records import Dispute, Evidence, Meeting, Person, Record, Role, Statement
+from kb.load.validate import KnowledgeBase
 from tests.kbs import BASE, knowledge_base
 
 

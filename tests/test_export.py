@@ -13,11 +13,13 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from kb import export, store
+from kb import export
+
+from kb.graph import store
 from kb.cli import main
-from kb.graph import BuiltGraph
-from kb.models import Evidence
-from kb.validate import walk
+from kb.graph.builder import BuiltGraph
+from kb.model.records import Evidence
+from kb.load.validate import walk
 from kb.vocab import KB
 from tests.kbs import BOTH, MINI, ROOTS, built, knowledge_base, memory_store
 
@@ -183,7 +185,7 @@ def test_cli_export_refuses_an_unknown_format() -> None:
 
 
 def test_cli_validate_runs_the_shapes_and_reports_a_broken_graph_by_fact(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb import graph
+    from kb.graph import builder as graph
 
     assert run("validate", "--root", str(MINI))[0] == 0
     original = graph._Builder.fact_common

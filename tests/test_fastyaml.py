@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks import generate
-from kb import fastyaml, loader, pipeline
+from kb.load import fastyaml
+from kb.load import loader
+from kb.load import pipeline
 from kb.errors import CurationError, CurationErrors
 from tests.conftest import ROOT
 

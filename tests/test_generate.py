@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks import generate
-from kb import cli, pipeline
-from kb.sources import utf16_offset
+from kb import cli
+from kb.load import pipeline
+from kb.model.sources import utf16_offset
 from tests.conftest import ROOT
 
 

@@ -1,4 +1,4 @@
-"""kb/graph.py, kb/vocab.py and kb/shapes.py: the graph a knowledge base makes, and the shapes it meets."""
+"""kb/graph/builder.py, kb/vocab.py and kb/graph/shapes.py: the graph a knowledge base makes, and the shapes it meets."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
-from kb import models, shapes
+from kb.model import records as models
+
+from kb.graph import shapes
 from kb.errors import CurationError
-from kb.graph import BuiltGraph, build
-from kb.models import Evidence, Meeting, Version
-from kb.sources import context
-from kb.validate import KnowledgeBase
+from kb.graph.builder import BuiltGraph, build
+from kb.model.records import Evidence, Meeting, Version
+from kb.model.sources import context
+from kb.load.validate import KnowledgeBase
 from kb.vocab import (
     DCTERMS,
     KB,

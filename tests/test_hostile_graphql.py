@@ -10,9 +10,9 @@ import httpx
 import pytest
 from graphql import parse
 
-from kb import graphql_guard
+from kb.api import guard as graphql_guard
 from kb.api.limits import MASKED_MESSAGE, Limits
-from kb.graphql_guard import Cost, measure
+from kb.api.guard import Cost, measure
 from tests.hostile import Client, client, graphql, leaks
 
 LIMITS = Limits()

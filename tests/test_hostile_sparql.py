@@ -20,11 +20,11 @@ import pytest
 import rdflib
 
 from kb.api.limits import Limits
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.query import Answer, GraphFormat, ResultFormat
-from kb.sparql_guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
-from kb.sparql_worker import NOT_HERE, READ_ONLY, refusal
+from kb.graph.query import Answer, GraphFormat, ResultFormat
+from kb.serve.sparql.guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
+from kb.serve.sparql.worker import NOT_HERE, READ_ONLY, refusal
 from tests.hostile import MINI, Client, client, leaks, mini_snapshot
 
 SPARQL_QUERY = {"content-type": "application/sparql-query"}
@@ -255,7 +255,7 @@ def test_refusals_leak_nothing(http: Client) -> None:
 
 
 class SlowRemote:
-    """A stand-in for a remote engine (kb.remote): answers after ``delay`` seconds, records what it was asked."""
+    """A stand-in for a remote engine (kb.serve.remote): answers after ``delay`` seconds, records what it was asked."""
 
     name = "sparql"
 
@@ -290,7 +290,7 @@ def test_remote_engine_gets_only_checked_queries_within_the_time_limit() -> None
 
 
 def test_memory_cap_bounds_queries_beyond_the_graph_whatever_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb import sparql_guard
+    from kb.serve.sparql import guard as sparql_guard
 
     allowance = 96 * 1024**2
     monkeypatch.setattr(sparql_guard, "WORKER_QUERY_MEMORY_BYTES", allowance)

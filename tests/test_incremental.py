@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks import generate
-from kb import pipeline
+from kb.load import pipeline
 from kb.errors import CurationErrors
-from kb.incremental import IncrementalLoader
-from kb.validate import KnowledgeBase
+from kb.load.incremental import IncrementalLoader
+from kb.load.validate import KnowledgeBase
 
 
 def same(a: KnowledgeBase, b: KnowledgeBase) -> None:

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from kb import loader
+from kb.load import loader
 from kb.cli import main
-from kb.jsonschema import MODELINE, modeline, rendered, schema, with_modeline
-from kb.models import KINDS
+from kb.model.jsonschema import MODELINE, modeline, rendered, schema, with_modeline
+from kb.model.records import KINDS
 from tests.conftest import ROOT
 
 CURATION_FILES = sorted(

@@ -26,14 +26,16 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 
-from kb import fastyaml, loader
-from kb import snapshot as snapshots
-from kb.app import create_app
+from kb.load import fastyaml
+
+from kb.load import loader
+from kb.serve import snapshot as snapshots
+from kb.serve.app import create_app
 from kb.cli import main
 from kb.config import Settings
 from kb.errors import CurationError
-from kb.reload import MAX_ERRORS_SHOWN, Reloader, attach
-from kb.snapshot import Snapshot
+from kb.serve.reload import MAX_ERRORS_SHOWN, Reloader, attach
+from kb.serve.snapshot import Snapshot
 
 CORPUS = Path(__file__).parent / "malformed"
 BASE = CORPUS / "_base"

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 from benchmarks import generate, million
-from kb import pipeline, publish, remote, store
+from kb.load import pipeline
+from kb.publish import gsp as publish
+from kb.serve import remote
+from kb.graph import store
 from tests.virtuoso import Virtuoso
 
 BASE = "https://million.test/"  # not the other Virtuoso tests' base: their catalogue stays theirs
@@ -82,7 +85,7 @@ def test_bulk_loader_stores_what_kb_publish_stores(virtuoso_server: Virtuoso, ge
 
     loaded = version_graph(BULK, bulk["graph"])
     assert len(loaded) == bulk["triples"] and loaded == version_graph(BASE, published["graph"])
-    catalogue = remote.read_catalogue(virtuoso_server.sparql, BULK)  # the switch kb.remote follows
+    catalogue = remote.read_catalogue(virtuoso_server.sparql, BULK)  # the switch kb.serve.remote follows
     assert (catalogue.graph, catalogue.counts["triples"]) == (bulk["graph"], bulk["triples"])
 
 

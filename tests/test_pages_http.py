@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from kb.app import create_app
+from kb.serve.app import create_app
 from kb.config import Settings
 from tests.apikit import Http, serve
 from tests.conftest import MINI_ARTICLE, write_project

@@ -12,9 +12,13 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kb import publish, remote, store
-from kb.query import Term
-from kb.validate import KnowledgeBase
+from kb.publish import gsp as publish
+
+from kb.serve import remote
+
+from kb.graph import store
+from kb.graph.query import Term
+from kb.load.validate import KnowledgeBase
 from tests.kbs import BASE, MINI, knowledge_base
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -82,7 +86,7 @@ def test_store_urls() -> None:
 
 
 def test_table_to_json_round_trips() -> None:
-    from kb.query import Table, table_from_json
+    from kb.graph.query import Table, table_from_json
 
     table = Table(("a", "b"), [{"a": Term("x", "uri"), "b": Term("hé 🙂", "literal", None, "fr")},
                                {"a": Term("2", "literal", XSD + "integer")}])
@@ -139,7 +143,7 @@ def test_publish_streams_every_graph_exactly_and_switches_last(which: str) -> No
 def test_publish_keeps_one_file_open_however_many_articles(tmp_path: Path) -> None:
     # At a million facts (25,000 articles) one open file per article met the limit of 20,000 open files.
     from benchmarks import generate
-    from kb import pipeline
+    from kb.load import pipeline
 
     generate.write(tmp_path, facts=800)
     kb = pipeline.load(tmp_path)
@@ -231,7 +235,7 @@ def test_republish_of_an_unchanged_knowledge_base_sends_no_article_graph() -> No
 
 
 def test_republish_after_one_edit_sends_only_the_graphs_that_changed(tmp_path: Path) -> None:
-    from kb import pipeline
+    from kb.load import pipeline
 
     root = tmp_path / "kb"
     shutil.copytree(MINI, root)
@@ -256,7 +260,7 @@ def test_republish_after_one_edit_sends_only_the_graphs_that_changed(tmp_path: P
 
 def test_republish_deletes_the_graphs_of_removed_articles(tmp_path: Path) -> None:
     from benchmarks import generate
-    from kb import pipeline
+    from kb.load import pipeline
 
     generate.write(tmp_path / "big", facts=200)
     generate.write(tmp_path / "small", facts=120)
@@ -283,7 +287,7 @@ def test_republish_over_a_catalogue_without_digests_sends_every_graph() -> None:
 
 
 def test_a_failed_republish_leaves_no_digest_of_content_the_store_lost(tmp_path: Path) -> None:
-    from kb import pipeline
+    from kb.load import pipeline
 
     root = tmp_path / "kb"
     shutil.copytree(MINI, root)

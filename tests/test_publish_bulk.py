@@ -1,4 +1,4 @@
-"""kb publish --bulk (kb/bulk.py) and its Virtuoso driver (kb/isql.py): the files hold exactly what kb publish
+"""kb publish --bulk (kb/publish/bulk.py) and its Virtuoso driver (kb/publish/isql.py): the files hold exactly what kb publish
 sends over the Graph Store Protocol, Virtuoso's bulk loader puts them into a real Virtuoso, and the API served
 from it answers as the embedded store does."""
 
@@ -21,11 +21,21 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from kb import bulk, cli, isql, pipeline, publish, remote
-from kb import graph as builder
-from kb.app import create_app
+from kb import cli
+
+from kb.publish import bulk
+
+from kb.publish import isql
+
+from kb.load import pipeline
+
+from kb.publish import gsp as publish
+
+from kb.serve import remote
+from kb.graph import builder
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.snapshot import kb_version
+from kb.serve.snapshot import kb_version
 from tests.apikit import API_FIXTURE, serve
 from tests.kbs import BASE, MINI, knowledge_base
 from tests.test_api_backends import QUERIES
@@ -141,7 +151,7 @@ def remote_graph(server: Virtuoso, graph: str) -> set[tuple[str, ...]]:
 
 
 def local_graph(root: Path, base: str, graph: str | None) -> set[tuple[str, ...]]:
-    from kb import store
+    from kb.graph import store
 
     native = store.build_store(pipeline.load(root), base, "oxigraph").native
     name = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)

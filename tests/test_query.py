@@ -1,4 +1,4 @@
-"""kb.query: both backends give identical rows; values go into query text safely; answers serialise."""
+"""kb.graph.query: both backends give identical rows; values go into query text safely; answers serialise."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib import XSD
 
-from kb.query import (
+from kb.graph.query import (
     PROLOGUE,
     CountingBackend,
     GraphFormat,
@@ -204,7 +204,7 @@ def test_oxigraph_select_converts_each_term_once() -> None:
 
 
 def test_oxigraph_term_cache_starts_afresh_when_full_and_answers_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb import query as module
+    from kb.graph import query as module
 
     monkeypatch.setattr(module, "MAX_CACHED_TERMS", 2)
     backend, reference = _oxigraph(), RdflibBackend.from_quads(QUADS)

@@ -1,4 +1,4 @@
-"""kb.loader.parse_files with its second process (kb.read_worker): the same files, records, positions and
+"""kb.load.loader.parse_files with its second process (kb.load.read_worker): the same files, records, positions and
 errors as reading in one process, and the same again when the worker cannot run."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import loader
+from kb.load import loader
 from kb.errors import CurationError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ def read_both(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[loader.RawKn
     """Read ``root`` in one process, then with the worker taking half (the threshold lowered to every size)."""
     alone = loader.read(root)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("kb.load.loader.os.cpu_count", lambda: 2)
     return alone, loader.read(root)
 
 
@@ -55,9 +55,9 @@ def test_a_worker_that_fails_leaves_its_files_to_this_process(executable: str | 
                                                               caplog: pytest.LogCaptureFixture) -> None:
     alone = loader.read(ROOT)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
-    monkeypatch.setattr("kb.loader.sys.executable", executable)
-    with caplog.at_level(logging.WARNING, logger="kb.loader"):
+    monkeypatch.setattr("kb.load.loader.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("kb.load.loader.sys.executable", executable)
+    with caplog.at_level(logging.WARNING, logger="kb.load.loader"):
         shared = loader.read(ROOT)
     assert shared.files == alone.files and shared.errors == alone.errors == []
     assert warning in caplog.text
@@ -77,12 +77,12 @@ def test_files_the_fast_parser_leaves_are_parsed_here_with_ruamel(tmp_path: Path
 
 
 def test_the_incremental_loader_reads_with_the_worker_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb import pipeline
-    from kb.incremental import IncrementalLoader
+    from kb.load import pipeline
+    from kb.load.incremental import IncrementalLoader
 
     expected = pipeline.load(ROOT)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
+    monkeypatch.setattr("kb.load.loader.os.cpu_count", lambda: 2)
     started: list[int] = []
     real = loader._Worker.__init__
 

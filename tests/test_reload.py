@@ -17,12 +17,12 @@ import httpx
 import pytest
 import uvicorn
 
-from kb import snapshot as snapshots
-from kb.app import create_app
+from kb.serve import snapshot as snapshots
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.reload import Reloader, ReloadError, attach, create_live_app
-from kb.snapshot import Served, Snapshot
-from kb.validate import KnowledgeBase
+from kb.serve.reload import Reloader, ReloadError, attach, create_live_app
+from kb.serve.snapshot import Served, Snapshot
+from kb.load.validate import KnowledgeBase
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"

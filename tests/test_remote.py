@@ -1,4 +1,4 @@
-"""kb.remote's connections: one pooled HTTP client per event loop, closed on shutdown, errors as before.
+"""kb.serve.remote's connections: one pooled HTTP client per event loop, closed on shutdown, errors as before.
 
 The endpoint is a real SPARQL 1.1 Protocol server started by the test (pyoxigraph behind Python's threaded
 HTTP server, HTTP/1.1 keep-alive) that records the client port of every request, so a test sees how many TCP
@@ -19,10 +19,10 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kb import remote
-from kb.app import create_app
+from kb.serve import remote
+from kb.serve.app import create_app
 from kb.config import Settings
-from kb.query import QueryError
+from kb.graph.query import QueryError
 from tests import apikit
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

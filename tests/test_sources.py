@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from kb.sources import AnchorError, Article, context, locate, occurrences, utf16_offset
+from kb.model.sources import AnchorError, Article, context, locate, occurrences, utf16_offset
 
 TEXT = "Wang met Blinken. Wang said “no” 🙂 then Wang left."
 

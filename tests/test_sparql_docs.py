@@ -14,9 +14,9 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kb import export
-from kb.graph import SINGLE_VALUED
-from kb.models import Evidence, Meeting, Record, Role, Sanction, Statement
-from kb.validate import KnowledgeBase
+from kb.graph.builder import SINGLE_VALUED
+from kb.model.records import Evidence, Meeting, Record, Role, Sanction, Statement
+from kb.load.validate import KnowledgeBase
 from kb.vocab import KB, KBV, OA, RDFS
 from tests.kbs import BOTH, MINT, ROOT, knowledge_base, memory_store
 
@@ -95,7 +95,7 @@ def person(kb: KnowledgeBase, full_name: str) -> str:
 
 def spans(evidence: list[Evidence], kb: KnowledgeBase) -> set[tuple[str, str, str, str]]:
     """(file, start, end, quote) of each distinct evidence span."""
-    return {(kb.sources[e.source].file, str(e.start), str(e.end), e.quote) for e in evidence}
+    return {(kb.model.sources[e.source].file, str(e.start), str(e.end), e.quote) for e in evidence}
 
 
 def fact_evidence(record: Record) -> list[Evidence]:

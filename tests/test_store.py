@@ -1,4 +1,4 @@
-"""kb/store.py: the graph in an embedded Oxigraph store or rdflib's Memory store, the same in both."""
+"""kb/graph/store.py: the graph in an embedded Oxigraph store or rdflib's Memory store, the same in both."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kb import graph, store
+from kb.graph import builder as graph
+
+from kb.graph import store
 from kb.errors import CurationError, Location
-from kb.graph import build
+from kb.graph.builder import build
 from kb.vocab import KB
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import pipeline
+from kb.load import pipeline
 from kb.errors import CurationErrors
 from tests.conftest import MINI_ARTICLE, write_project
 
@@ -141,7 +141,7 @@ def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_real_curation_is_valid(knowledge_base: object) -> None:
-    from kb.validate import KnowledgeBase
+    from kb.load.validate import KnowledgeBase
 
     assert isinstance(knowledge_base, KnowledgeBase)
     assert knowledge_base.counts()["sources"] == 5

@@ -10,9 +10,17 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from kb import cli, pipeline, publish, remote, store
-from kb.query import OxigraphBackend, QueryError, Table, sorted_rows
-from kb.snapshot import kb_version
+from kb import cli
+
+from kb.load import pipeline
+
+from kb.publish import gsp as publish
+
+from kb.serve import remote
+
+from kb.graph import store
+from kb.graph.query import OxigraphBackend, QueryError, Table, sorted_rows
+from kb.serve.snapshot import kb_version
 from tests.kbs import BASE, MINI
 from tests.virtuoso import PASSWORD, USER, Virtuoso
 
@@ -88,7 +96,7 @@ def test_remote_backend_returns_every_triple_as_oxigraph_does(
 def test_typical_queries_answer_identically(virtuoso_server: Virtuoso,
                                             published: tuple[publish.Published, store.GraphStore],
                                             sparql: str) -> None:
-    from kb.query import PROLOGUE
+    from kb.graph.query import PROLOGUE
 
     done, graph_store = published
     local = select(OxigraphBackend(graph_store.native), PROLOGUE + sparql)
@@ -152,7 +160,7 @@ def test_remote_store_without_a_published_kb_says_so(virtuoso_server: Virtuoso) 
 
 def test_app_serves_the_published_kb_from_the_store_url_alone(
         virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
-    from kb.app import create_app
+    from kb.serve.app import create_app
     from kb.config import Settings
     from tests.apikit import serve
 
@@ -170,7 +178,7 @@ def test_app_serves_the_published_kb_from_the_store_url_alone(
 
 def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virtuoso, tmp_path: Path) -> None:
     from kb.config import Settings
-    from kb.snapshot import Served
+    from kb.serve.snapshot import Served
 
     base = "https://follow.example.org/"
     credentials = ("--user", USER, "--password", PASSWORD)
@@ -202,9 +210,9 @@ def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virt
 
 def test_sparql_endpoint_on_a_remote_store_answers_like_oxigraph(
         virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
-    from kb.app import create_app
+    from kb.serve.app import create_app
     from kb.config import Settings
-    from kb.query import table_from_json
+    from kb.graph.query import table_from_json
     from tests.apikit import serve
 
     query = "SELECT ?s ?d WHERE { ?s <https://schema.org/duration> ?d } ORDER BY ?s ?d"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from kb.snapshot import Snapshot
+    from kb.serve.snapshot import Snapshot
 
 BINARY = "virtuoso-t"
 VSP_ROOT = Path("/var/lib/virtuoso-opensource-7/vsp")
@@ -156,7 +156,8 @@ def start(folder: Path, memory_mb: int = 256, timeout: float = 60.0) -> Virtuoso
 def published_snapshot(server: Virtuoso, root: Path, base_iri: str = "https://kb.example.org/") -> Snapshot:
     """Publish the knowledge base under ``root`` into ``server`` (kb publish) and return the snapshot an API
     replica serves from it (``--store sparql+http://…/sparql``)."""
-    from kb import publish, remote
+    from kb.publish import gsp as publish
+    from kb.serve import remote
     from kb.config import Settings
 
     publish.publish_root(root, base_iri, server.graph_store, httpx.DigestAuth(USER, PASSWORD))

@@ -10,8 +10,8 @@ import strawberry
 
 from kb.api.limits import Limits
 from kb.api.loaders import Loaders
-from kb.query import CountingBackend
-from kb.snapshot import Snapshot
+from kb.graph.query import CountingBackend
+from kb.serve.snapshot import Snapshot
 
 QUERIES_HEADER = "X-KB-SPARQL-Queries"
 """Response header: how many SPARQL queries answering a GraphQL request cost."""
@@ -19,7 +19,7 @@ QUERIES_HEADER = "X-KB-SPARQL-Queries"
 
 class Guard:
     """Checks run before every look-up of a request (every DataLoader load and SPARQL query): the deadline
-    of kb.graphql_guard adds one that raises once the request has run too long."""
+    of kb.api.guard adds one that raises once the request has run too long."""
 
     def __init__(self) -> None:
         self.checks: list[Callable[[], None]] = []

@@ -42,11 +42,11 @@ class Limits:
     max_page_size: int = 100
     default_page_size: int = 20
     max_search_chars: int = 200
-    # kb.graphql_guard: measured before validation, and a deadline on execution
+    # kb.api.guard: measured before validation, and a deadline on execution
     max_nodes: int = 500
     max_repeats: int = 20
     timeout_seconds: float = 10.0
-    # kb.sparql_guard: /sparql queries run in worker processes
+    # kb.serve.sparql.guard: /sparql queries run in worker processes
     sparql_timeout_seconds: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_concurrent: int = 2
@@ -69,7 +69,7 @@ def should_mask(error: GraphQLError) -> bool:
 def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     """Return factories of the schema extensions enforcing ``limits`` and masking internal errors (a fresh
     extension per request, as Strawberry asks)."""
-    from kb.graphql_guard import guards  # it imports Limits from here
+    from kb.api.guard import guards  # it imports Limits from here
 
     return [
         *guards(limits),  # first: refuses a costly document before the limiters below walk it

@@ -22,7 +22,7 @@ from kb.api.pagination import (
     encode_cursor,
     window,
 )
-from kb.query import PROLOGUE, QueryError, iri, literal, values
+from kb.graph.query import PROLOGUE, QueryError, iri, literal, values
 
 T = TypeVar("T")
 PARENT = "?parent"

@@ -13,7 +13,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from kb.api.props import Props, term_order
-from kb.query import PROLOGUE, Backend, QueryError, Term, iri, literal, values
+from kb.graph.query import PROLOGUE, Backend, QueryError, Term, iri, literal, values
 from kb.vocab import KB
 
 MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
@@ -222,7 +222,7 @@ def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]
 
 
 def _quotable(key: str | None) -> bool:
-    """Return whether a cursor's sort key can go into query text (:func:`kb.query.literal` refuses ``\\u``)."""
+    """Return whether a cursor's sort key can go into query text (:func:`kb.graph.query.literal` refuses ``\\u``)."""
     try:
         return key is None or bool(literal(key))
     except QueryError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kb.query import Term
+from kb.graph.query import Term
 
 
 class Props:

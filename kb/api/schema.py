@@ -31,7 +31,7 @@ from kb.api.types.source import Source
 from kb.api.types.statement import Statement
 from kb.api.types.topic import Topic
 from kb.api.types.version import Version
-from kb.query import QueryError
+from kb.graph.query import QueryError
 
 log = logging.getLogger("kb.api")
 

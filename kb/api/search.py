@@ -15,7 +15,7 @@ from enum import Enum
 from itertools import accumulate
 from typing import Any
 
-from kb.query import PROLOGUE, literal
+from kb.graph.query import PROLOGUE, literal
 
 ENTITY_KINDS = frozenset({"person", "organization", "place", "topic"})
 

@@ -1,4 +1,4 @@
-"""GraphQL enums of the controlled values (kb.models' Literal fields; tests/test_api_schema.py checks that the
+"""GraphQL enums of the controlled values (kb.model.records' Literal fields; tests/test_api_schema.py checks that the
 two list the same values).
 
 Each member's value is the YAML value, which is also the local name of its ``kbv:`` IRI in the graph; its
@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import strawberry
 
-from kb.query import Term
+from kb.graph.query import Term
 from kb.vocab import VALUE_IRI
 
 E = TypeVar("E", bound=Enum)

@@ -9,7 +9,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.types import registry
 from kb.api.types.node import Evidenced, Node
-from kb.graph import ATTRIBUTES
+from kb.graph.builder import ATTRIBUTES
 from kb.vocab import KB
 
 if TYPE_CHECKING:

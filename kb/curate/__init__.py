@@ -1,0 +1,1 @@
+"""Curator tools: anchoring quotes, fuzzy matching, git revisions, diffs and their reports."""

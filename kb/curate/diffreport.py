@@ -1,0 +1,110 @@
+"""Render a :class:`kb.curate.diff.Report`: Markdown ready to post on a pull request, or JSON for tools."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+from kb.curate.diff import DisputedFact, Quote, RecordChange, Report
+
+MARKER = "<!-- kb-diff -->"  # lets CI find and update its own comment
+MAX_LINKS = 50
+_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def md(text: str) -> str:
+    """Return ``text`` safe inside Markdown: one line, HTML and emphasis characters escaped."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _quote(q: Quote) -> str:
+    of = f" ({md(q.of)})" if q.of else ""
+    return f"“{md(q.quote)}” — `{q.source}` {q.start}..{q.end}{of}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s" if not word.endswith("y") else f"{n} {word[:-1]}ies"
+
+
+def summary(report: Report) -> str:
+    """Return the one-line summary of a report."""
+    if report.empty:
+        return "No change to the knowledge base."
+    c = report.counts()
+    parts = [f"{c['records_' + s]} {s}" for s in ("added", "removed", "changed") if c["records_" + s]]
+    evidence = [f"{c['evidence_' + s]} {s}" for s in ("added", "moved", "removed") if c["evidence_" + s]]
+    disputes = [f"{c['disputes_' + s]} {s}" for s in ("opened", "resolved", "changed") if c["disputes_" + s]]
+    out = ("records: " + ", ".join(parts)) if parts else "no record changed"
+    if evidence:
+        out += " · evidence: " + ", ".join(evidence)
+    if disputes:
+        out += " · disputes: " + ", ".join(disputes)
+    return out + f" · triples: +{report.triples_added} −{report.triples_removed}"
+
+
+def _record(change: RecordChange) -> list[str]:
+    where = f" ({change.location})" if change.location else ""
+    lines = [f"- **{change.kind}** `{change.id}` — {md(change.label)}{where}"]
+    for f in change.fields:
+        if change.status == "changed":
+            if len(f.removed) == 1 and len(f.added) == 1:
+                lines.append(f"  - {f.field}: ~~{md(f.removed[0])}~~ → {md(f.added[0])}")
+                continue
+            values = [f"−{md(v)}" for v in f.removed] + [f"+{md(v)}" for v in f.added]
+            lines.append(f"  - {f.field}: " + "; ".join(values))
+        elif change.status == "added" and f.field not in {"label", "disputed"}:  # disputes: their own section
+            lines.append(f"  - {f.field}: " + "; ".join(md(v) for v in f.added))
+    if change.status == "changed":
+        lines += [f"  - evidence added: {_quote(q)}" for q in change.evidence_added]
+        lines += [f"  - evidence removed: {_quote(q)}" for q in change.evidence_removed]
+        lines += [f"  - evidence moved: “{md(m.quote)}” — `{m.source}` {m.old[0]}..{m.old[1]} → {m.new[0]}..{m.new[1]}"
+                  + (f" ({md(m.of)})" if m.of else "") for m in change.evidence_moved]
+    else:
+        lines += [f"  - > {_quote(q)}" for q in change.evidence_added or change.evidence_removed]
+    return lines
+
+
+def _sides(facts: list[DisputedFact], sign: str = "") -> list[str]:
+    lines = []
+    for fact in facts:
+        lines.append(f"  - {sign}`{fact.id}` — {md(fact.label)}")
+        lines += [f"    - > {_quote(q)}" for q in fact.quotes]
+    return lines
+
+
+def markdown(report: Report) -> str:
+    """Return the report as Markdown: a summary line, then records, disputes and derived links."""
+    lines = [MARKER, f"### Knowledge base diff: {md(report.base)} → {md(report.head)}", "", f"**{summary(report)}**"]
+    titles = {"added": "Added", "removed": "Removed", "changed": "Changed"}
+    for status, title in titles.items():
+        changes = [c for c in report.records if c.status == status]
+        if changes:
+            lines += ["", f"#### {title} ({len(changes)})", ""]
+            for change in changes:
+                lines += _record(change)
+    if report.disputes:
+        lines += ["", f"#### Disputes ({len(report.disputes)})", ""]
+        for dispute in report.disputes:
+            lines.append(f"- **{dispute.status}**: {md(dispute.label)} (`{dispute.id}`)")
+            lines += _sides(dispute.facts, "+" if dispute.status == "changed" else "")
+            lines += _sides(dispute.dropped, "−")
+    links = [("+", link) for link in report.links_added] + [("−", link) for link in report.links_removed]
+    if links:
+        counts = f"{len(report.links_added)} added, {len(report.links_removed)} removed"
+        lines += ["", f"<details><summary>Derived links: {counts}</summary>", ""]
+        lines += [f"- {sign} {md(l.subject)} *{md(l.predicate)}* {md(l.object)}" for sign, l in links[:MAX_LINKS]]
+        if len(links) > MAX_LINKS:
+            lines.append(f"- … and {len(links) - MAX_LINKS} more")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: Report) -> str:
+    """Return the report as JSON: every change, plus its counts and summary line."""
+    data = dataclasses.asdict(report)
+    data["counts"] = report.counts()
+    data["summary"] = summary(report)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,1 @@
+"""Files to a checked KnowledgeBase: articles, YAML reading, validation, incremental reloads."""

@@ -1,0 +1,309 @@
+"""Phase two of loading: check records alone (pydantic), then across records.
+
+Across records: ids unique in all files, every reference resolves to a record of the right kind, every
+evidence quote equals its article's text between ``start`` and ``end``, each article's sha256 matches,
+and disputes are consistent. Errors are collected, not raised one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from kb.errors import CurationError, CurationErrors, Location
+from kb.load.loader import PathKey, RawFile, RawKnowledgeBase, gc_paused
+from kb.model.records import (
+    KINDS,
+    DateValue,
+    Dispute,
+    Evidence,
+    Meeting,
+    Organization,
+    Person,
+    Place,
+    Record,
+    Role,
+    Sanction,
+    Source,
+    Statement,
+    Topic,
+    Version,
+)
+from kb.model.sources import Article
+
+ENTITY_KINDS = frozenset({"people", "organizations", "places", "topics"})
+FACT_KINDS = ("roles", "meetings", "statements", "sanctions")
+AGENTS = frozenset({"people", "organizations"})
+ANY = frozenset(KINDS) - {"disputes"}
+
+
+@dataclass
+class KnowledgeBase:
+    """A validated knowledge base: records by kind and id, articles by source id, and where each record is."""
+
+    records: dict[str, dict[str, Record]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    articles: dict[str, Article] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def of(self, kind: str) -> dict[str, Record]:
+        """Return the records of one kind, by id."""
+        return self.records[kind]
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        return self.records["sources"]  # type: ignore[return-value]
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of records of each kind."""
+        return {kind: len(records) for kind, records in self.records.items()}
+
+    def disputed(self) -> dict[str, str]:
+        """Return fact id -> dispute id for every fact that a dispute groups."""
+        return {fact: d.id for d in self.records["disputes"].values() for fact in d.facts}  # type: ignore[attr-defined]
+
+
+def walk(model: BaseModel, key: PathKey = ()) -> Iterator[tuple[PathKey, Any]]:
+    """Yield ``(path, value)`` for every nested model in ``model``, itself included."""
+    yield key, model
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from walk(value, (*key, name))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from walk(item, (*key, name, index))
+
+
+_SOURCES = frozenset({"sources"})
+
+_REFERENCES: dict[type[Record], dict[str, frozenset[str]]] = {
+    Person: {"country": frozenset({"places"})},
+    Organization: {"country": frozenset({"places"}), "parent": frozenset({"organizations"})},
+    Place: {"country": frozenset({"places"})},
+    Topic: {"broader": frozenset({"topics"})},
+    Role: {"holder": frozenset({"people"}), "organization": frozenset({"organizations"})},
+    Meeting: {
+        "participants": AGENTS, "place": frozenset({"places"}), "occasion": frozenset({"meetings"}),
+        "topics": frozenset({"topics"}),
+    },
+    Statement: {
+        "speaker": AGENTS, "via": AGENTS, "audience": AGENTS, "about": ANY,
+        "topics": frozenset({"topics"}), "meeting": frozenset({"meetings"}),
+    },
+    Sanction: {"target": AGENTS, "imposed_by": AGENTS, "related_statements": frozenset({"statements"})},
+    Dispute: {"facts": frozenset(FACT_KINDS)},
+}
+"""The fields of each kind that name another record, and the kinds they may name."""
+
+
+def references(record: Record) -> Iterator[tuple[str, str, frozenset[str]]]:
+    """Yield ``(field, id, allowed kinds)`` for each reference a record makes to another record."""
+    for name, kinds in _REFERENCES.get(type(record), {}).items():
+        value = getattr(record, name)
+        for index, ref in enumerate(value if isinstance(value, list) else [value]):
+            if ref is not None:
+                yield (f"{name}.{index}" if isinstance(value, list) else name), ref, kinds
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _key(path: str) -> PathKey:
+    return tuple(int(p) if p.isdigit() else p for p in path.split(".") if p)
+
+
+class _Checker:
+    def __init__(self, raw: RawKnowledgeBase) -> None:
+        self.raw = raw
+        self.kb = KnowledgeBase()
+        self.errors: list[CurationError] = list(raw.errors)
+        self.origin: dict[str, tuple[RawFile, int]] = {}
+        # A curation file that could not be read hides its ids: "unknown id" would then be noise, not news.
+        self.unreadable = any(e.location.path.startswith("curation/") for e in raw.errors)
+
+    def error(self, file: RawFile, key: PathKey, message: str, field: str = "") -> None:
+        self.errors.append(CurationError(file.location(key), message, field))
+
+    def parse(self) -> None:
+        for file in self.raw.files:
+            model = KINDS[file.kind]
+            for index, data in enumerate(file.records):
+                self.parse_record(file, index, data, model)
+
+    def parse_record(self, file: RawFile, index: int, data: Any, model: type[Record]) -> None:
+        if not isinstance(data, dict):
+            self.error(file, (index,), f"expected a mapping (one {file.kind} record), got {_described(data)}")
+            return
+        try:
+            record = model.model_validate(data)
+        except ValidationError as exc:
+            for problem in exc.errors():
+                loc = (index, *problem["loc"])
+                self.error(file, loc, _message(problem), _field_path(problem["loc"]))
+            if isinstance(data.get("id"), str):
+                # Known by id, so references to a malformed record do not add a second, misleading error.
+                self.kb.kinds.setdefault(data["id"], file.kind)
+            return
+        rid: str = record.id  # type: ignore[attr-defined]
+        if rid in self.origin:
+            first, first_index = self.origin[rid]
+            where = first.location((first_index, "id"))
+            self.error(file, (index, "id"), f"duplicate id {rid!r}, first defined at {where}", "id")
+            return
+        self.origin[rid] = (file, index)
+        self.kb.records[file.kind][rid] = record
+        self.kb.kinds[rid] = file.kind
+        self.kb.locations[rid] = file.location((index,))
+
+    def check_sources(self) -> None:
+        for sid, source in self.kb.sources.items():
+            file, index = self.origin[sid]
+            article = self.raw.articles.get(source.file)
+            if article is None:
+                if not any(e.location.path == f"seeds/{source.file}" for e in self.raw.errors):
+                    self.error(file, (index, "file"), f"no article seeds/{source.file}", "file")
+                continue
+            if article.sha256 != source.sha256:
+                self.error(
+                    file, (index, "sha256"),
+                    f"seeds/{source.file} changed: its sha256 is {article.sha256}, curation records "
+                    f"{source.sha256}; run kb anchor --fix, review, then update sha256",
+                    "sha256",
+                )
+            self.kb.articles[sid] = article
+
+    def check_references(self) -> None:
+        for rid, (file, index) in self.origin.items():
+            record = self.kb.records[file.kind][rid]
+            for name, ref, kinds in references(record):
+                self.check_ref(file, (index, *_key(name)), name, ref, kinds)
+            for key, value in walk(record):
+                if isinstance(value, Evidence):
+                    self.check_evidence(file, (index, *key), _field_path(key), value)
+                elif isinstance(value, DateValue) and value.resolved_against is not None:
+                    self.check_ref(file, (index, *key, "resolved_against"), f"{_field_path(key)}.resolved_against",
+                                   value.resolved_against, _SOURCES)
+                elif isinstance(value, Version) and value.said_by is not None:
+                    self.check_ref(file, (index, *key, "said_by"), f"{_field_path(key)}.said_by", value.said_by,
+                                   AGENTS)
+
+    def check_ref(self, file: RawFile, key: PathKey, name: str, ref: str, kinds: frozenset[str]) -> None:
+        kind = self.kb.kinds.get(ref)
+        if kind is None:
+            if not self.unreadable:
+                self.error(file, key, f"unknown id {ref!r}", name)
+        elif kind not in kinds:
+            self.error(file, key, f"{ref!r} is one of {kind}, expected one of {', '.join(sorted(kinds))}", name)
+
+    def check_evidence(self, file: RawFile, key: PathKey, name: str, evidence: Evidence) -> None:
+        if self.kb.kinds.get(evidence.source) != "sources":
+            if self.unreadable and evidence.source not in self.kb.kinds:
+                return
+            self.error(file, (*key, "source"), f"unknown source {evidence.source!r}", f"{name}.source")
+            return
+        article = self.kb.articles.get(evidence.source)
+        if article is None:
+            return  # the source's own error already says why
+        if evidence.start is None or evidence.end is None:
+            self.error(file, key, "evidence has no start/end offsets; run kb anchor --fix to fill them", name)
+            return
+        if evidence.start >= evidence.end:
+            self.error(file, (*key, "end"), f"start {evidence.start} is not before end {evidence.end}",
+                       f"{name}.end")
+            return
+        if evidence.end > len(article.text):
+            self.error(file, (*key, "end"),
+                       f"offsets {evidence.start}..{evidence.end} out of range (article has {len(article.text)} "
+                       "code points)", f"{name}.end")
+            return
+        found = article.text[evidence.start : evidence.end]
+        if found != evidence.quote:
+            self.error(file, (*key, "quote"),
+                       f"article text at {evidence.start}..{evidence.end} is {found[:60]!r}, not the quote; "
+                       "run kb anchor --fix", f"{name}.quote")
+
+    def check_dates(self) -> None:
+        for rid, (file, index) in self.origin.items():
+            record = self.kb.records[file.kind][rid]
+            for first, last in (("date", "end_date"), ("start", "end")):
+                begin, finish = getattr(record, first, None), getattr(record, last, None)
+                if isinstance(begin, DateValue) and isinstance(finish, DateValue) and _latest(finish.value) < begin.value:
+                    self.error(file, (index, last), f"{finish.value} is before {first} {begin.value}", last)
+
+    def check_disputes(self) -> None:
+        seen: dict[str, str] = {}
+        for did, dispute in self.kb.records["disputes"].items():
+            file, index = self.origin[did]
+            kinds = {self.kb.kinds.get(f) for f in dispute.facts}  # type: ignore[attr-defined]
+            if len(kinds) > 1:
+                self.error(file, (index, "facts"), "a dispute groups facts of one kind", "facts")
+            for position, fact in enumerate(dispute.facts):  # type: ignore[attr-defined]
+                if fact in seen:
+                    self.error(file, (index, "facts", position), f"{fact!r} is already in dispute {seen[fact]!r}",
+                               f"facts.{position}")
+                seen[fact] = did
+        for rid, (file, index) in self.origin.items():
+            record = self.kb.records[file.kind][rid]
+            for name in ("duration", "characterization"):
+                versions = getattr(record, name, [])
+                values = [v.value or v.as_written for v in versions]
+                for position, value in enumerate(values):
+                    if values.index(value) != position:
+                        self.error(file, (index, name, position),
+                                   f"version {value!r} repeats an earlier one; add its evidence there instead",
+                                   f"{name}.{position}")
+
+
+def _latest(partial: str) -> str:
+    """Return a string sorting after every full date within a partial date: 2023-07 -> 2023-07-99."""
+    return partial + "-99" * (2 - partial.count("-"))
+
+
+def _message(problem: Any) -> str:
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    message = "Input should be a mapping" if kind in {"model_type", "dict_type"} else str(problem["msg"])
+    got = problem.get("input")
+    message = message.removeprefix("Value error, ")
+    if isinstance(got, (list, dict)) and not kind.endswith("_type"):
+        return message  # a length or shape problem: the message says it all
+    quote = kind == "string_type" and isinstance(got, (bool, int, float))
+    return f"{message}, got {_described(got)}" + ("; quote it" if quote else "")
+
+
+def _described(value: object) -> str:
+    """Name a YAML value for an error message: ``the number 2023``, ``'no'``, ``a list``."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    kinds = {type(None): "an empty value", list: "a list", dict: "a mapping"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+@gc_paused()
+def check(raw: RawKnowledgeBase) -> KnowledgeBase:
+    """Validate everything read from disk. Returns the KnowledgeBase; raises CurationErrors listing all problems.
+
+    The cyclic garbage collector is paused, as for reading: the models are not cyclic (10k facts: 1.3 s -> 0.8 s).
+    """
+    checker = _Checker(raw)
+    checker.parse()
+    checker.check_sources()
+    checker.check_references()
+    checker.check_dates()
+    checker.check_disputes()
+    if checker.errors:
+        raise CurationErrors(checker.errors)
+    return checker.kb

@@ -1,0 +1,1 @@
+"""What a curated fact is: the records, the knowledge base, their JSON Schema."""

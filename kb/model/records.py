@@ -1,0 +1,261 @@
+"""The shape of a curated fact: pydantic models, one per kind of record.
+
+Each curation file holds a list of records of one kind (``curation/<kind>.yaml`` or
+``curation/<kind>/*.yaml``). Ids are unique across all files, so a reference never needs a kind.
+These models check one record alone; checks across records live in :mod:`kb.load.validate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=120)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+
+
+def _check_partial_date(value: str) -> str:
+    match = _PARTIAL_DATE.match(value)
+    if not match:
+        raise ValueError("expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    dt.date(int(year), int(month or 1), int(day or 1))  # raises ValueError on 2023-02-30
+    return value
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError("expected an ISO 8601 duration such as PT1H30M")
+    return value
+
+
+PartialDate = Annotated[str, AfterValidator(_check_partial_date)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+
+class Record(BaseModel):
+    """Base of every model: unknown fields are errors, strings are not coerced into numbers or back."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Evidence(Record):
+    """The exact words of an article that state a fact.
+
+    ``start``/``end`` are code-point offsets (end exclusive). ``kb anchor --fix`` fills them from the quote;
+    ``occurrence`` (1-based) or ``near`` (a longer passage holding the quote once) disambiguate a repeated quote.
+    """
+
+    source: Id
+    quote: Text
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=0)
+    occurrence: int | None = Field(default=None, ge=1)
+    near: Text | None = None
+
+
+EvidenceList = Annotated[list[Evidence], Field(min_length=1)]
+
+
+class DateValue(Record):
+    """A date with its precision (YYYY, YYYY-MM or YYYY-MM-DD) and how the article put it.
+
+    ``resolved_against`` names the source whose dateline turned a relative date ("Thursday") into this one.
+    """
+
+    value: PartialDate
+    as_written: Text | None = None
+    resolved_against: Id | None = None
+
+
+class Version(Record):
+    """One source's version of a single-valued attribute. Two versions of one attribute make a dispute."""
+
+    value: Text | None = None
+    as_written: Text | None = None
+    said_by: Id | None = None
+    evidence: EvidenceList
+
+
+class DurationVersion(Version):
+    """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""
+
+    value: Duration | None = None
+
+
+class Fact(Record):
+    """A claim the articles make. ``certainty: hedged`` keeps an article's hedge ("likely a reference to")."""
+
+    id: Id
+    evidence: EvidenceList
+    certainty: Literal["stated", "hedged"] = "stated"
+    hedge: Text | None = None
+    note: Text | None = None
+
+
+class Source(Record):
+    """One article under ``seeds/``: its metadata as the text gives it, and the sha256 of its bytes."""
+
+    id: Id
+    file: Text
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    publisher: Text
+    headline: Text
+    authors: list[Text] = []
+    published: PartialDate | None = None
+    published_basis: Literal["stated", "inferred"] | None = None
+    dateline: Text | None = None
+    url: Text | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "en"
+    note: Text | None = None
+
+
+class Person(Record):
+    """A person the articles name, with every variant of the name they use."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    country: Id | None = None
+    description: Text | None = None
+    evidence: list[Evidence] = []
+
+
+class Organization(Record):
+    """A body people serve: a government, ministry, party office, international organisation or company."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    kind: Literal[
+        "government", "ministry", "department", "party-body", "military", "international-organization",
+        "company", "media", "legislature", "other",
+    ]
+    country: Id | None = None
+    parent: Id | None = None
+    evidence: list[Evidence] = []
+
+
+class Place(Record):
+    """A city, country, region or body of water."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    kind: Literal["country", "city", "region", "sea", "strait", "building", "other"]
+    country: Id | None = None
+    evidence: list[Evidence] = []
+
+
+class Topic(Record):
+    """A subject of talks or statements (a SKOS concept)."""
+
+    id: Id
+    label: Text
+    aliases: list[Text] = []
+    broader: Id | None = None
+    description: Text | None = None
+
+
+class Title(Record):
+    """A title exactly as one article words it for the holder of a role."""
+
+    text: Text
+    evidence: EvidenceList
+
+
+class Role(Record):
+    """Who holds which office in which body, when, and every way the articles word that title."""
+
+    id: Id
+    holder: Id
+    organization: Id
+    title: Text
+    start: DateValue | None = None
+    end: DateValue | None = None
+    titles: Annotated[list[Title], Field(min_length=1)]
+    certainty: Literal["stated", "hedged"] = "stated"
+    hedge: Text | None = None
+    note: Text | None = None
+
+
+class Meeting(Fact):
+    """A meeting, visit, call or gathering: who, where, when, for how long, about what, with what result.
+
+    ``duration`` and ``characterization`` are single-valued: more than one version is a dispute.
+    ``occasion`` is the id of the larger event (a summit) the meeting happened beside.
+    """
+
+    kind: Literal["meeting", "talks", "visit", "call", "summit", "conference", "forum", "news-conference"]
+    status: Literal["held", "planned", "declined", "cancelled"]
+    label: Text
+    participants: Annotated[list[Id], Field(min_length=1)]
+    place: Id | None = None
+    date: DateValue | None = None
+    end_date: DateValue | None = None
+    occasion: Id | None = None
+    duration: list[DurationVersion] = []
+    characterization: list[Version] = []
+    topics: list[Id] = []
+    outcomes: list[Version] = []
+
+
+class Statement(Fact):
+    """Who said what, to or about whom, on which topic, when, and through which channel.
+
+    The words are the evidence quotes themselves; ``summary`` is a curator's short label, never the evidence.
+    """
+
+    speaker: Id
+    summary: Text
+    channel: Literal[
+        "readout", "spokesperson", "unnamed-official", "news-conference", "interview", "statement",
+        "remarks", "state-media", "website", "report",
+    ]
+    via: Id | None = None
+    audience: list[Id] = []
+    about: list[Id] = []
+    topics: list[Id] = []
+    date: DateValue | None = None
+    meeting: Id | None = None
+
+
+class Sanction(Fact):
+    """A sanction: its target, who imposed it, when, why, and the statements that demand or answer it."""
+
+    target: Id
+    imposed_by: Id
+    label: Text
+    date: DateValue | None = None
+    reason: Text | None = None
+    related_statements: list[Id] = []
+
+
+class Dispute(Record):
+    """Facts that sources report differently, kept side by side. Each fact keeps its own evidence."""
+
+    id: Id
+    label: Text
+    description: Text | None = None
+    facts: Annotated[list[Id], Field(min_length=2)]
+
+
+KINDS: dict[str, type[Record]] = {
+    "sources": Source,
+    "people": Person,
+    "organizations": Organization,
+    "places": Place,
+    "topics": Topic,
+    "roles": Role,
+    "meetings": Meeting,
+    "statements": Statement,
+    "sanctions": Sanction,
+    "disputes": Dispute,
+}
+"""Curation file kind (its file or folder name) -> the model of its records."""

@@ -1,0 +1,1 @@
+"""The running server: app, snapshots, middleware, reloads, the remote backend, SPARQL."""

@@ -1,0 +1,163 @@
+"""The web app: ``create_app(settings) -> Starlette`` serving one knowledge base snapshot.
+
+    /graphql        the GraphQL API (GraphiQL in a browser, unless production)
+    /sparql         SPARQL 1.1 Protocol, read-only (kb.serve.sparql.endpoint)
+    /health         status, knowledge base version and counts
+    /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
+
+Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
+current snapshot once per request, and every handler answers from that one, so a reload that swaps
+``app.state.served`` mid-request never mixes two versions into one answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from kb import export, pages
+
+from kb.serve import remote
+from kb.serve import snapshot as snapshots
+from kb.api.context import QUERIES_HEADER, Context, make_context
+from kb.api.limits import BodyLimit, Limits
+from kb.api.schema import Schema, make_schema
+from kb.serve.cache import VersionCache
+from kb.config import Settings
+from kb.serve.sparql.endpoint import answer
+from kb.serve.snapshot import Served, Snapshot
+from kb.serve.sparql.guard import SparqlGuard
+
+VERSION_HEADER = "X-KB-Version"
+EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
+
+
+def pinned(scope: Scope) -> Snapshot:
+    """Return the snapshot :class:`PinSnapshot` took for this request."""
+    found: Snapshot = scope["state"]["kb_snapshot"]
+    return found
+
+
+class PinSnapshot:
+    """ASGI middleware: takes the served snapshot once per request and adds its version to the response.
+
+    The request counts as in flight (:meth:`Served.enter`) until its response is sent, so a patched version
+    (kb.serve.snapshot.patched) never changes the store under it.
+    """
+
+    def __init__(self, app: ASGIApp, served: Served) -> None:
+        self.app = app
+        self.served = served
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        current = await self.served.enter()  # held until the response is sent: a patch waits for it
+        try:
+            scope.setdefault("state", {})["kb_snapshot"] = current
+            version = current.version.encode()
+
+            async def send_versioned(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
+                await send(message)
+
+            await self.app(scope, receive, send_versioned)
+        finally:
+            self.served.leave()
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view, answering from the request's pinned snapshot with fresh DataLoaders."""
+
+    schema: Schema  # kb's own schema class (the base view only knows BaseSchema)
+
+    def __init__(self, limits: Limits, production: bool) -> None:
+        super().__init__(make_schema(limits), graphql_ide=None if production else "graphiql")
+        self.limits = limits
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return make_context(pinned(request.scope), self.limits, request, response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Parse a request body as JSON, which is UTF-8 (RFC 8259): other bytes are a 400, never a crash."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("the body is not UTF-8", "", exc.start) from None
+        return json.loads(text)
+
+
+async def health(request: Request) -> Response:
+    """Return status, version, store and record counts of the snapshot being served."""
+    current = pinned(request.scope)
+    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": current.counts}
+    extra = getattr(request.app.state, "health_extra", None)  # kb.serve.reload: live-reload status and errors
+    return JSONResponse(body | extra() if extra is not None else body)
+
+
+async def sparql(request: Request) -> Response:
+    """Answer a SPARQL 1.1 Protocol request."""
+    return await answer(request, pinned(request.scope))
+
+
+def export_route(suffix: str, fmt: str) -> Route:
+    """Return the route ``/export.{suffix}``: the whole graph as ``fmt``, serialised once per snapshot."""
+
+    async def exported(request: Request) -> Response:
+        current = pinned(request.scope)
+        body = current.cached(f"export:{fmt}", lambda: export.serialize(current.graph.dataset, fmt))
+        return Response(body, headers={"content-type": f"{export.MEDIA_TYPES[fmt]}; charset=utf-8"})
+
+    return Route(f"/export.{suffix}", exported, methods=["GET"])
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.sparql_guard.warm()
+    yield
+    app.state.sparql_guard.close()  # end the /sparql worker processes with the server
+    await remote.close(app.state.served.current.backend)  # the pooled connections to a remote store
+
+
+def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Limits | None = None) -> Starlette:
+    """Return the app serving ``snapshot`` (built from ``settings.root`` when None) under ``limits``
+    (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
+    limits = limits or Limits()
+    served = Served(snapshot if snapshot is not None else snapshots.build(settings))
+    graphql = GraphQLView(limits, settings.production)
+    middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
+                  Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.serve.cache)
+    if settings.cors_origins:
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
+        ))
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+        *pages.routes(graphql.schema, graphql.get_context),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
+    app.state.served = served
+    app.state.settings = settings
+    app.state.limits = limits
+    app.state.sparql_guard = SparqlGuard(limits)
+    if remote.is_remote(settings.store):
+        remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart
+    return app

@@ -1,0 +1,198 @@
+"""What the server answers from: one built version of the knowledge base, and the one slot that holds it.
+
+A :class:`Snapshot` is immutable: its graph, the SPARQL backend over that graph, its version (a hash of the
+seed and curation bytes) and counts. :class:`Served` holds the current snapshot; a reload builds a new one and
+swaps it in with one assignment, so a request that took the old snapshot finishes on the old graph and every
+response names the version it was answered from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from kb.graph import delta
+
+from kb.load import loader
+
+from kb.load import pipeline
+
+from kb.graph import store
+from kb.config import Settings
+from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
+from kb.graph.store import GraphStore
+from kb.load.validate import KnowledgeBase
+from kb.vocab import Mint
+
+T = TypeVar("T")
+VERSION_CHARS = 16
+PATCH_POLL_SECONDS = 0.002
+
+
+def kb_version(root: Path) -> str:
+    """Return the version of the knowledge base under ``root``: the first 16 hex digits of a sha256 over the
+    names and bytes of every seed article and curation file, in sorted order."""
+    digest = hashlib.sha256()
+    seeds = root / "seeds"
+    paths = sorted(p for p in seeds.iterdir() if p.is_file()) if seeds.is_dir() else []
+    paths += list(loader.curation_files(root / "curation")) if (root / "curation").is_dir() else []
+    for path in paths:
+        name = path.relative_to(root).as_posix().encode()
+        data = path.read_bytes()
+        digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
+        digest.update(data)
+    return digest.hexdigest()[:VERSION_CHARS]
+
+
+def backend_for(graph_store: GraphStore) -> Backend:
+    """Return the SPARQL backend over a built store: native Oxigraph, else rdflib's engine."""
+    if graph_store.native is not None:
+        return OxigraphBackend(graph_store.native)
+    return RdflibBackend(graph_store.dataset)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """How a snapshot was made from the one served before it: the N-Quads removed and added."""
+
+    parent: str
+    remove: bytes
+    add: bytes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the knowledge base as served: never changes while it is served. A snapshot replaced by
+    a patched one (:func:`patched`) shares its store with it, and is then stale: no request still holds it.
+
+    ``memo`` caches what is derived from this version alone (serialised exports, text indexes); it is
+    dropped with the snapshot, so nothing derived from an old version outlives it.
+    """
+
+    version: str
+    graph: GraphStore
+    backend: Backend
+    mint: Mint
+    counts: dict[str, int]
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    patch: Patch | None = field(default=None, compare=False, repr=False)
+    """For a patched snapshot: the version it was patched from, and how (kb.serve.sparql.guard patches its workers)."""
+
+    def cached(self, key: str, make: Callable[[], T]) -> T:
+        """Return ``memo[key]``, computing it with ``make()`` the first time."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]  # type: ignore[return-value]
+
+
+def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
+    """Build the graph of a validated knowledge base into the store ``settings.store`` names and return the
+    snapshot. Raises StoreError for an unknown store."""
+    graph_store = store.build_store(kb, settings.base_iri, _store_name(settings.store))
+    counts = {kind: n for kind, n in kb.counts().items()}
+    counts["triples"] = len(graph_store)
+    return Snapshot(version, graph_store, backend_for(graph_store), Mint(settings.base_iri), counts)
+
+
+def build(settings: Settings) -> Snapshot:
+    """Read, validate and build the knowledge base under ``settings.root``, or, for a ``sparql+http://…`` store,
+    read what ``kb publish`` put there (kb.serve.remote). Raises CurationErrors, StoreError, RemoteError."""
+    from kb.serve import remote
+
+    if remote.is_remote(settings.store):
+        return remote.snapshot(settings)
+    version = kb_version(settings.root)
+    return from_knowledge_base(pipeline.load(settings.root), settings, version)
+
+
+def _store_name(name: str) -> str:
+    # Settings speaks of "rdflib" for rdflib's own engine; kb.graph.store calls that store "memory".
+    return "memory" if name == "rdflib" else name
+
+
+class Served:
+    """The slot holding the snapshot being served. Requests read :attr:`current` once and keep what they got.
+
+    A patched version (:func:`patched`) changes the very store the served snapshot reads, so it is applied
+    :meth:`exclusively`: requests enter (:meth:`enter`) and leave (:meth:`leave`) around their whole life,
+    and a patch waits until none is in flight, while new ones wait for the patch. Every response is still
+    answered from one version.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.current = snapshot
+        self._lock = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    def swap(self, snapshot: Snapshot) -> Snapshot:
+        """Serve ``snapshot`` from now on (one assignment, atomic for readers) and return the previous one."""
+        previous, self.current = self.current, snapshot
+        return previous
+
+    async def enter(self) -> Snapshot:
+        """Return the snapshot to answer a request from, waiting while a patch is being applied."""
+        while True:
+            with self._lock:
+                if not self._writing:
+                    self._readers += 1
+                    return self.current
+            await asyncio.sleep(PATCH_POLL_SECONDS)
+
+    def leave(self) -> None:
+        """Say that a request :meth:`enter` let in has finished."""
+        with self._lock:
+            self._readers -= 1
+            self._lock.notify_all()
+
+    @contextmanager
+    def exclusively(self, timeout: float = 30.0) -> Iterator[None]:
+        """Hold requests back, wait for those in flight, run the block. Call it from a worker thread, never
+        the event loop (which the requests in flight need to finish). Raises TimeoutError after ``timeout``."""
+        with self._lock:
+            if self._writing:
+                raise RuntimeError("a patch is already being applied")
+            self._writing = True
+            try:
+                if not self._lock.wait_for(lambda: self._readers == 0, timeout=timeout):
+                    raise TimeoutError(f"requests still in flight after {timeout} s")
+            except BaseException:
+                self._writing = False
+                raise
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writing = False
+
+
+def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Settings, version: str,
+            before_applying: Callable[[], None] = lambda: None) -> Snapshot | None:
+    """Patch the store of the served snapshot (built from ``old``) into the graph of ``new`` and serve it as
+    ``version``; return the new snapshot, or None when only a full build will do (kb.graph.delta decides, or the
+    store cannot be patched). ``before_applying`` runs once the change is known, before the store changes
+    (the reloader checks there that the files did not change meanwhile; it may raise to give up).
+    """
+    current = served.current
+    graph_store = current.graph
+    if graph_store.native is None or graph_store.shared is None:
+        return None
+    change = delta.compute(old, new, settings.base_iri, graph_store.shared)
+    if change is None:
+        return None
+    before_applying()
+    counts = {kind: n for kind, n in new.counts().items()}
+    counts["triples"] = current.counts["triples"] + change.triples
+    snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts,
+                        patch=Patch(current.version, change.remove_nquads, change.add_nquads))
+    with served.exclusively():
+        delta.apply(graph_store.native, change)
+        graph_store.shared = change.shared
+        served.swap(snapshot)
+    return snapshot

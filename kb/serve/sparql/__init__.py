@@ -1,0 +1,1 @@
+"""The /sparql endpoint: protocol, guard, worker processes, result formats."""

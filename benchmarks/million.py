@@ -115,7 +115,7 @@ class Stopped(Exception):
 
 def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: str,
                  stop_after: float | None = None) -> dict[str, Any]:
-    """(child) Do what ``kb publish`` does (kb.publish.gsp.publish_root), timing read, check and build + send apart.
+    """(child) Do what ``kb publish`` does (kb.publish.root.over_graph_store), timing read, check and build + send apart.
 
     Returns the seconds per phase, what was sent (quads, bytes, requests, seconds waiting for the store), the
     default graph's and the article graphs' shares of it, the peak memory, and the people the questions are
@@ -125,7 +125,7 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     import httpx
 
     from kb.publish import gsp as publish
-    from kb.serve.snapshot import kb_version
+    from kb.serve.served import kb_version
 
     class Metered(publish.GraphStoreClient):
         """kb's Graph Store client, counting the lines (quads) and bytes it sends and the time it waits."""
@@ -206,7 +206,7 @@ def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
     and the people the questions are about. :func:`bulk_load` does the rest, after this process (and its
     memory) is gone."""
     from kb.publish import bulk
-    from kb.serve.snapshot import kb_version
+    from kb.serve.served import kb_version
 
     kb, times, facts, people = read_and_check(root, "bulk")
     shutil.rmtree(folder, ignore_errors=True)

@@ -36,7 +36,8 @@ def measure(root: Path, store: str) -> dict[str, Any]:
     started = time.perf_counter()
     from kb.load import loader
     from kb.load import validate
-    from kb.serve import snapshot as snapshots
+    from kb.graph import snapshot as snapshots
+from kb.serve import served as serving
     from kb.config import Settings
 
     times: dict[str, float] = {"import": time.perf_counter() - started}
@@ -55,7 +56,7 @@ def measure(root: Path, store: str) -> dict[str, Any]:
     kb = validate.check(raw)
     del raw
     t = phase("check", t)
-    snapshot = snapshots.from_knowledge_base(kb, settings, snapshots.kb_version(root))
+    snapshot = snapshots.from_knowledge_base(kb, settings, serving.kb_version(root))
     t = phase("build_store", t)
     times["serve"] = first_answer(settings, snapshot, kb)
     times["total"] = round(sum(v for k, v in times.items() if k != "import"), 3)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from graphql import parse, validate
 
-from kb.api.limits import Limits
+from kb.config import Limits
 from kb.api.schema import make_schema
 from kb.api.guard import measure
 from tests import hostile, load

@@ -145,12 +145,13 @@ def virtuoso_server(root: Path, folder: Path) -> Iterator[tuple[str, str]]:
     """Start a private Virtuoso, publish ``root`` into it; yield its /sparql URL and the version graph."""
     sys.path.insert(0, str(ROOT))
     from kb.publish import gsp as publishing
+    from kb.publish import root as publish_from_root
     from tests import virtuoso
 
     server = virtuoso.start(folder, memory_mb=1024)
     try:
         auth = httpx.DigestAuth(virtuoso.USER, virtuoso.PASSWORD)
-        done = publishing.publish_root(root, BASE_IRI, server.graph_store, auth)
+        done = publish_from_root.over_graph_store(root, BASE_IRI, server.graph_store, auth)
         yield server.sparql, done.graph
     finally:
         server.stop()

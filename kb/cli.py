@@ -13,21 +13,27 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+import httpx
+import uvicorn
 
+from kb import export as rdf_export
+from kb.api.schema import sdl
+from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
 from kb.curate import diffreport
-from kb.model import jsonschema
-from kb.load import loader
-from kb.load import pipeline
-from kb.curate import revisions
-from kb import export as rdf_export
+from kb.errors import CurationErrors, DiffError
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
-from kb.config import DEFAULT_BASE_IRI, Settings
-from kb.errors import CurationErrors
-from kb.model.sources import AnchorError, context, locate, utf16_offset
+from kb.load import loader, pipeline
 from kb.load.validate import KnowledgeBase
+from kb.model import jsonschema
+from kb.model.sources import AnchorError, context, locate, utf16_offset
+from kb.publish import bulk, isql
+from kb.publish import root as publishing
+from kb.publish.gsp import PublishError
+from kb.serve import reload as reloading
+from kb.serve.app import create_app
 
 EXIT_INVALID = 2
 
@@ -136,7 +142,7 @@ def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | 
     of the article whose source id is SOURCE. kb anchor --fix fills or moves start/end of every evidence
     entry in curation/ from its quote, keeping comments and formatting, and lists the orphans it cannot place.
     """
-    sources = _source_texts(root)
+    sources = anchoring.read_sources(root)
     if fix:
         _fix_all(root, sources, check)
         return
@@ -151,47 +157,32 @@ def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | 
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     prefix, suffix = context(text, start, end)
-    click.echo(f"- source: {source}\n  quote: {json.dumps(quote, ensure_ascii=False)}\n  start: {start}\n  end: {end}")
+    click.echo(f"- source: {source}\n  quote: {json.dumps(quote, ensure_ascii=False)}\n"
+               f"  start: {start}\n  end: {end}")
     click.echo(f"# utf16: {utf16_offset(text, start)}..{utf16_offset(text, end)}", err=True)
     click.echo(f"# context: …{prefix}[{quote}]{suffix}…", err=True)
 
 
-def _source_texts(root: Path) -> dict[str, anchoring.SourceText]:
-    """Return each source's article now and, if it changed, as recorded (from git), without full validation."""
-    def recorded(path: str, sha256: str) -> bytes | None:
-        return revisions.version_with_sha256(root, path, sha256)
-
-    return anchoring.source_texts(loader.read(root), recorded)
-
-
 def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) -> None:
+    """kb anchor --fix: print each change and orphan, then what to record for a changed article."""
     orphans = changed = 0
-    texts = {sid: s.now.text for sid, s in sources.items()}
-    previous = {sid: s.before for sid, s in sources.items() if s.changed}
-    for path in loader.curation_files(root / "curation"):
-        before = path.read_text("utf-8")
-        after, changes = anchoring.fix_text(before, texts, previous)
-        display = path.relative_to(root).as_posix()
-        for change in changes:
-            if change.orphan:
-                orphans += 1
-                click.echo(f"{display}:{change.line}: orphan: {change.reason}: {change.quote[:60]!r}", err=True)
-            else:
-                changed += 1
-                click.echo(f"{display}:{change.line}: {change.reason} {change.old} -> {change.new}")
-                if change.new_quote is not None:
-                    click.echo(f"    quote was: {change.quote!r}\n    quote now: {change.new_quote!r}")
-        if after != before and not check:
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_text(after, "utf-8")
-            tmp.replace(path)  # atomic: a crash never leaves a half-written file
+    for display, change in anchoring.fix_files(root, sources, write=not check):
+        if change.orphan:
+            orphans += 1
+            click.echo(f"{display}:{change.line}: orphan: {change.reason}: {change.quote[:60]!r}", err=True)
+        else:
+            changed += 1
+            click.echo(f"{display}:{change.line}: {change.reason} {change.old} -> {change.new}")
+            if change.new_quote is not None:
+                click.echo(f"    quote was: {change.quote!r}\n    quote now: {change.new_quote!r}")
     click.echo(f"{changed} evidence entr{'y' if changed == 1 else 'ies'} "
                f"{'would change' if check else 'updated'}, {orphans} orphan(s)")
     for source in sources.values():
         if source.changed:
-            where = "its recorded version found in git" if source.before else "its recorded version not in git"
-            click.echo(f"seeds/{source.file} changed ({where}); once the moves above are reviewed, set "
-                       f"sha256: {source.now.sha256} for source {source.id} in {source.recorded_in}", err=True)
+            where = "found in git" if source.before else "not in git"
+            click.echo(f"seeds/{source.file} changed (its recorded version {where}); once the moves above "
+                       f"are reviewed, set sha256: {source.now.sha256} for source {source.id} in "
+                       f"{source.recorded_in}", err=True)
     if orphans:
         sys.exit(EXIT_INVALID)
     if check and changed:
@@ -200,12 +191,14 @@ def _fix_all(root: Path, sources: dict[str, anchoring.SourceText], check: bool) 
 
 @main.command("schema-json")
 @root_option
-@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a schema is stale or a file lacks its line.")
+@click.option("--check", is_flag=True,
+              help="Change nothing; exit 1 if a schema is stale or a file lacks its line.")
 def schema_json(root: Path, check: bool) -> None:
     """Write schema/<kind>.schema.json from the models and point each curation file at its schema.
 
-    Every YAML file in curation/ gets the first line '# yaml-language-server: $schema=../schema/<kind>.schema.json'
-    so editors with a YAML language server complete and check fields. With --check, lists what is out of date.
+    Every YAML file in curation/ gets the first line
+    '# yaml-language-server: $schema=../schema/<kind>.schema.json' so editors with a YAML language server
+    complete and check fields. With --check, lists what is out of date.
     """
     wanted = {root / jsonschema.SCHEMA_DIR / name: text for name, text in jsonschema.rendered().items()}
     curation = root / "curation"
@@ -230,7 +223,8 @@ def schema_json(root: Path, check: bool) -> None:
 @click.argument("base")
 @click.argument("head", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of Markdown.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
 @click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,
               help="Base of every instance IRI.")
 def diff(root: Path, base: str, head: str | None, as_json: bool, output: Path | None, base_iri: str) -> None:
@@ -243,7 +237,7 @@ def diff(root: Path, base: str, head: str | None, as_json: bool, output: Path | 
     """
     try:
         report = differ.diff(root, base, head, base_iri)
-    except differ.DiffError as exc:
+    except DiffError as exc:
         click.echo(f"error: {exc}", err=True)
         for error in exc.errors or []:
             click.echo(f"{exc.revision}: {error}", err=True)
@@ -259,26 +253,31 @@ def diff(root: Path, base: str, head: str | None, as_json: bool, output: Path | 
 @main.command()
 @root_option
 @click.option("--endpoint", envvar="KB_PUBLISH_ENDPOINT",
-              help="SPARQL 1.1 Graph Store Protocol URL, e.g. http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso).")
+              help="SPARQL 1.1 Graph Store Protocol URL, "
+              "e.g. http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso).")
 @click.option("--bulk", "bulk_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Instead of --endpoint: write the same graphs as gzip N-Quads files into DIR, for a bulk loader.")
+              help="Instead of --endpoint: write the same graphs as gzip N-Quads files into DIR, "
+              "for a bulk loader.")
 @click.option("--virtuoso-isql", "isql_address", metavar="HOST:PORT", envvar="KB_VIRTUOSO_ISQL",
-              help="With --bulk: load the files into this Virtuoso (its SQL port) with its bulk loader, via isql.")
-@click.option("--virtuoso-dir", help="With --virtuoso-isql: DIR as Virtuoso's machine sees it (default: DIR's path).")
+              help="With --bulk: load the files into this Virtuoso (its SQL port) with its bulk loader, "
+              "via isql.")
+@click.option("--virtuoso-dir",
+              help="With --virtuoso-isql: DIR as Virtuoso's machine sees it (default: DIR's path).")
 @click.option("--isql", "isql_binary", envvar="KB_ISQL", default="isql-vt", show_default=True,
               help="Virtuoso's isql program (Debian: isql-vt; Virtuoso's own images: isql).")
 @click.option("--user", envvar="KB_PUBLISH_USER",
               help="User for the store's HTTP authentication, or for isql (default there: dba).")
-@click.option("--password", envvar="KB_PUBLISH_PASSWORD", help="Password (better: the KB_PUBLISH_PASSWORD variable).")
-@click.option("--auth", "auth_kind", type=click.Choice(["digest", "basic"]), default="digest", show_default=True,
-              help="HTTP authentication scheme (Virtuoso: digest).")
+@click.option("--password", envvar="KB_PUBLISH_PASSWORD",
+              help="Password (better: the KB_PUBLISH_PASSWORD variable).")
+@click.option("--auth", "auth_kind", type=click.Choice(["digest", "basic"]), default="digest",
+              show_default=True, help="HTTP authentication scheme (Virtuoso: digest).")
 @click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,
               help="Base of every instance IRI.")
 @click.option("--chunk-mb", type=click.IntRange(1, 512), default=4, show_default=True,
               help="Largest request body; bigger graphs go in several requests.")
 def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_address: str | None,
-            virtuoso_dir: str | None, isql_binary: str, user: str | None, password: str | None, auth_kind: str,
-            base_iri: str, chunk_mb: int) -> None:
+            virtuoso_dir: str | None, isql_binary: str, user: str | None, password: str | None,
+            auth_kind: str, base_iri: str, chunk_mb: int) -> None:
     """Load the graph into a SPARQL store, for kb serve --store sparql+http://HOST/sparql.
 
     Validates and builds the knowledge base, then writes it over the SPARQL 1.1 Graph Store Protocol: the
@@ -292,10 +291,6 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
     the article graphs and the catalogue and deleting older versions as a publish over HTTP does.
     Exits 2 when the knowledge base does not validate, 1 when the store refuses a write.
     """
-    import httpx
-
-    from kb.publish import gsp as publishing
-
     if (endpoint is None) == (bulk_dir is None):
         raise click.UsageError("give either --endpoint URL or --bulk DIR")
     if bulk_dir is None and (isql_address or virtuoso_dir):
@@ -308,10 +303,10 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
     if user is not None:
         auth = (httpx.DigestAuth if auth_kind == "digest" else httpx.BasicAuth)(user, password or "")
     try:
-        done = publishing.publish_root(root, base_iri, endpoint, auth, chunk_mb << 20)
+        done = publishing.over_graph_store(root, base_iri, endpoint, auth, chunk_mb << 20)
     except CurationErrors as errors:
         fail(errors)
-    except publishing.PublishError as exc:
+    except PublishError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"published {done.version}: {done.triples} triples into {done.graph}, {done.named_graphs} "
                f"article graph(s) ({done.sent} sent, {done.skipped} unchanged skipped), {done.requests} "
@@ -322,38 +317,39 @@ def publish(root: Path, endpoint: str | None, bulk_dir: Path | None, isql_addres
 def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | None, virtuoso_dir: str | None,
                   isql_binary: str, user: str | None, password: str | None) -> None:
     """kb publish --bulk: write the dump, then load it into Virtuoso or print how to load it."""
-    from kb.publish import bulk
-    from kb.publish import isql
-
     virtuoso = isql.Isql(isql_address, user or "dba", password or "", isql_binary) if isql_address else None
     try:
-        dump, loaded = bulk.publish_root(root, base_iri, folder, virtuoso, virtuoso_dir)
+        dump, loaded = publishing.as_bulk_files(root, base_iri, folder, virtuoso, virtuoso_dir)
     except CurationErrors as errors:
         fail(errors)
     except (isql.LoadError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    skipped = len(dump.named_graphs) - len(dump.loaded_graphs)
     click.echo(f"wrote {dump.version}: {len(dump.files)} data file(s) {bulk.DATA_GLOB} ({dump.quads} quads: "
                f"{dump.triples} in {dump.graph}, the rest in {len(dump.loaded_graphs)} of "
-               f"{len(dump.named_graphs)} article graph(s), {len(dump.named_graphs) - len(dump.loaded_graphs)} "
-               f"unchanged skipped) and {bulk.CATALOGUE_FILE}, {dump.bytes_written:,} bytes in {folder}")
+               f"{len(dump.named_graphs)} article graph(s), {skipped} unchanged skipped) and "
+               f"{bulk.CATALOGUE_FILE}, {dump.bytes_written:,} bytes in {folder}")
     if loaded is None:
         click.echo(bulk.loader_commands(dump, virtuoso_dir), nl=False)
         return
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in loaded.seconds.items())
-    click.echo(f"loaded into Virtuoso {isql_address} ({steps}); removed {len(loaded.removed)} old version(s), "
-               f"{len(loaded.removed_articles)} article graph(s) of removed articles")
+    click.echo(f"loaded into Virtuoso {isql_address} ({steps}); removed {len(loaded.removed)} old "
+               f"version(s), {len(loaded.removed_articles)} article graph(s) of removed articles")
 
 
 @main.command()
 @root_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: every one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0: every one).")
 @click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
 @click.option("--store", envvar="KB_STORE", default="oxigraph", show_default=True,
-              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
+              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) "
+              "or sparql+http://HOST/sparql.")
 @click.option("--production", is_flag=True, envvar="KB_PRODUCTION",
               help="Production mode: no GraphiQL page on /graphql.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
-              help="An origin allowed to call the API from a browser (repeat for several; KB_CORS_ORIGINS, comma-separated).")
+              help="An origin allowed to call the API from a browser "
+              "(repeat for several; KB_CORS_ORIGINS, comma-separated).")
 @click.option("--reload", "live", is_flag=True, help="Watch seeds/ and curation/ and serve each good edit.")
 def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
           live: bool) -> None:
@@ -363,16 +359,10 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     in-browser query editor, opens at http://HOST:PORT/graphql unless --production. Every response names
     the knowledge base version it was answered from in the X-KB-Version header. docs/api.md has examples.
     """
-    import uvicorn
-
-    from kb.serve.app import create_app
-
     settings = Settings.from_env(root=root, store=store, production=production or None,
                                  cors_origins=cors_origins or None)
     try:
         if live:
-            from kb.serve import reload as reloading
-
             try:
                 app = reloading.create_live_app(settings)
             except reloading.ReloadError as exc:
@@ -381,7 +371,8 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
             app = create_app(settings)
     except CurationErrors as errors:
         fail(errors)
-    gc.freeze()  # what was built lives as long as the server: keep the collector from walking it again and again
+    # What was built lives as long as the server: keep the collector from walking it again and again.
+    gc.freeze()
     click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -396,8 +387,6 @@ def schema(output: Path | None, check: Path | None) -> None:
 
     Regenerate the committed file after changing a type: kb schema -o schema/schema.graphql.
     """
-    from kb.api.schema import sdl
-
     text = sdl()
     if check is not None:
         if not check.is_file() or check.read_text("utf-8") != text:

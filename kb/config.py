@@ -1,4 +1,5 @@
-"""Settings: paths, base IRI and store backend, from arguments and the environment (``KB_*``)."""
+"""Settings: paths, base IRI and store backend, from arguments and the environment (``KB_*``); and the
+limits on what one request may ask of the server."""
 
 from __future__ import annotations
 
@@ -12,6 +13,27 @@ DEFAULT_BASE_IRI = "https://kb.example.org/"
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request may ask. The defaults fit every query of docs/api.md with room to spare."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_body_bytes: int = 64 * 1024
+    max_page_size: int = 100
+    default_page_size: int = 20
+    max_search_chars: int = 200
+    # kb.api.guard: measured before validation, and a deadline on execution
+    max_nodes: int = 500
+    max_repeats: int = 20
+    timeout_seconds: float = 10.0
+    # kb.serve.sparql.guard: /sparql queries run in worker processes
+    sparql_timeout_seconds: float = 10.0
+    sparql_max_rows: int = 10_000
+    sparql_max_concurrent: int = 2
 
 
 @dataclass(frozen=True)

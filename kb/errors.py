@@ -2,7 +2,8 @@
 
     KBError                      any failure kb reports to a user
     ├── CurationError            one problem in a curation or seed file (file, line, column, field, message)
-    └── CurationErrors           several CurationError, collected so a curator sees all of them at once
+    ├── CurationErrors           several CurationError, collected so a curator sees all of them at once
+    └── DiffError                a git revision kb diff compares cannot be read or does not validate
 
 Only the CLI and the HTTP layer turn these into exit codes or responses.
 """
@@ -65,3 +66,12 @@ class CurationErrors(KBError):
 
     def __len__(self) -> int:
         return len(self.errors)
+
+
+class DiffError(KBError):
+    """A revision could not be read or does not validate; ``errors`` lists its curation errors, if any."""
+
+    def __init__(self, revision: str, message: str, errors: CurationErrors | None = None) -> None:
+        self.revision = revision
+        self.errors = errors
+        super().__init__(f"{revision}: {message}")

@@ -40,7 +40,7 @@ def jsonld_context() -> dict[str, Any]:
 
 
 def _sorted_jsonld(text: str) -> str:
-    """Sort the nodes of a JSON-LD document by id, and each node's values, so output never depends on hashing."""
+    """Sort the nodes of a JSON-LD document by id, and each node's values: output never depends on hashing."""
     document = json.loads(text)
     nodes = document.get("@graph", [])
     for node in nodes:
@@ -52,11 +52,12 @@ def _sorted_jsonld(text: str) -> str:
 
 
 def _trig(dataset: Dataset) -> bytes:
-    # rdflib's TriG writer goes through deprecated Dataset APIs; Oxigraph's writes the same quads, sorted here.
+    # rdflib's TriG writer uses deprecated Dataset APIs; Oxigraph's writes the same quads, sorted here.
     quads: list[Quad] = []
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = g.identifier if isinstance(g, Graph) else g
-        quads.append((s, p, plain(o), None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name))  # type: ignore[arg-type]
+        graph = None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name
+        quads.append((s, p, plain(o), graph))  # type: ignore[arg-type]
     quads.sort(key=lambda q: (q[3] is not None, str(q[3] or ""), q[0], q[1], q[2]))
     data: bytes | None = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
     assert data is not None  # no output given: Oxigraph returns the bytes
@@ -64,7 +65,10 @@ def _trig(dataset: Dataset) -> bytes:
 
 
 def serialize(dataset: Dataset, fmt: str) -> bytes:
-    """Return the dataset serialised as ``fmt`` (one of FORMATS), UTF-8. Raises ExportError for another format."""
+    """Return the dataset serialised as ``fmt`` (one of FORMATS), UTF-8.
+
+    Raises ExportError for another format.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt == "trig":

@@ -9,6 +9,7 @@ start and end dates (for ``asOf``), a disputed duration, a record-level dispute,
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial
@@ -21,11 +22,12 @@ import pytest
 from starlette.applications import Starlette
 
 from kb.load import pipeline
-from kb.api.limits import Limits
 from kb.serve.app import create_app
-from kb.config import Settings
+from kb.config import Limits, Settings
 from kb.errors import CurationErrors
-from kb.serve.snapshot import Snapshot, from_knowledge_base, kb_version
+from kb.graph.snapshot import Snapshot, from_knowledge_base
+from kb.serve.served import kb_version
+from kb.serve.sparql.guard import SparqlGuard
 
 ROOT = Path(__file__).resolve().parent.parent
 API_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "api"
@@ -177,3 +179,20 @@ def nodes(connection: dict[str, Any]) -> list[Any]:
 def ids(connection: dict[str, Any]) -> list[str]:
     """Return the ids of a connection's nodes."""
     return [node["id"] for node in nodes(connection)]
+
+
+def worker_requests(guard: SparqlGuard) -> Counter[str]:
+    """Count, from now on, what ``guard`` asks of its worker processes, by operation: ``load`` (a whole graph),
+    ``patch`` (a patch the worker applied), ``patch refused`` (one it did not: a load follows), ``query``..."""
+    sent: Counter[str] = Counter()
+    for worker in guard.workers:
+        call = worker.call
+
+        def counted(header: dict[str, Any], data: bytes | None, seconds: float,
+                    call: Any = call) -> tuple[dict[str, Any], bytes]:
+            reply, body = call(header, data, seconds)
+            sent[header["op"] if reply.get("ok", True) else f"{header['op']} refused"] += 1
+            return reply, body
+
+        setattr(worker, "call", counted)  # on the instance: the guard's own code is left as it runs
+    return sent

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from kb.serve import snapshot as snapshots
-from kb.api.limits import Limits
+from kb.graph import snapshot as snapshots
+from kb.serve import served as serving
 from kb.serve.app import create_app
-from kb.config import Settings
+from kb.config import Limits, Settings
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
@@ -39,7 +39,7 @@ def leaks(text: str) -> list[str]:
 @cache
 def mini_snapshot(store: str = "oxigraph") -> snapshots.Snapshot:
     """The fixture KB, built once per store (snapshots are immutable)."""
-    return snapshots.build(Settings(root=MINI, store=store))
+    return serving.build(Settings(root=MINI, store=store))
 
 
 def app(limits: Limits | None = None, store: str = "oxigraph") -> Starlette:

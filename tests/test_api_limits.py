@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from kb.api.limits import Limits
 from kb.serve.app import create_app
-from kb.config import Settings
+from kb.config import Limits, Settings
 from kb.graph.query import Answer, GraphFormat, ResultFormat, Table
-from kb.serve.snapshot import Snapshot
+from kb.graph.snapshot import Snapshot
 from tests import apikit
 from tests.apikit import Api
 

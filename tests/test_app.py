@@ -21,7 +21,7 @@ import rdflib
 
 from kb.serve.app import VERSION_HEADER, create_app
 from kb.config import Settings
-from kb.serve.snapshot import Snapshot
+from kb.graph.snapshot import Snapshot
 from tests import apikit
 
 ROOT = apikit.API_FIXTURE

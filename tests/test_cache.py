@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kb.serve import snapshot as snapshots
+from kb.graph import snapshot as snapshots
 from kb.graph.query import CountingBackend
 from tests import apikit
 

@@ -29,13 +29,13 @@ from starlette.applications import Starlette
 from kb.load import fastyaml
 
 from kb.load import loader
-from kb.serve import snapshot as snapshots
+from kb.serve import served as serving
 from kb.serve.app import create_app
 from kb.cli import main
 from kb.config import Settings
 from kb.errors import CurationError
 from kb.serve.reload import MAX_ERRORS_SHOWN, Reloader, attach
-from kb.serve.snapshot import Snapshot
+from kb.graph.snapshot import Snapshot
 
 CORPUS = Path(__file__).parent / "malformed"
 BASE = CORPUS / "_base"
@@ -152,7 +152,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     root = build_case(None, tmp_path_factory.mktemp("served"))
     settings = Settings(root=root)
-    snapshot = snapshots.build(settings)
+    snapshot = serving.build(settings)
     app = create_app(settings, snapshot)
     return Served(root, app, attach(app, settings), snapshot)
 

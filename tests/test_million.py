@@ -12,6 +12,7 @@ import pytest
 from benchmarks import generate, million
 from kb.load import pipeline
 from kb.publish import gsp as publish
+from kb.publish import catalogue as catalogues
 from kb.serve import remote
 from kb.graph import store
 from tests.virtuoso import Virtuoso
@@ -41,7 +42,7 @@ def test_measure_sends_and_stores_every_quad_of_the_graph(measured: Measured) ->
     kb = pipeline.load(root)
     native = store.build_store(kb, BASE, "oxigraph").native
     quads, digests = len(native), {g.value: "" for g in native.named_graphs()}  # one kb:digest per article graph
-    catalogue = publish.catalogue(BASE, published["version"], published["triples"], kb.counts(), None,
+    catalogue = catalogues.catalogue(BASE, published["version"], published["triples"], kb.counts(), None,
                                   digests).count(b"\n")
     assert published["quads_sent"] == quads + catalogue
     assert rows[("virtuoso", "quads_stored")]["value"] == published["quads_sent"]

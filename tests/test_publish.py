@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from kb.publish import gsp as publish
+from kb.publish import catalogue as catalogues
 
 from kb.serve import remote
 
@@ -39,10 +40,10 @@ def test_chunks_pass_a_line_longer_than_the_limit_whole() -> None:
 
 
 def test_catalogue_is_valid_ntriples_describing_the_version() -> None:
-    text = publish.catalogue("https://kb.example.org/", "abc123", 42, {"people": 5, "meetings": 2})
+    text = catalogues.catalogue("https://kb.example.org/", "abc123", 42, {"people": 5, "meetings": 2})
     store = ox.Store()
     store.load(text, ox.RdfFormat.N_TRIPLES)
-    query = publish.CATALOGUE_QUERY.replace("?dataset", "<https://kb.example.org/graph>")
+    query = catalogues.CATALOGUE_QUERY.replace("?dataset", "<https://kb.example.org/graph>")
     # the catalogue query reads a named graph: put the triples there, as kb publish does
     named = ox.Store()
     named.extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode("https://kb.example.org/graph"))
@@ -136,7 +137,7 @@ def test_publish_streams_every_graph_exactly_and_switches_last(which: str) -> No
         assert fake.graphs[name] == {ox.Triple(q.subject, q.predicate, q.object)
                                      for q in built.quads_for_pattern(None, None, None, ox.NamedNode(name))}
     writes = [graph for method, graph in fake.log if method in ("PUT", "POST")]
-    assert writes[-1] == remote.catalogue_iri(BASE)  # readers switch only once everything is there
+    assert writes[-1] == catalogues.catalogue_iri(BASE)  # readers switch only once everything is there
     assert writes.count(done.graph) > 1  # the default graph went out in pieces, as it was built
 
 
@@ -164,11 +165,11 @@ def test_publish_keeps_one_file_open_however_many_articles(tmp_path: Path) -> No
 
 
 def test_succession_keeps_the_previous_version_and_removes_older_ones() -> None:
-    v1, v2, v3 = (publish.version_graph(BASE, v) for v in ("v1", "v2", "v3"))
-    assert publish.succession(None, [], v1) == (None, [])  # the first publish
-    assert publish.succession(v1, [], v2) == (v1, [])
-    assert publish.succession(v2, [v1], v3) == (v2, [v1])  # v1: two publishes ago
-    assert publish.succession(v3, [v2], v3) == (v2, [])  # the same version again: v2 stays the one kept
+    v1, v2, v3 = (catalogues.version_graph(BASE, v) for v in ("v1", "v2", "v3"))
+    assert catalogues.succession(None, [], v1) == (None, [])  # the first publish
+    assert catalogues.succession(v1, [], v2) == (v1, [])
+    assert catalogues.succession(v2, [v1], v3) == (v2, [v1])  # v1: two publishes ago
+    assert catalogues.succession(v3, [v2], v3) == (v2, [])  # the same version again: v2 stays the one kept
 
 
 # -- re-publishing: unchanged article graphs are skipped (kb:digest in the catalogue) -------------------------
@@ -181,7 +182,7 @@ def gsp_publish(kb: KnowledgeBase, fake: FakeGraphStore, version: str) -> publis
 
 def article_writes(fake: FakeGraphStore, since: int = 0) -> list[str]:
     """Return the article graphs PUT into ``fake`` since its request number ``since``."""
-    versions = publish.version_graph(BASE, "")
+    versions = catalogues.version_graph(BASE, "")
     return [graph for method, graph in fake.log[since:]
             if method == "PUT" and graph.startswith(f"{BASE}graph/") and not graph.startswith(versions)]
 
@@ -189,7 +190,7 @@ def article_writes(fake: FakeGraphStore, since: int = 0) -> list[str]:
 def articles_held(fake: FakeGraphStore) -> dict[str, set[ox.Triple]]:
     """Return the article graphs ``fake`` holds (neither the catalogue nor a version graph)."""
     return {g: t for g, t in fake.graphs.items()
-            if g != remote.catalogue_iri(BASE) and not g.startswith(publish.version_graph(BASE, ""))}
+            if g != catalogues.catalogue_iri(BASE) and not g.startswith(catalogues.version_graph(BASE, ""))}
 
 
 def full_publish(kb: KnowledgeBase, version: str) -> FakeGraphStore:
@@ -200,15 +201,15 @@ def full_publish(kb: KnowledgeBase, version: str) -> FakeGraphStore:
 
 
 def recorded_digests(fake: FakeGraphStore) -> dict[str, str]:
-    return {t.subject.value: t.object.value for t in fake.graphs[remote.catalogue_iri(BASE)]
-            if t.predicate == ox.NamedNode(publish.KB_DIGEST)}
+    return {t.subject.value: t.object.value for t in fake.graphs[catalogues.catalogue_iri(BASE)]
+            if t.predicate == ox.NamedNode(catalogues.KB_DIGEST)}
 
 
 def test_digest_depends_only_on_the_triples() -> None:
     lines = [b'<http://a/s> <http://a/p> "x\\ny" .\n', b"<http://a/s> <http://a/p> <http://a/o> .\n"]
-    assert publish.digest(b"".join(lines)) == publish.digest(b"".join(reversed(lines)) + lines[0])
-    assert publish.digest(b"".join(lines)) != publish.digest(lines[0])
-    assert len(publish.digest(b"")) == 64
+    assert catalogues.digest(b"".join(lines)) == catalogues.digest(b"".join(reversed(lines)) + lines[0])
+    assert catalogues.digest(b"".join(lines)) != catalogues.digest(lines[0])
+    assert len(catalogues.digest(b"")) == 64
 
 
 def test_digests_are_the_same_on_two_builds() -> None:
@@ -219,7 +220,7 @@ def test_digests_are_the_same_on_two_builds() -> None:
         quads = built.quads_for_pattern(None, None, None, ox.NamedNode(name))
         text = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
                             format=ox.RdfFormat.N_TRIPLES)
-        assert publish.digest(text or b"") == value
+        assert catalogues.digest(text or b"") == value
 
 
 def test_republish_of_an_unchanged_knowledge_base_sends_no_article_graph() -> None:
@@ -278,12 +279,12 @@ def test_republish_over_a_catalogue_without_digests_sends_every_graph() -> None:
     kb = knowledge_base("mini")
     fake = FakeGraphStore()
     gsp_publish(kb, fake, "v1")
-    dataset = remote.catalogue_iri(BASE)
-    fake.graphs[dataset] = {t for t in fake.graphs[dataset] if t.predicate != ox.NamedNode(publish.KB_DIGEST)}
+    dataset = catalogues.catalogue_iri(BASE)
+    fake.graphs[dataset] = {t for t in fake.graphs[dataset] if t.predicate != ox.NamedNode(catalogues.KB_DIGEST)}
     before = len(fake.log)  # the catalogue as the previous kb wrote it: no digest
     done = gsp_publish(kb, fake, "v2")
     assert sorted(article_writes(fake, before)) == sorted(articles_held(fake)) and done.skipped == 0
-    assert remote.catalogue_iri(BASE) in fake.graphs and recorded_digests(fake).keys() == articles_held(fake).keys()
+    assert catalogues.catalogue_iri(BASE) in fake.graphs and recorded_digests(fake).keys() == articles_held(fake).keys()
 
 
 def test_a_failed_republish_leaves_no_digest_of_content_the_store_lost(tmp_path: Path) -> None:
@@ -303,7 +304,7 @@ def test_a_failed_republish_leaves_no_digest_of_content_the_store_lost(tmp_path:
         graph = request.url.params["graph"]
         if request.method == "PUT" and graph in articles:
             sent.append(graph)
-        elif sent and request.method == "PUT" and graph == remote.catalogue_iri(BASE):
+        elif sent and request.method == "PUT" and graph == catalogues.catalogue_iri(BASE):
             return httpx.Response(503)  # the switch never happens
         return fake(request)
 

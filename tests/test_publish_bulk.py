@@ -30,12 +30,13 @@ from kb.publish import isql
 from kb.load import pipeline
 
 from kb.publish import gsp as publish
+from kb.publish import catalogue as catalogues
 
 from kb.serve import remote
 from kb.graph import builder
 from kb.serve.app import create_app
 from kb.config import Settings
-from kb.serve.snapshot import kb_version
+from kb.serve.served import kb_version
 from tests.apikit import API_FIXTURE, serve
 from tests.kbs import BASE, MINI, knowledge_base
 from tests.test_api_backends import QUERIES
@@ -70,8 +71,8 @@ def test_write_holds_the_graphs_gsp_publish_sends(which: str, tmp_path: Path) ->
     dump = bulk.write(kb, "v1", BASE, tmp_path / "dump", part_bytes=20_000)
     assert len(dump.files) > 3  # small parts: the graphs are spread over several files
     data = read_dump(dump.files)
-    assert data == {g: t for g, t in fake.graphs.items() if g != remote.catalogue_iri(BASE)}
-    assert read_dump([dump.catalogue]) == {remote.catalogue_iri(BASE): fake.graphs[remote.catalogue_iri(BASE)]}
+    assert data == {g: t for g, t in fake.graphs.items() if g != catalogues.catalogue_iri(BASE)}
+    assert read_dump([dump.catalogue]) == {catalogues.catalogue_iri(BASE): fake.graphs[catalogues.catalogue_iri(BASE)]}
     assert (dump.graph, dump.triples, len(dump.named_graphs)) == (sent.graph, sent.triples, sent.named_graphs)
     assert dump.quads == sum(map(len, data.values()))
     assert sorted(p.name for p in (tmp_path / "dump").iterdir()) == sorted([*(p.name for p in dump.files),
@@ -118,7 +119,7 @@ def test_kb_publish_bulk_validates_first_and_prints_the_loader_commands(tmp_path
     result = CliRunner().invoke(cli.main, ["publish", "--root", str(MINI), "--bulk", str(tmp_path / "out"),
                                            "--base-iri", BASE])
     assert result.exit_code == 0, result.output
-    graph = publish.version_graph(BASE, kb_version(MINI))
+    graph = catalogues.version_graph(BASE, kb_version(MINI))
     assert f"ld_dir('{tmp_path / 'out'}', 'graphs-*.nq.gz', '{graph}');" in result.output
     out = result.output
     assert out.index("'graphs-*.nq.gz'") < out.index("rdf_loader_run") < out.index("'catalogue.nq.gz'")  # last
@@ -212,8 +213,8 @@ def test_bulk_republish_replaces_article_graphs_and_the_catalogue(virtuoso_serve
     assert "removed 1 old version(s)" in output
     assert remote_graph(virtuoso_server, v1.graph) == set()  # two publishes ago: deleted
     assert len(remote_graph(virtuoso_server, v2.graph)) == v2.counts["triples"]  # kept for running replicas
-    replaces = remote_graph(virtuoso_server, remote.catalogue_iri(base))
-    assert {(s, o) for s, p, o in replaces if p == publish.DCTERMS_REPLACES} == {(v3.graph, v2.graph)}
+    replaces = remote_graph(virtuoso_server, catalogues.catalogue_iri(base))
+    assert {(s, o) for s, p, o in replaces if p == catalogues.DCTERMS_REPLACES} == {(v3.graph, v2.graph)}
     assert remote_graph(virtuoso_server, v3.graph) == local_graph(root, base, None)
     article = f"{base}graph/bloomberg-jakarta"
     assert remote_graph(virtuoso_server, article) == local_graph(root, base, article)  # no stale label left
@@ -306,10 +307,10 @@ def test_switch_catalogue_holds_thousands_of_digests(virtuoso_server: Virtuoso) 
     exceeded 10000 lines")."""
     base = "https://switch.example.org/"
     sql = isql.Isql(f"127.0.0.1:{virtuoso_server.sql_port}", USER, PASSWORD)
-    dataset = remote.catalogue_iri(base)
+    dataset = catalogues.catalogue_iri(base)
     for version, graphs in (("one", 3000), ("two", 2999)):
-        lines = [f"<{dataset}> <{publish.VOID}subset> <{base}version/{version}> ."]
-        lines += [f'<{base}graph/{n}> <{publish.KB_DIGEST}> "{version if n % 10 == 0 else "same"}-{n}" .'
+        lines = [f"<{dataset}> <{catalogues.VOID}subset> <{base}version/{version}> ."]
+        lines += [f'<{base}graph/{n}> <{catalogues.KB_DIGEST}> "{version if n % 10 == 0 else "same"}-{n}" .'
                   for n in range(graphs)]
         ntriples = ("\n".join(lines) + "\n").encode()
         sql.switch_catalogue(base, ntriples)

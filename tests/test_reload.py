@@ -17,11 +17,13 @@ import httpx
 import pytest
 import uvicorn
 
-from kb.serve import snapshot as snapshots
+from kb.graph import snapshot as snapshots
+from kb.serve import served as serving
 from kb.serve.app import create_app
 from kb.config import Settings
 from kb.serve.reload import Reloader, ReloadError, attach, create_live_app
-from kb.serve.snapshot import Served, Snapshot
+from kb.graph.snapshot import Snapshot
+from kb.serve.served import Served
 from kb.load.validate import KnowledgeBase
 from tests.conftest import ROOT
 
@@ -134,14 +136,14 @@ class Clients:
 def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project: Path) -> None:
     meetings = project / "curation" / "meetings.yaml"
     save(meetings, meetings_labelled(0))
-    expected = {snapshots.kb_version(project): 0}
+    expected = {serving.kb_version(project): 0}
     latencies: list[float] = []
     with live_server(project) as (url, _), httpx.Client(base_url=url, timeout=30) as client, Clients(url) as clients:
         assert client.get("/health").json()["version"] in expected
 
         def publish(n: int) -> None:
             save(meetings, meetings_labelled(n))
-            version = snapshots.kb_version(project)
+            version = serving.kb_version(project)
             expected[version] = n
             body, seconds = wait_for(client, lambda b: b["version"] == version)
             assert body["status"] == "ok" and body["reload"]["ok"] is True
@@ -177,7 +179,7 @@ def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project
 
 def _served(root: Path) -> tuple[Served, Settings]:
     settings = Settings(root=root, store="memory")
-    return Served(snapshots.build(settings)), settings
+    return Served(serving.build(settings)), settings
 
 
 def test_reloader_does_nothing_when_the_files_are_unchanged(project: Path) -> None:
@@ -194,12 +196,12 @@ def test_reloader_keeps_the_last_good_snapshot_and_recovers(project: Path) -> No
     meetings = project / "curation" / "meetings.yaml"
     save(meetings, meetings_labelled(1, broken="reference"))
     assert reloader.rebuild() is False and served.current is first
-    assert reloader.status.ok is False and reloader.status.rejected == snapshots.kb_version(project)
+    assert reloader.status.ok is False and reloader.status.rejected == serving.kb_version(project)
     assert reloader.health()["status"] == "stale"
     save(meetings, MEETINGS)  # undoing the edit brings back the version being served: all well again
     assert reloader.rebuild() is False and reloader.status.ok and "status" not in reloader.health()
     save(meetings, meetings_labelled(2))
-    assert reloader.rebuild() is True and served.current.version == snapshots.kb_version(project)
+    assert reloader.rebuild() is True and served.current.version == serving.kb_version(project)
     assert reloader.status.reloads == 1 and reloader.status.last_build_seconds is not None
     assert reloader.status.last_build == "built"  # rdflib's store is never patched: a new one is built
 
@@ -218,7 +220,7 @@ def test_reloader_builds_again_when_files_change_during_a_build(project: Path) -
     save(meetings, meetings_labelled(1))
     reloader = Reloader(served, settings, make)
     assert reloader.rebuild() is True
-    assert len(calls) == 2 and served.current.version == calls[1] == snapshots.kb_version(project)
+    assert len(calls) == 2 and served.current.version == calls[1] == serving.kb_version(project)
     labels = {str(o) for o in served.current.graph.graph.objects(None, None) if str(o).endswith(", take 2")}
     assert labels and not any(str(o).endswith(", take 1") for o in served.current.graph.graph.objects(None, None))
 
@@ -240,8 +242,8 @@ def test_patched_reload_serves_the_quads_a_full_build_makes(project: Path) -> No
         save(meetings, meetings_labelled(n))
         assert reloader.rebuild() is True and reloader.status.last_build == "patched"
         current = app.state.served.current
-        assert current.graph is store_before and current.version == snapshots.kb_version(project)
-        fresh = snapshots.build(settings)
+        assert current.graph is store_before and current.version == serving.kb_version(project)
+        fresh = serving.build(settings)
         assert set(current.graph.native) == set(fresh.graph.native)
         assert current.counts == fresh.counts
     (project / "seeds" / next(p.name for p in (project / "seeds").iterdir())).write_bytes(b"an article changed\n")
@@ -250,7 +252,7 @@ def test_patched_reload_serves_the_quads_a_full_build_makes(project: Path) -> No
 
 
 def test_a_patch_waits_for_requests_in_flight_and_holds_new_ones(project: Path) -> None:
-    served = Served(snapshots.build(Settings(root=project, store="memory")))
+    served = Served(serving.build(Settings(root=project, store="memory")))
     events: list[str] = []
 
     async def scenario() -> None:
@@ -292,7 +294,7 @@ def test_sparql_workers_take_an_edit_as_a_patch(project: Path) -> None:
             save(project / "curation" / "meetings.yaml", meetings_labelled(1))
             assert reloader.rebuild() is True and reloader.status.last_build == "patched"  # no request in flight
             after = await client.post("/sparql", data=query, headers=accept)
-            assert after.status_code == 200 and after.headers["x-kb-version"] == snapshots.kb_version(project)
+            assert after.status_code == 200 and after.headers["x-kb-version"] == serving.kb_version(project)
             assert {f"{label}, take 1" for label in LABELS} <= set(after.text.split('"'))
 
     try:

@@ -1,11 +1,11 @@
-"""kb.serve.snapshot: the version names the bytes served; the slot swaps in one step."""
+"""kb.serve.served: the version names the bytes served; the slot swaps in one step."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from kb.config import Settings
-from kb.serve.snapshot import Served, build, kb_version
+from kb.serve.served import Served, build, kb_version
 from tests.conftest import MINI_ARTICLE, write_project
 
 

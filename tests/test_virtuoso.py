@@ -20,7 +20,7 @@ from kb.serve import remote
 
 from kb.graph import store
 from kb.graph.query import OxigraphBackend, QueryError, Table, sorted_rows
-from kb.serve.snapshot import kb_version
+from kb.serve.served import kb_version
 from tests.kbs import BASE, MINI
 from tests.virtuoso import PASSWORD, USER, Virtuoso
 
@@ -178,7 +178,7 @@ def test_app_serves_the_published_kb_from_the_store_url_alone(
 
 def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virtuoso, tmp_path: Path) -> None:
     from kb.config import Settings
-    from kb.serve.snapshot import Served
+    from kb.serve.served import Served
 
     base = "https://follow.example.org/"
     credentials = ("--user", USER, "--password", PASSWORD)

@@ -8,10 +8,10 @@ from typing import Any, TypeAlias
 
 import strawberry
 
-from kb.api.limits import Limits
 from kb.api.loaders import Loaders
+from kb.config import Limits
 from kb.graph.query import CountingBackend
-from kb.serve.snapshot import Snapshot
+from kb.graph.snapshot import Snapshot
 
 QUERIES_HEADER = "X-KB-SPARQL-Queries"
 """Response header: how many SPARQL queries answering a GraphQL request cost."""

@@ -28,6 +28,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from graphql import (
@@ -40,9 +41,16 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
-from kb.api.limits import Limits, UserError
+from kb.api.limits import MASKED_MESSAGE, UserError, should_mask
+from kb.config import Limits
 
 INTROSPECTION_LISTS = frozenset({"types", "fields", "interfaces", "possibleTypes", "enumValues", "inputFields",
                                  "args", "directives"})
@@ -291,3 +299,15 @@ def guards(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     The known documents are per call: a schema made with other limits checks every text again."""
     known = DocumentCache()
     return [lambda: KnownDocuments(cache=known), lambda: QueryCost(limits=limits), lambda: Deadline(limits=limits)]
+
+
+def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Return factories of the schema extensions enforcing ``limits`` and masking internal errors (a fresh
+    extension per request, as Strawberry asks)."""
+    return [
+        *guards(limits),  # first: refuses a costly document before the limiters below walk it
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+    ]

@@ -1,9 +1,10 @@
 """What protects the server from expensive requests, on by default, and how errors reach the client.
 
-Query depth, aliases and tokens are checked before execution (Strawberry extensions); the request body is
-capped before it is parsed (:class:`BodyLimit`); ``first`` is bounded in every connection. A :class:`UserError`
-(a bad argument) reaches the client as written; any other exception inside a resolver is logged with its
-traceback and masked as "Unexpected error." so nothing internal leaks.
+Query depth, aliases and tokens are checked before execution (:func:`kb.api.guard.extensions`); the request
+body is capped before it is parsed (:class:`BodyLimit`); ``first`` is bounded in every connection. The bounds
+themselves are :class:`kb.config.Limits`. A :class:`UserError` (a bad argument) reaches the client as
+written; any other exception inside a resolver is logged with its traceback and masked as "Unexpected error."
+so nothing internal leaks.
 """
 
 from __future__ import annotations
@@ -11,45 +12,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
 
+from kb.config import Limits
 from kb.errors import KBError
 
 log = logging.getLogger("kb.api")
 MASKED_MESSAGE = "Unexpected error."
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one request may ask. The defaults fit every query of docs/api.md with room to spare."""
-
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
-    max_body_bytes: int = 64 * 1024
-    max_page_size: int = 100
-    default_page_size: int = 20
-    max_search_chars: int = 200
-    # kb.api.guard: measured before validation, and a deadline on execution
-    max_nodes: int = 500
-    max_repeats: int = 20
-    timeout_seconds: float = 10.0
-    # kb.serve.sparql.guard: /sparql queries run in worker processes
-    sparql_timeout_seconds: float = 10.0
-    sparql_max_rows: int = 10_000
-    sparql_max_concurrent: int = 2
 
 
 class UserError(KBError):
@@ -64,20 +36,6 @@ def should_mask(error: GraphQLError) -> bool:
     """Return True for errors raised by code rather than by the request: those are masked (and were logged)."""
     original = error.original_error
     return original is not None and not isinstance(original, (UserError, GraphQLError))
-
-
-def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
-    """Return factories of the schema extensions enforcing ``limits`` and masking internal errors (a fresh
-    extension per request, as Strawberry asks)."""
-    from kb.api.guard import guards  # it imports Limits from here
-
-    return [
-        *guards(limits),  # first: refuses a costly document before the limiters below walk it
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
-        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
-    ]
 
 
 def check_first(first: int | None, limits: Limits) -> int:

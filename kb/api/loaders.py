@@ -93,6 +93,11 @@ class Loaders:
         self.counts = GuardedLoader[ChildrenKey, int](guard, load_fn=self._counts)
         self.objects = GuardedLoader[ObjectsKey, list[Term]](guard, load_fn=self._objects)
 
+    async def text(self, source: str) -> str:
+        """Return the full text of article ``source`` ("" when it has none), batched across the request."""
+        found = await self.objects.load((str(KB.text), source))
+        return found[0].value if found else ""
+
     async def _describe(self, keys: Sequence[DescribeKey]) -> list[Props]:
         """One query for the batch: whole descriptions if any key wants one, else only the predicates any key
         names (a node may get more than it asked for, never less)."""

@@ -48,10 +48,6 @@ class Props:
         """Return True when ``predicate`` has a true boolean literal."""
         return any(t.as_bool() for t in self.all(predicate))
 
-    def has_type(self, iri: str) -> bool:
-        """Return True when the node is an ``rdf:type`` of ``iri``."""
-        return iri in self.iris(RDF_TYPE)
-
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 

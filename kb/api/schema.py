@@ -14,7 +14,8 @@ from strawberry.types import ExecutionContext
 
 from kb.api import lists, search
 from kb.api.context import QUERIES_HEADER, Context, Info
-from kb.api.limits import Limits, UserError, check_first, extensions, should_mask
+from kb.api.guard import extensions
+from kb.api.limits import UserError, check_first, should_mask
 from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
@@ -31,16 +32,23 @@ from kb.api.types.source import Source
 from kb.api.types.statement import Statement
 from kb.api.types.topic import Topic
 from kb.api.types.version import Version
+from kb.config import Limits
 from kb.graph.query import QueryError
 
 log = logging.getLogger("kb.api")
 
-Id = strawberry.argument(description="A curation id (\"wang-yi\") or a global id (\"person/wang-yi\").")
 
+def _by_id(kind: type[Node], description: str) -> Node | None:
+    """Return the root field finding one node of ``kind`` by a curation id or a global id; the kind's key in
+    :data:`registry.TYPES` is its type's name in lower case."""
+    key = kind.__name__.lower()
 
-async def _one(info: Info, identifier: str, kind: str) -> Any:
-    candidates = registry.iris_for(info, identifier, (kind,))
-    return await registry.load_node(info, candidates[0], selected=True) if candidates else None
+    async def resolve(info: Info, id: strawberry.ID) -> Node | None:
+        candidates = registry.iris_for(info, id, (key,))
+        node = await registry.load_node(info, candidates[0], selected=True) if candidates else None
+        return node if isinstance(node, kind) else None
+
+    return strawberry.field(resolver=resolve, description=description, graphql_type=kind | None)
 
 
 def _enum(member: Any) -> str | None:
@@ -56,45 +64,16 @@ class Query:
             return None
         return await registry.load_node(info, info.context.snapshot.mint.base + key, selected=True)
 
-    @strawberry.field(description="A person by id.")
-    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        return await _one(info, id, "person")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="An organization by id.")
-    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
-        return await _one(info, id, "organization")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A place by id.")
-    async def place(self, info: Info, id: strawberry.ID) -> Place | None:
-        return await _one(info, id, "place")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A topic by id.")
-    async def topic(self, info: Info, id: strawberry.ID) -> Topic | None:
-        return await _one(info, id, "topic")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A meeting by id.")
-    async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
-        return await _one(info, id, "meeting")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A role by id.")
-    async def role(self, info: Info, id: strawberry.ID) -> Role | None:
-        return await _one(info, id, "role")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A statement by id.")
-    async def statement(self, info: Info, id: strawberry.ID) -> Statement | None:
-        return await _one(info, id, "statement")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A sanction by id.")
-    async def sanction(self, info: Info, id: strawberry.ID) -> Sanction | None:
-        return await _one(info, id, "sanction")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="An article by id.")
-    async def source(self, info: Info, id: strawberry.ID) -> Source | None:
-        return await _one(info, id, "source")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="A dispute by id.")
-    async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
-        return await _one(info, id, "dispute")  # type: ignore[no-any-return]
+    person = _by_id(Person, "A person by id.")
+    organization = _by_id(Organization, "An organization by id.")
+    place = _by_id(Place, "A place by id.")
+    topic = _by_id(Topic, "A topic by id.")
+    meeting = _by_id(Meeting, "A meeting by id.")
+    role = _by_id(Role, "A role by id.")
+    statement = _by_id(Statement, "A statement by id.")
+    sanction = _by_id(Sanction, "A sanction by id.")
+    source = _by_id(Source, "An article by id.")
+    dispute = _by_id(Dispute, "A dispute by id.")
 
     @strawberry.field(description="People by name. name matches a name or an alias; role matches an office or "
                                   "a title as an article words it (\"foreign minister\").")

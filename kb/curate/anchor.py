@@ -7,11 +7,11 @@ approximate ones, each candidate scored on how alike the quote, the words before
 (suffix) are, and how near it is to the old offset. An entry that cannot be placed with confidence is
 reported as an orphan, never guessed.
 
-Where the context comes from: the article as it was when the offsets were last right. ``curation/sources.yaml``
-records the sha256 of that version, so the caller finds its bytes (in git: see :mod:`kb.curate.revisions`), and this
-module takes the prefix and suffix around the old offsets in it. The YAML stays free of copied context that
-would itself go stale, and an entry whose old offsets did not hold its quote even then has no trustworthy
-context: it is placed only by an exact match, never fuzzily.
+Where the context comes from: the article as it was when the offsets were last right.
+``curation/sources.yaml`` records the sha256 of that version, so its bytes are found in git (see
+:mod:`kb.curate.revisions`), and this module takes the prefix and suffix around the old offsets in it. The
+YAML stays free of copied context that would itself go stale, and an entry whose old offsets did not hold its
+quote even then has no trustworthy context: it is placed only by an exact match, never fuzzily.
 """
 
 from __future__ import annotations
@@ -19,14 +19,18 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
-from kb.load.loader import RawKnowledgeBase
+from kb.curate import revisions
 from kb.curate.match import Match, search, similarity
+from kb.load import loader
+from kb.load.loader import RawKnowledgeBase
 from kb.model.sources import CONTEXT_CHARS, AnchorError, Article, context, locate, occurrences
 
 # Hypothesis's weights (client/src/annotator/anchoring/match-quote.ts): the quote counts most, then context.
@@ -131,7 +135,13 @@ def _closest(text: str, quote: str) -> str:
         return ""
     best = min(matches, key=lambda m: m.errors)
     alike = round(100 * (1 - best.errors / len(quote)))
-    return f"; closest passage ({alike}% alike) at {best.start}..{best.end}: {text[best.start:best.end][:80]!r}"
+    passage = text[best.start : best.end][:80]
+    return f"; closest passage ({alike}% alike) at {best.start}..{best.end}: {passage!r}"
+
+
+def _ranked(text: str, matches: list[Match], quote: str, where: Context) -> list[tuple[float, Match]]:
+    """Return the matches with their scores, best first (the earliest first among equals)."""
+    return sorted(((score(text, m, quote, where), m) for m in matches), key=lambda p: (-p[0], p[1].start))
 
 
 def reanchor(text: str, quote: str, where: Context, fuzzy: bool) -> Placement:
@@ -150,21 +160,22 @@ def reanchor(text: str, quote: str, where: Context, fuzzy: bool) -> Placement:
             starts = ", ".join(str(m.start) for m in exact)
             raise AnchorError(f"quote occurs {len(exact)} times (at {starts}); add occurrence: N or near: "
                               "'<longer passage>'")
-        ranked = sorted(((score(text, m, quote, where), m) for m in exact), key=lambda p: (-p[0], p[1].start))
+        ranked = _ranked(text, exact, quote, where)
         if ranked[0][0] == ranked[1][0]:
-            raise AnchorError(f"quote occurs {len(exact)} times and two fit equally well (at {ranked[0][1].start} "
-                              f"and {ranked[1][1].start}); add occurrence: N or near: '<longer passage>'")
+            first, second = ranked[0][1].start, ranked[1][1].start
+            raise AnchorError(f"quote occurs {len(exact)} times and two fit equally well (at {first} "
+                              f"and {second}); add occurrence: N or near: '<longer passage>'")
         return _placement(text, ranked[0][1], 1.0)
     if not fuzzy:
         raise AnchorError("quote not found in the article" + _closest(text, quote))
     candidates = search(text, quote, int(len(quote) * MAX_ERROR_RATE))
     if not candidates:
         raise AnchorError("quote not found in the article, not even approximately" + _closest(text, quote))
-    ranked = sorted(((score(text, m, quote, where), m) for m in candidates), key=lambda p: (-p[0], p[1].start))
+    ranked = _ranked(text, candidates, quote, where)
     best_score, best = ranked[0]
     if best_score < MIN_SCORE:
-        raise AnchorError(f"best approximate match scores {best_score:.2f} < {MIN_SCORE} at {best.start}..{best.end}: "
-                          f"{text[best.start:best.end][:80]!r}")
+        raise AnchorError(f"best approximate match scores {best_score:.2f} < {MIN_SCORE} "
+                          f"at {best.start}..{best.end}: {text[best.start:best.end][:80]!r}")
     if len(ranked) > 1 and best_score - ranked[1][0] < MIN_MARGIN:
         runner = ranked[1][1]
         raise AnchorError(f"approximate matches at {best.start} and {runner.start} score alike "
@@ -193,7 +204,8 @@ def place_entry(text: str, quote: str, where: Context, occurrence: int | None, n
     Filling (no trustworthy old context): ``occurrence``/``near`` as the curator wrote them, else an exact,
     unambiguous match (the one nearest the old offset among repeats). Re-anchoring after the article changed
     (old context known): ``near`` if it still resolves, else :func:`reanchor` with fuzzy matching. There
-    ``occurrence`` is ignored: it counted repeats in the old text, and an inserted repeat would silently shift it.
+    ``occurrence`` is ignored: it counted repeats in the old text, and an inserted repeat would silently
+    shift it.
     """
     if near is not None or (occurrence is not None and not where.known):
         try:
@@ -209,9 +221,10 @@ def fix_document(document: Any, texts: Mapping[str, str],
                  previous: Mapping[str, str | None] | None = None) -> list[Change]:
     """Set ``start``/``end`` of every evidence entry in ``document`` in place. Returns what changed or failed.
 
-    ``texts`` are the articles now, by source id; ``previous`` has the sources that changed since their offsets
-    were last right, each with its text as it was then, or None when that version is lost. A fuzzy re-anchoring also sets the quote to the article's new
-    words, so that ``article[start:end] == quote`` holds again; the change lists the old and new quote.
+    ``texts`` are the articles now, by source id; ``previous`` has the sources that changed since their
+    offsets were last right, each with its text as it was then, or None when that version is lost. A fuzzy
+    re-anchoring also sets the quote to the article's new words, so that ``article[start:end] == quote``
+    holds again; the change lists the old and new quote.
     """
     changes: list[Change] = []
     previous = previous or {}
@@ -226,8 +239,9 @@ def fix_document(document: Any, texts: Mapping[str, str],
         if isinstance(old[0], int) and isinstance(old[1], int) and text[old[0] : old[1]] == quote:
             continue
         where = old_context(previous.get(source), quote, old)
-        # The article changed but the version the offsets were made for is lost: neither the old offset nor an
-        # occurrence count says which repeat of a quote is meant any more, so only a unique match or near: moves.
+        # The article changed but the version the offsets were made for is lost: neither the old offset nor
+        # an occurrence count says which repeat of a quote is meant any more, so only a unique match or near:
+        # moves it.
         blind = source in previous and previous[source] is None and old[0] is not None
         try:
             if blind:
@@ -235,8 +249,8 @@ def fix_document(document: Any, texts: Mapping[str, str],
             else:
                 placed = place_entry(text, quote, where, node.get("occurrence"), node.get("near"))
         except AnchorError as exc:
-            lost = " (the article changed and the version its offsets were made for is not in git)" if blind else ""
-            changes.append(Change(line, source, quote, old, (None, None), f"{exc}{lost}"))
+            lost = " (the article changed and the version its offsets were made for is not in git)"
+            changes.append(Change(line, source, quote, old, (None, None), f"{exc}{lost if blind else ''}"))
             continue
         _set_offsets(node, placed.start, placed.end)
         reason = "filled" if old[0] is None else "moved"
@@ -282,7 +296,7 @@ def fix_text(yaml_text: str, texts: Mapping[str, str],
 
 @dataclass(frozen=True)
 class SourceText:
-    """One source's article now, and as it was when its offsets were last right (None if unchanged or lost)."""
+    """One source's article now, and as it was when its offsets were last right (None: unchanged or lost)."""
 
     id: str
     file: str
@@ -300,7 +314,8 @@ def source_texts(raw: RawKnowledgeBase, lookup: Callable[[str, str], bytes | Non
     """Return every source whose article is readable, by id, without full validation.
 
     For an article whose sha256 differs from the one recorded, ``lookup(path, sha256)`` finds the recorded
-    version's bytes (``kb.curate.revisions.version_with_sha256`` in the CLI); those become ``before``.
+    version's bytes (``kb.curate.revisions.version_with_sha256`` in :func:`read_sources`); those become
+    ``before``.
     """
     found: dict[str, SourceText] = {}
     for file in raw.files:
@@ -318,3 +333,29 @@ def source_texts(raw: RawKnowledgeBase, lookup: Callable[[str, str], bytes | Non
             rid = str(record.get("id"))
             found[rid] = SourceText(rid, article.file, recorded, article, before, file.path)
     return found
+
+
+def read_sources(root: Path) -> dict[str, SourceText]:
+    """Return each source of the project at ``root`` with its article now and, if it changed, as recorded
+    (found in git), without full validation."""
+    return source_texts(loader.read(root), partial(revisions.version_with_sha256, root))
+
+
+def fix_files(root: Path, sources: Mapping[str, SourceText], write: bool) -> Iterator[tuple[str, Change]]:
+    """Fill or move the evidence offsets of every file in ``root``/curation; yield each change with its file
+    (relative to ``root``).
+
+    With ``write``, a file that changed is replaced once its changes have been yielded; without, none is.
+    """
+    texts = {sid: s.now.text for sid, s in sources.items()}
+    previous = {sid: s.before for sid, s in sources.items() if s.changed}
+    for path in loader.curation_files(root / "curation"):
+        before = path.read_text("utf-8")
+        after, changes = fix_text(before, texts, previous)
+        display = path.relative_to(root).as_posix()
+        for change in changes:
+            yield display, change
+        if after != before and write:
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(after, "utf-8")
+            tmp.replace(path)  # atomic: a crash never leaves a half-written file

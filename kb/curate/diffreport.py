@@ -1,4 +1,4 @@
-"""Render a :class:`kb.curate.diff.Report`: Markdown ready to post on a pull request, or JSON for tools."""
+"""Render a :class:`kb.curate.changes.Report`: Markdown ready to post on a pull request, or JSON for tools."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 import json
 import re
 
-from kb.curate.diff import DisputedFact, Quote, RecordChange, Report
+from kb.curate.changes import DisputedFact, Quote, RecordChange, Report
 
 MARKER = "<!-- kb-diff -->"  # lets CI find and update its own comment
 MAX_LINKS = 50
@@ -23,10 +23,6 @@ def md(text: str) -> str:
 def _quote(q: Quote) -> str:
     of = f" ({md(q.of)})" if q.of else ""
     return f"“{md(q.quote)}” — `{q.source}` {q.start}..{q.end}{of}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s" if not word.endswith("y") else f"{n} {word[:-1]}ies"
 
 
 def summary(report: Report) -> str:
@@ -60,7 +56,8 @@ def _record(change: RecordChange) -> list[str]:
     if change.status == "changed":
         lines += [f"  - evidence added: {_quote(q)}" for q in change.evidence_added]
         lines += [f"  - evidence removed: {_quote(q)}" for q in change.evidence_removed]
-        lines += [f"  - evidence moved: “{md(m.quote)}” — `{m.source}` {m.old[0]}..{m.old[1]} → {m.new[0]}..{m.new[1]}"
+        lines += [f"  - evidence moved: “{md(m.quote)}” — `{m.source}` "
+                  f"{m.old[0]}..{m.old[1]} → {m.new[0]}..{m.new[1]}"
                   + (f" ({md(m.of)})" if m.of else "") for m in change.evidence_moved]
     else:
         lines += [f"  - > {_quote(q)}" for q in change.evidence_added or change.evidence_removed]
@@ -77,7 +74,8 @@ def _sides(facts: list[DisputedFact], sign: str = "") -> list[str]:
 
 def markdown(report: Report) -> str:
     """Return the report as Markdown: a summary line, then records, disputes and derived links."""
-    lines = [MARKER, f"### Knowledge base diff: {md(report.base)} → {md(report.head)}", "", f"**{summary(report)}**"]
+    title = f"### Knowledge base diff: {md(report.base)} → {md(report.head)}"
+    lines = [MARKER, title, "", f"**{summary(report)}**"]
     titles = {"added": "Added", "removed": "Removed", "changed": "Changed"}
     for status, title in titles.items():
         changes = [c for c in report.records if c.status == status]
@@ -95,7 +93,8 @@ def markdown(report: Report) -> str:
     if links:
         counts = f"{len(report.links_added)} added, {len(report.links_removed)} removed"
         lines += ["", f"<details><summary>Derived links: {counts}</summary>", ""]
-        lines += [f"- {sign} {md(l.subject)} *{md(l.predicate)}* {md(l.object)}" for sign, l in links[:MAX_LINKS]]
+        lines += [f"- {sign} {md(l.subject)} *{md(l.predicate)}* {md(l.object)}"
+                  for sign, l in links[:MAX_LINKS]]
         if len(links) > MAX_LINKS:
             lines.append(f"- … and {len(links) - MAX_LINKS} more")
         lines += ["", "</details>"]

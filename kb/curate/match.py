@@ -1,9 +1,9 @@
 """Approximate string search: where a quote, edited a little, now sits in a text.
 
 The same method Hypothesis uses to re-anchor annotations (its ``approx-string-match`` library): Myers'
-bit-parallel algorithm (J. ACM 46(3), 1999) finds every place where the pattern matches a substring of the text
-with at most ``k`` edits (insertions, deletions, substitutions) in one pass over the text; a small dynamic
-programme over a window then finds where each such match starts. Python's integers are as wide as the
+bit-parallel algorithm (J. ACM 46(3), 1999) finds every place where the pattern matches a substring of the
+text with at most ``k`` edits (insertions, deletions, substitutions) in one pass over the text; a small
+dynamic programme over a window then finds where each such match starts. Python's integers are as wide as the
 pattern, so quotes of any length work. Pure functions, no I/O.
 """
 
@@ -23,8 +23,8 @@ class Match:
 
 
 def end_errors(text: str, pattern: str) -> Iterator[int]:
-    """Yield, for each end position ``j`` (1..len(text)), the fewest edits turning the pattern into a substring
-    of ``text`` that ends at ``j`` (Myers' search variant: the match may start anywhere)."""
+    """Yield, for each end position ``j`` (1..len(text)), the fewest edits turning the pattern into a
+    substring of ``text`` that ends at ``j`` (Myers' search variant: the match may start anywhere)."""
     m = len(pattern)
     mask = (1 << m) - 1
     high = 1 << (m - 1)

@@ -1,8 +1,8 @@
 """Earlier versions of the project from git: an edge module (it runs ``git``), used by ``kb diff`` and
 ``kb anchor --fix``.
 
-Revisions are read with ``git archive`` and ``git show``, never by checking out, so the working tree, the index
-and any uncommitted work stay untouched.
+Revisions are read with ``git archive`` and ``git show``, never by checking out, so the working tree, the
+index and any uncommitted work stay untouched.
 """
 
 from __future__ import annotations

@@ -135,6 +135,6 @@ def nquads(quads: Iterable[Quad]) -> bytes:
 def apply(native: Any, delta: Delta) -> None:
     """Remove and add ``delta``'s quads in the pyoxigraph store ``native``.
 
-    Not atomic for readers: the caller keeps requests out while it runs (:class:`kb.serve.snapshot.Served`).
+    Not atomic for readers: the caller keeps requests out while it runs (:class:`kb.serve.served.Served`).
     """
     patch_store(native, delta.remove_nquads, delta.add_nquads)

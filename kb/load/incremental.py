@@ -1,10 +1,10 @@
 """Incremental loading: after an edit, read and check only the files whose bytes changed.
 
-:func:`kb.load.pipeline.load` reads, parses and checks every file every time; on a 100,000-fact knowledge base that
-is tens of seconds (docs/performance.md). :class:`IncrementalLoader` keeps, per file and keyed by the sha256
-of its bytes, what was read (:class:`~kb.load.loader.RawFile`) and the records parsed from it (pydantic models are
+:func:`kb.load.pipeline.load` reads, parses and checks every file every time, which on a large knowledge base
+takes long (docs/performance.md). :class:`IncrementalLoader` keeps, per file and keyed by the sha256 of its
+bytes, what was read (:class:`~kb.load.loader.RawFile`) and the records parsed from it (pydantic models are
 frozen, so they are shared safely between versions). A reload then costs: hashing the files, parsing the
-changed ones, and the cross-record checks of their records only.
+changed ones, and the cross-record checks of their records only (:class:`kb.load.validate.Checker`).
 
 When is checking only the changed files' records enough? When every other record's checks would give the
 same answer as last time: no article changed (evidence offsets are checked against article text), no id
@@ -25,13 +25,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kb.load import loader
-
-from kb.load import validate
 from kb.errors import CurationError, Location
-from kb.model.records import KINDS, Record
+from kb.load import loader, validate
+from kb.load.gc import gc_paused
+from kb.model.knowledge_base import KnowledgeBase
+from kb.model.records import KINDS, CuratedRecord
 from kb.model.sources import Article
-from kb.load.validate import KnowledgeBase
 
 
 @dataclass
@@ -51,16 +50,6 @@ class Stats:
     parsed: int = 0
     full_check: bool = True
     reason: str = "first load"
-
-
-class _Partial(validate._Checker):
-    """kb.load.validate's cross-record checks restricted to some records, on a knowledge base already assembled."""
-
-    def __init__(self, kb: KnowledgeBase, origin: dict[str, tuple[loader.RawFile, int]],
-                 articles: dict[str, Article]) -> None:
-        super().__init__(loader.RawKnowledgeBase(articles=articles, files=[], errors=[]))
-        self.kb = kb
-        self.origin = origin
 
 
 class IncrementalLoader:
@@ -144,7 +133,7 @@ class IncrementalLoader:
         self.kb = kb
         return kb
 
-    @loader.gc_paused()
+    @gc_paused()
     def load(self) -> KnowledgeBase:
         """Return the validated knowledge base under ``root``, as ``pipeline.load`` does. Raises CurationErrors."""
         errors: list[CurationError] = []
@@ -182,7 +171,7 @@ class IncrementalLoader:
                     record = model.model_validate(data)
                 except ValidationError:
                     raise _Fallback("a record does not validate") from None
-                rid: str = record.id  # type: ignore[attr-defined]
+                rid = record.id
                 if rid in parsed or (rid in old.kinds and rid not in old_ids):
                     raise _Fallback(f"duplicate id {rid!r}")
                 parsed[rid] = _Parsed(record, file, index)
@@ -204,35 +193,29 @@ class IncrementalLoader:
         for name, file in self.files.items():  # dispute checks look across all disputes: there are few
             if file.raw.kind == "disputes":
                 origin.update({rid: (file.raw, index) for index, rid in enumerate(file.ids)})
-        checker = _Partial(kb, origin, {name: article for name, (_, article) in self.articles.items()})
-        checker.check_references()
-        checker.check_dates()
-        checker.check_disputes()
-        if checker.errors:
+        if validate.Checker(kb, origin).run():
             raise _Fallback("errors")  # kb.load.validate reports them, in its words and order
         return kb
 
     def _assemble(self, old: KnowledgeBase, parsed: dict[str, _Parsed]) -> KnowledgeBase:
         """Return the knowledge base with records in file order, as kb.load.validate builds it."""
-        kb = KnowledgeBase()
-        kb.articles = old.articles
+        kb = KnowledgeBase(articles=old.articles)
         for file in self.files.values():
             kind = file.raw.kind
             for index, rid in enumerate(file.ids):
                 fresh = parsed.get(rid)
                 if fresh is not None:
-                    kb.records[kind][rid] = fresh.record
+                    kb.add(fresh.record)
                     kb.locations[rid] = fresh.file.location((index,))
                 else:
-                    kb.records[kind][rid] = old.records[kind][rid]
+                    kb.add(old.of(kind)[rid])
                     kb.locations[rid] = old.locations[rid]
-                kb.kinds[rid] = kind
         return kb
 
 
 @dataclass(frozen=True)
 class _Parsed:
-    record: Record
+    record: CuratedRecord
     file: loader.RawFile
     index: int
 

@@ -6,7 +6,6 @@ values plus a map from each value's path to its line and column. Nothing here kn
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -14,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +31,9 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.reader import ReaderError
 
-from kb.load import fastyaml
 from kb.errors import CurationError, Location
+from kb.load import fastyaml
+from kb.load.gc import gc_paused
 from kb.model.records import KINDS
 from kb.model.sources import Article
 
@@ -135,7 +134,8 @@ def _refuse_unsafe(text: str, display: str) -> None:
     deeper than MAX_DEPTH: checked event by event, so a file of 100,000 ``[`` stops at the 14th instead of
     taking ruamel minutes and a RecursionError. Raises CurationError at the offending event.
     """
-    open_maps: list[bool | None] = []  # per open collection: True when a mapping expects a key, None in a list
+    # Per open collection: True when a mapping expects a key, None in a list.
+    open_maps: list[bool | None] = []
     for event in _yaml().parse(text):
         problem = _refusal(event, open_maps)
         if problem is not None:
@@ -176,14 +176,15 @@ def curation_files(curation: Path) -> Iterator[Path]:
 def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
     """Parse one curation file's bytes. Raises CurationError naming line and column.
 
-    Plain files take libyaml's C parser (:mod:`kb.load.fastyaml`, about 30 times faster); anything it is not sure
-    to read exactly as ruamel would, and every file with an error, goes through ruamel, whose result and
-    error messages are the reference.
+    Plain files take libyaml's C parser (:mod:`kb.load.fastyaml`, much faster); anything it is not sure to
+    read exactly as ruamel would, and every file with an error, goes through ruamel, whose result and error
+    messages are the reference.
     """
     if len(data) > MAX_FILE_BYTES:
         raise CurationError(Location(display, 1, 1), f"file is {len(data)} bytes, more than {MAX_FILE_BYTES}")
     if data.startswith(b"\xef\xbb\xbf"):
-        raise CurationError(Location(display, 1, 1), "file starts with a byte-order mark; save as UTF-8 without BOM")
+        message = "file starts with a byte-order mark; save as UTF-8 without BOM"
+        raise CurationError(Location(display, 1, 1), message)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -207,7 +208,8 @@ def parse_text(text: str, display: str, kind: str) -> RawFile:
     except ReaderError as exc:
         line, column = _line_column(text, exc.position)
         code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise CurationError(Location(display, line, column), f"character {code} is not allowed in YAML") from None
+        message = f"character {code} is not allowed in YAML"
+        raise CurationError(Location(display, line, column), message) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
@@ -236,22 +238,6 @@ class RawKnowledgeBase:
     errors: list[CurationError]
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block.
-
-    Reading builds millions of small dicts and lists, none of them cyclic; each one counts towards the next
-    collection, and every full collection walks all of them again. At 10,000 facts this halved reading time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @gc_paused()
 def read(root: Path) -> RawKnowledgeBase:
     """Read ``root/seeds`` and ``root/curation``. Problems are collected, never raised."""
@@ -274,7 +260,8 @@ def read(root: Path) -> RawKnowledgeBase:
         kind = kind_of(path, curation)
         if kind is None:
             known = ", ".join(KINDS)
-            errors.append(CurationError(Location(display, 1, 1), f"unknown file kind; name it after one of: {known}"))
+            message = f"unknown file kind; name it after one of: {known}"
+            errors.append(CurationError(Location(display, 1, 1), message))
             continue
         tasks.append((path, display, kind))
     files: list[RawFile] = []
@@ -290,17 +277,17 @@ Task = tuple[Path, str, str]
 """One curation file to parse: its path, the path errors show, and its kind."""
 
 PARALLEL_BYTES = 8 << 20
-"""Curation YAML from which :func:`parse_files` parses half of it in a second process (below, the
-process's start-up, about 0.3 s, costs more than it saves)."""
+"""Curation YAML from which :func:`parse_files` parses half of it in a second process (below, starting the
+process costs more than it saves)."""
 
 
 def parse_files(tasks: list[Task], parallel: bool = True) -> list[RawFile | CurationError]:
     """Parse ``tasks`` in order; return each file's RawFile or its CurationError.
 
     With ``parallel``, from :data:`PARALLEL_BYTES` on, on a machine with more than one core, a worker process
-    (``python -m kb.load.read_worker``) parses the second half by size while this one parses the first (100k facts:
-    12.1 s -> 8.7 s on two cores in benchmarks/run.py). The worker is only a speed-up: if it cannot start or fails, its half is
-    parsed here, so the result never depends on it.
+    (``python -m kb.load.read_worker``) parses the second half by size while this one parses the first. The
+    worker is only a speed-up: if it cannot start or fails, its half is parsed here, so the result never
+    depends on it.
     """
     sizes = [path.stat().st_size if path.is_file() else 0 for path, _, _ in tasks]
     if not parallel or sum(sizes) < PARALLEL_BYTES or (os.cpu_count() or 1) < 2:
@@ -336,12 +323,13 @@ def _raw_file(answer: dict[str, Any] | None, task: Task) -> RawFile | CurationEr
         return _parse_here([task])[0]
     _, display, kind = task
     positions = {tuple(key): (line, column) for key, line, column in answer["positions"]}
-    return RawFile(path=display, kind=kind, records=answer["records"], positions=positions, source=answer["source"])
+    return RawFile(path=display, kind=kind, records=answer["records"], positions=positions,
+                   source=answer["source"])
 
 
 class _Worker:
-    """A ``python -m kb.load.read_worker`` process parsing ``tasks``; its stderr goes to a temporary file (a pipe
-    left unread could fill and stall it)."""
+    """A ``python -m kb.load.read_worker`` process parsing ``tasks``; its stderr goes to a temporary file (a
+    pipe left unread could fill and stall it)."""
 
     def __init__(self, tasks: list[Task]) -> None:
         package_parent = str(Path(__file__).resolve().parents[2])  # import this kb, installed or not
@@ -349,8 +337,8 @@ class _Worker:
         self.tasks = tasks
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed by results())
         try:
-            self.process = subprocess.Popen([sys.executable, "-m", "kb.load.read_worker"], stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, stderr=self.stderr,
+            self.process = subprocess.Popen([sys.executable, "-m", "kb.load.read_worker"],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                             env={**os.environ, "PYTHONPATH": path})
         except OSError:
             self.stderr.close()
@@ -358,7 +346,8 @@ class _Worker:
         assert self.process.stdin is not None
         try:
             with self.process.stdin:
-                self.process.stdin.write(json.dumps([(str(p), display, kind) for p, display, kind in tasks]).encode())
+                paths = [(str(p), display, kind) for p, display, kind in tasks]
+                self.process.stdin.write(json.dumps(paths).encode())
         except OSError:
             pass  # it exited before reading: its exit code and stderr say why
 
@@ -379,5 +368,6 @@ class _Worker:
                 if isinstance(answers, list) and len(answers) == len(self.tasks):
                     return [_raw_file(answer, task) for answer, task in zip(answers, self.tasks, strict=True)]
                 problem = "an answer that is not one per file"
-        log.warning("reading worker failed (exit %s): %s; reading its files here", self.process.returncode, problem)
+        log.warning("reading worker failed (exit %s): %s; reading its files here", self.process.returncode,
+                    problem)
         return _parse_here(self.tasks)

@@ -53,7 +53,8 @@ def schema(kind: str) -> dict[str, Any]:
     return {
         "$schema": DIALECT,
         "title": f"kb curation file: {kind}",
-        "description": f"curation/{kind}.yaml (or curation/{kind}/*.yaml): a list of {model.__name__} records. "
+        "description": f"curation/{kind}.yaml (or curation/{kind}/*.yaml): "
+                       f"a list of {model.__name__} records. "
                        "Generated from kb/model/records.py by `kb schema-json`; do not edit.",
         **generated,
     }

@@ -50,7 +50,7 @@ class Evidence(Record):
 
     ``start``/``end`` are code-point offsets (end exclusive). ``kb anchor --fix`` fills them from the quote;
     ``occurrence`` (1-based) or ``near`` (a longer passage holding the quote once) disambiguate a repeated quote.
-    """
+    """  # noqa: E501  (the docstring is the schema's description: its lines are the editors' text)
 
     source: Id
     quote: Text
@@ -84,7 +84,7 @@ class Version(Record):
 
 
 class DurationVersion(Version):
-    """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""
+    """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""  # noqa: E501
 
     value: Duration | None = None
 
@@ -246,7 +246,12 @@ class Dispute(Record):
     facts: Annotated[list[Id], Field(min_length=2)]
 
 
-KINDS: dict[str, type[Record]] = {
+CuratedRecord = (
+    Source | Person | Organization | Place | Topic | Role | Meeting | Statement | Sanction | Dispute
+)
+"""A record of one of the KINDS: what a curation file lists, always with an ``id``."""
+
+KINDS: dict[str, type[CuratedRecord]] = {
     "sources": Source,
     "people": Person,
     "organizations": Organization,

@@ -30,15 +30,11 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kb.graph import builder
-from kb.publish.gsp import Spool, catalogue, changed, succession, version_graph
-from kb.serve.remote import catalogue_iri
+from kb.publish.catalogue import catalogue, catalogue_iri, changed, succession, version_graph
+from kb.publish.gsp import Spool
 from kb.load.validate import KnowledgeBase
-
-if TYPE_CHECKING:
-    from kb.publish.isql import Isql, Loaded
 
 PART_BYTES = 256 << 20
 """Uncompressed N-Quads bytes per data file: several files let a loader with several threads share them out."""
@@ -196,25 +192,3 @@ QLever:    build the index from the N-Quads of every file, catalogue included (Q
 Into a store that already holds a published version, also clear each article graph and the catalogue before
 loading, and drop older version graphs; --virtuoso-isql does this for Virtuoso.
 """
-
-
-
-def publish_root(root: Path, base_iri: str, folder: Path, virtuoso: Isql | None = None,
-                 server_folder: str | None = None) -> tuple[Dump, Loaded | None]:
-    """Validate and build the knowledge base under ``root`` into a dump in ``folder`` (:func:`write`) and,
-    given ``virtuoso``, load it there as kb publish would publish it (kb.publish.isql). The catalogue is read first,
-    so the dump's catalogue names the version it replaces, the dump leaves out the article graphs Virtuoso
-    already holds (their digests recorded there), and wrong credentials fail before the build.
-    Returns the dump and what loading did (None when not loaded). Raises CurationErrors, LoadError, OSError."""
-    from kb.load import pipeline  # not needed by the writer alone
-    from kb.serve.snapshot import kb_version
-
-    kb = pipeline.load(root)
-    version = kb_version(root)
-    if virtuoso is None:
-        return write(kb, version, base_iri, folder), None
-    current, replaced = virtuoso.catalogue(base_iri)
-    recorded = virtuoso.digests(base_iri)
-    kept, removed = succession(current, replaced, version_graph(base_iri, version))
-    dump = write(kb, version, base_iri, folder, kept, recorded=recorded)
-    return dump, virtuoso.publish(dump, current, removed, server_folder, recorded)

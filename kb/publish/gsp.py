@@ -31,7 +31,6 @@ longer holds.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,30 +42,19 @@ import pyoxigraph as ox
 
 from kb.graph import builder
 from kb.errors import KBError
-from kb.serve.remote import catalogue_iri
+from kb.publish.catalogue import (
+    catalogue,
+    catalogue_iri,
+    changed,
+    digest,
+    read_previous,
+    succession,
+    version_graph,
+)
 from kb.load.validate import KnowledgeBase
-from kb.vocab import KB
 
 CHUNK_BYTES = 4 << 20
 TIMEOUT = httpx.Timeout(300.0, connect=5.0)
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS_VERSION = "http://purl.org/dc/terms/hasVersion"
-DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-KB_DIGEST = str(KB.digest)
-
-CATALOGUE_QUERY = f"""SELECT ?version ?graph ?triples ?kind ?n WHERE {{
-  GRAPH ?dataset {{
-    ?dataset <{VOID}subset> ?graph .
-    ?graph <{DCTERMS_VERSION}> ?version ; <{VOID}triples> ?triples .
-    OPTIONAL {{ ?graph <{VOID}classPartition> ?part . ?part <{RDFS_LABEL}> ?kind ; <{VOID}entities> ?n }}
-  }}
-}}"""
-"""The catalogue as rows (one per kind of record); ``?dataset`` is replaced by the catalogue's IRI."""
-
-
 class PublishError(KBError):
     """The store refused a write, or cannot be reached."""
 
@@ -87,11 +75,6 @@ class Published:
     removed_articles: list[str] = field(default_factory=list)
 
 
-def version_graph(base_iri: str, version: str) -> str:
-    """Return the IRI of the graph that holds one version's default graph."""
-    return f"{base_iri}graph/version/{version}"
-
-
 def chunks(ntriples: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Yield ``ntriples`` in pieces of whole lines, each at most ``size`` bytes (or one line, if longer)."""
     start = 0
@@ -101,39 +84,6 @@ def chunks(ntriples: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
             end = ntriples.find(b"\n", start + size) + 1 or len(ntriples)
         yield ntriples[start:end]
         start = end
-
-
-def digest(ntriples: bytes) -> str:
-    """Return the SHA-256 (hex) of a graph given as N-Triples lines as kb builds them: its distinct lines,
-    sorted, each ending with a newline. kb mints no blank nodes, so equal graphs give equal digests."""
-    lines = {line.rstrip(b"\r") + b"\n" for line in ntriples.split(b"\n") if line.strip()}
-    return hashlib.sha256(b"".join(sorted(lines))).hexdigest()
-
-
-def _nt(subject: str, predicate: str, obj: str) -> str:
-    return f"<{subject}> <{predicate}> {obj} .\n"
-
-
-def catalogue(base_iri: str, version: str, triples: int, counts: dict[str, int], replaces: str | None = None,
-              digests: dict[str, str] | None = None) -> bytes:
-    """Return the catalogue graph (VoID) as N-Triples: the current version graph, its counts, the version
-    graph it replaces (kept until the next publish), then the digest of each article graph in ``digests``.
-    The digests come last: a catalogue larger than one request is sent as a PUT and POSTs, and the PUT then
-    holds the whole switch, the POSTs only digests (a digest missing means a graph sent again, never one
-    skipped wrongly)."""
-    dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
-    lines = [_nt(graph, DCTERMS_REPLACES, f"<{replaces}>")] if replaces and replaces != graph else []
-    lines += [
-        _nt(dataset, RDF_TYPE, f"<{VOID}Dataset>"), _nt(dataset, f"{VOID}subset", f"<{graph}>"),
-        _nt(graph, RDF_TYPE, f"<{VOID}Dataset>"), _nt(graph, DCTERMS_VERSION, f'"{version}"'),
-        _nt(graph, f"{VOID}triples", f'"{triples}"^^<{XSD_INTEGER}>'),
-    ]
-    for kind, n in sorted(counts.items()):
-        part = f"{graph}#{kind}"
-        lines += [_nt(graph, f"{VOID}classPartition", f"<{part}>"), _nt(part, RDFS_LABEL, f'"{kind}"'),
-                  _nt(part, f"{VOID}entities", f'"{n}"^^<{XSD_INTEGER}>')]
-    lines += [_nt(name, KB_DIGEST, f'"{value}"') for name, value in sorted((digests or {}).items())]
-    return "".join(lines).encode()
 
 
 class GraphStoreClient:
@@ -188,43 +138,6 @@ class GraphStoreClient:
         self._send("DELETE", graph, ok=(404,))
 
 
-@dataclass
-class Previous:
-    """What the store's catalogue says before a publish: the current version graph, the version graphs it
-    replaced (sorted), the article graphs' digests, and its triples as they are."""
-
-    current: str | None = None
-    replaced: list[str] = field(default_factory=list)
-    digests: dict[str, str] = field(default_factory=dict)
-    triples: list[ox.Triple] = field(default_factory=list)
-
-    def without_digests(self, graphs: Iterable[str]) -> bytes:
-        """Return this catalogue as N-Triples, less the digests of ``graphs``."""
-        drop = {ox.NamedNode(g) for g in graphs}
-        kept = [t for t in self.triples if not (t.predicate == ox.NamedNode(KB_DIGEST) and t.subject in drop)]
-        return ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES) or b""
-
-
-def read_previous(catalogue_turtle: bytes | None, dataset: str) -> Previous:
-    """Return what an existing catalogue (Turtle, or None when there is none) records."""
-    if not catalogue_turtle:
-        return Previous()
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(catalogue_turtle, ox.RdfFormat.TURTLE)]
-    links = [(t.subject, t.predicate, t.object) for t in triples if isinstance(t.object, ox.NamedNode)]
-    current = next((o.value for s, p, o in links
-                    if s == ox.NamedNode(dataset) and p == ox.NamedNode(f"{VOID}subset")), None)
-    replaced = sorted(o.value for _, p, o in links if p == ox.NamedNode(DCTERMS_REPLACES))
-    digests = {t.subject.value: t.object.value for t in triples if t.predicate == ox.NamedNode(KB_DIGEST)
-               and isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.Literal)}
-    return Previous(current, replaced, digests, triples)
-
-
-def changed(digests: dict[str, str], recorded: dict[str, str]) -> list[str]:
-    """Return, sorted, the article graphs of ``digests`` whose content the store does not hold as
-    ``recorded`` says (new graphs, and graphs whose digest differs)."""
-    return sorted(name for name, value in digests.items() if recorded.get(name) != value)
-
-
 class Spool:
     """Each article graph's share of the built graph, in pieces in one temporary file, until the default
     graph is written: one file, not one per article, because a million facts have 25,000 articles and a
@@ -251,14 +164,6 @@ class Spool:
     def digests(self) -> dict[str, str]:
         """Return the :func:`digest` of every article graph kept."""
         return {name: digest(self.text(name)) for name in self.names()}
-
-
-def succession(current: str | None, replaced: list[str], graph: str) -> tuple[str | None, list[str]]:
-    """Return, for publishing version graph ``graph`` over a catalogue naming ``current`` (and the graphs it
-    ``replaced``), the version graph the new catalogue keeps (``dcterms:replaces``: the one replicas may still
-    be answering from) and the older version graphs to delete once the new catalogue is written."""
-    kept = current if current != graph else (replaced[0] if replaced else None)
-    return kept, [old for old in replaced if old not in (graph, kept)]
 
 
 def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store: GraphStoreClient) -> Published:
@@ -303,17 +208,3 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
 def _read(spool: BinaryIO, offset: int, length: int) -> bytes:
     spool.seek(offset)
     return spool.read(length)
-
-
-def publish_root(root: Path, base_iri: str, endpoint: str, auth: httpx.Auth | None,
-                 chunk_bytes: int = CHUNK_BYTES) -> Published:
-    """Validate and build the knowledge base under ``root``, then publish it to the Graph Store ``endpoint``.
-
-    Raises CurationErrors when it does not validate, PublishError when the store refuses it.
-    """
-    from kb.load import pipeline  # the pipeline is only needed here, not by the catalogue readers
-    from kb.serve.snapshot import kb_version
-
-    kb = pipeline.load(root)
-    with GraphStoreClient(endpoint, auth, chunk_bytes) as client:
-        return publish_knowledge_base(kb, kb_version(root), base_iri, client)

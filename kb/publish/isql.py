@@ -2,7 +2,7 @@
 
 Loads a :mod:`kb.publish.bulk` dump the way ``kb publish`` publishes over the Graph Store Protocol, in this order:
 
-1. read the catalogue: which version graph is current, which it replaced (:func:`kb.publish.gsp.succession`
+1. read the catalogue: which version graph is current, which it replaced (:func:`kb.publish.catalogue.succession`
    decides which to keep and which to delete, as kb publish does), and the article graphs' digests (the
    dump leaves out the article graphs whose digest is unchanged: Virtuoso holds them already);
 2. take the digests of the article graphs about to be loaded out of the catalogue (a load that fails
@@ -33,13 +33,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from kb.publish.gsp import DCTERMS_REPLACES, KB_DIGEST, VOID, PublishError
-from kb.serve.remote import catalogue_iri
-
-if TYPE_CHECKING:
-    from kb.publish.bulk import Dump
+from kb.publish.bulk import Dump
+from kb.publish.catalogue import DCTERMS_REPLACES, KB_DIGEST, VOID, catalogue_iri
+from kb.publish.gsp import PublishError
 
 ISQL = "isql-vt"
 TIMEOUT = 6 * 3600.0
@@ -178,7 +175,7 @@ class Isql:
                 recorded: dict[str, str] | None = None) -> Loaded:
         """Load ``dump`` as the module docstring says: ``current`` is the version graph the catalogue named
         before, ``removed`` the version graphs to delete once the new catalogue is written (both from
-        :meth:`catalogue` and :func:`kb.publish.gsp.succession`), ``recorded`` the digests it recorded
+        :meth:`catalogue` and :func:`kb.publish.catalogue.succession`), ``recorded`` the digests it recorded
         (:meth:`digests`). Returns the seconds per step. Raises LoadError."""
         there = Path(server_folder) if server_folder else dump.folder.resolve()
         recorded = recorded or {}

@@ -29,14 +29,15 @@ from strawberry.asgi import GraphQL
 from kb import export, pages
 
 from kb.serve import remote
-from kb.serve import snapshot as snapshots
+from kb.serve import served as serving
 from kb.api.context import QUERIES_HEADER, Context, make_context
-from kb.api.limits import BodyLimit, Limits
+from kb.api.limits import BodyLimit
 from kb.api.schema import Schema, make_schema
 from kb.serve.cache import VersionCache
-from kb.config import Settings
+from kb.config import Limits, Settings
 from kb.serve.sparql.endpoint import answer
-from kb.serve.snapshot import Served, Snapshot
+from kb.graph.snapshot import Snapshot
+from kb.serve.served import Served
 from kb.serve.sparql.guard import SparqlGuard
 
 VERSION_HEADER = "X-KB-Version"
@@ -53,7 +54,7 @@ class PinSnapshot:
     """ASGI middleware: takes the served snapshot once per request and adds its version to the response.
 
     The request counts as in flight (:meth:`Served.enter`) until its response is sent, so a patched version
-    (kb.serve.snapshot.patched) never changes the store under it.
+    (kb.serve.served.patched) never changes the store under it.
     """
 
     def __init__(self, app: ASGIApp, served: Served) -> None:
@@ -137,7 +138,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     """Return the app serving ``snapshot`` (built from ``settings.root`` when None) under ``limits``
     (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
     limits = limits or Limits()
-    served = Served(snapshot if snapshot is not None else snapshots.build(settings))
+    served = Served(snapshot if snapshot is not None else serving.build(settings))
     graphql = GraphQLView(limits, settings.production)
     middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
                   Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.serve.cache)

@@ -1,6 +1,6 @@
 """Answers cached by knowledge base version, and ``ETag``/``If-None-Match`` revalidation (304).
 
-A snapshot never changes (kb.serve.snapshot), so the answer to a request against one version is fixed: the same
+A snapshot never changes (kb.serve.served), so the answer to a request against one version is fixed: the same
 GraphQL query with the same variables, or the same SPARQL request, always gets the same bytes. The key is
 the version the request was pinned to (kb.serve.app's ``PinSnapshot``, which must run first) plus everything that
 can change the answer: method, path, query string, the ``Accept`` and ``Content-Type`` headers and the body.

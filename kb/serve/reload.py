@@ -3,12 +3,12 @@
 ``kb serve --reload`` attaches a :class:`Reloader` to the app. On every save it reads and validates the
 changed files (kb.load.incremental) in a worker thread while the old version keeps answering. When kb.graph.delta can
 say which quads the edit changes, the served Oxigraph store is patched while no request is in flight
-(:func:`kb.serve.snapshot.patched`: milliseconds); otherwise a new :class:`~kb.serve.snapshot.Snapshot` is built beside
+(:func:`kb.serve.served.patched`: milliseconds); otherwise a new :class:`~kb.serve.served.Snapshot` is built beside
 the old one and swapped in with one assignment (:meth:`Served.swap`). A request pins the snapshot it
 started with, so none sees two versions. A broken edit never takes the API down: the last good version keeps
 serving, ``/health`` reports the errors as ``path:line:col: field: message``, and the next good save recovers.
 
-The version of a snapshot is the hash of the files it was built from (:func:`kb.serve.snapshot.kb_version`). The
+The version of a snapshot is the hash of the files it was built from (:func:`kb.serve.served.kb_version`). The
 files are hashed before and after each build; if they changed while building (an editor saving twice), the
 build is thrown away and done again, so a version never names a graph built from other bytes.
 """
@@ -27,12 +27,16 @@ from typing import Any
 from starlette.applications import Starlette
 from watchfiles import Change, DefaultFilter, awatch
 
-from kb.serve import snapshot as snapshots
+from kb.graph import snapshot as snapshots
+from kb.serve import remote
+from kb.serve import served as serving
+from kb.serve.app import create_app
 from kb.serve.background import run_beside
 from kb.config import Settings
 from kb.errors import CurationErrors, KBError
 from kb.load.incremental import IncrementalLoader
-from kb.serve.snapshot import Served, Snapshot
+from kb.graph.snapshot import Snapshot
+from kb.serve.served import Served
 from kb.load.validate import KnowledgeBase
 
 log = logging.getLogger("kb.serve.reload")
@@ -100,7 +104,7 @@ class Reloader:
 
     def _attempt(self) -> bool:
         root = self.settings.root
-        version = snapshots.kb_version(root)
+        version = serving.kb_version(root)
         if version == self.served.current.version:
             self.status = Status(True, version, reloads=self.status.reloads,
                                  last_build_seconds=self.status.last_build_seconds, last_build=self.status.last_build)
@@ -110,7 +114,7 @@ class Reloader:
             kb = self.loader.load()
             snapshot = None
             if self.kb is not None:  # patch the served store when kb.graph.delta can say what changed
-                snapshot = snapshots.patched(self.served, self.kb, kb, self.settings, version,
+                snapshot = serving.patched(self.served, self.kb, kb, self.settings, version,
                                              before_applying=lambda: self._check_unchanged(version))
             how = "patched" if snapshot is not None else "built"
             if snapshot is None:
@@ -141,7 +145,7 @@ class Reloader:
         return True
 
     def _check_unchanged(self, version: str) -> None:
-        if snapshots.kb_version(self.settings.root) != version:
+        if serving.kb_version(self.settings.root) != version:
             raise _Skip
 
     def _fail(self, version: str, errors: list[str]) -> None:
@@ -194,11 +198,9 @@ def create_live_app(settings: Settings) -> Starlette:
     patches the served store (kb.graph.delta) instead of reading and building everything again. Raises
     CurationErrors when the knowledge base does not validate, ReloadError for a remote store.
     """
-    from kb.serve.app import create_app
-
     _refuse_remote(settings)
     loader = IncrementalLoader(settings.root)
-    version = snapshots.kb_version(settings.root)
+    version = serving.kb_version(settings.root)
     kb = loader.load()
     app = create_app(settings, snapshots.from_knowledge_base(kb, settings, version))
     attach(app, settings, loader=loader, kb=kb)
@@ -207,8 +209,6 @@ def create_live_app(settings: Settings) -> Starlette:
 
 
 def _refuse_remote(settings: Settings) -> None:
-    from kb.serve import remote
-
     if remote.is_remote(settings.store):
         raise ReloadError("--reload rebuilds the graph from seeds/ and curation/ into an embedded store "
                           f"(oxigraph or rdflib); {settings.store} serves what kb publish loaded into it")

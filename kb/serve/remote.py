@@ -42,12 +42,15 @@ from kb.graph.query import (
     iri,
     table_from_json,
 )
+from kb.graph.snapshot import Snapshot
 from kb.graph.store import GraphStore
+from kb.publish.catalogue import CATALOGUE_QUERY, catalogue_iri
+from kb.vocab import Mint
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from kb.serve.snapshot import Served, Snapshot
+    from kb.serve.served import Served
 
 log = logging.getLogger("kb.serve.remote")
 
@@ -217,15 +220,8 @@ class Catalogue:
     counts: dict[str, int]
 
 
-def catalogue_iri(base_iri: str) -> str:
-    """Return the IRI of the catalogue graph (and of the dataset it describes): ``{base}graph``."""
-    return f"{base_iri}graph"
-
-
 def read_catalogue(url: str, base_iri: str, client: httpx.Client | None = None) -> Catalogue:
     """Return the catalogue of the knowledge base published at ``url``. Raises RemoteError when there is none."""
-    from kb.publish.gsp import CATALOGUE_QUERY  # the writer owns the catalogue's shape
-
     query = PROLOGUE + CATALOGUE_QUERY.replace("?dataset", iri(catalogue_iri(base_iri)))
     try:
         with client or httpx.Client(timeout=TIMEOUT) as http:
@@ -254,9 +250,6 @@ def snapshot(settings: Settings) -> Snapshot:
     """Return the snapshot of the knowledge base published at ``settings.store`` (``sparql+http://…``): the
     version its catalogue names, answered by the endpoint on that version's graph. Nothing is read from
     ``settings.root``: an API replica needs no data. Raises RemoteError."""
-    from kb.serve.snapshot import Snapshot
-    from kb.vocab import Mint
-
     url = endpoint_url(settings.store)
     catalogue = read_catalogue(url, settings.base_iri)
     return Snapshot(catalogue.version, remote_graph(url, catalogue.graph), RemoteBackend(url, catalogue.graph),

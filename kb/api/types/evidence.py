@@ -62,9 +62,7 @@ async def _utf16(info: Info, source: str, offset: int) -> int:
     per article and snapshot."""
     snapshot = info.context.snapshot
     if f"astral:{source}" not in snapshot.memo:
-        from kb.api.types.source import text_of
-
-        text = await text_of(info, source)
+        text = await info.context.loaders.text(source)
         snapshot.cached(f"astral:{source}", lambda: [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF])
     astral: list[int] = snapshot.cached(f"astral:{source}", list)
     return offset + bisect_left(astral, offset)

@@ -10,11 +10,11 @@ from kb.api.context import Info
 from kb.api.props import Props
 from kb.api.types import registry
 from kb.api.types.enums import Certainty, from_term
+from kb.api.types.evidence import Evidence, evidence_of
 from kb.vocab import KB, PROV, RDFS, SKOS
 
 if TYPE_CHECKING:
     from kb.api.types.dispute import Dispute
-    from kb.api.types.evidence import Evidence
     from kb.api.types.source import Source
 
 
@@ -43,9 +43,7 @@ class Evidenced:
     props: strawberry.Private[Props]
 
     @strawberry.field(description="Every span of an article stating this, in article order.")
-    async def evidence(self, info: Info) -> list[Annotated[Evidence, strawberry.lazy("kb.api.types.evidence")]]:
-        from kb.api.types.evidence import evidence_of
-
+    async def evidence(self, info: Info) -> list[Evidence]:
         return await evidence_of(info, self.props.iris(PROV.wasDerivedFrom))
 
     @strawberry.field(description="How many different articles state this.")

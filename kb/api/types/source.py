@@ -63,7 +63,7 @@ class Source(Node):
 
     @strawberry.field(description="The full text, exactly as stored: every evidence offset counts in it.")
     async def text(self, info: Info) -> str:
-        return await text_of(info, self.props.iri)
+        return await info.context.loaders.text(self.props.iri)
 
     @strawberry.field(description="Every fact this article supports (directly or through one version of an "
                                   "attribute), in reading order.")
@@ -71,9 +71,3 @@ class Source(Node):
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Fact, strawberry.lazy("kb.api.types.node")]]:
         return await lists.child_page(info, lists.facts_of_source(), self.props.iri, first, after, registry.load_listed)
-
-
-async def text_of(info: Info, source: str) -> str:
-    """Return the full text of article ``source`` ("" when it has none); batched across the request."""
-    found = await info.context.loaders.objects.load((str(KB.text), source))
-    return found[0].value if found else ""

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kb.graph.query import GraphFormat, QueryError, ResultFormat
-from kb.serve.snapshot import Snapshot
+from kb.graph.snapshot import Snapshot
 from kb.serve.sparql.guard import SparqlRefused
 
 FORMAT_NAMES: dict[str, ResultFormat | GraphFormat] = {

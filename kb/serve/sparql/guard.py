@@ -15,7 +15,7 @@ on how many run at once.
 
 Workers hold the graph of the snapshot they last answered from and load another when a request pins
 another version, so a reload never mixes versions; a version patched from the one a worker holds
-(kb.serve.snapshot.patched) is a patch for the worker too, so an edit of a large KB does not reload every worker.
+(kb.serve.served.patched) is a patch for the worker too, so an edit of a large KB does not reload every worker.
 They start lazily, and exit when their parent closes the pipe.
 A snapshot served by a remote engine (kb.serve.remote) has no local graph: its queries are checked in a worker,
 then passed to the remote engine under the same time limit (an HTTP request can be cancelled); its row cap
@@ -40,9 +40,10 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from kb.api.limits import Limits
+from kb.config import Limits
 from kb.errors import KBError
-from kb.serve.snapshot import Snapshot
+from kb.graph.query import GraphFormat, QueryError, ResultFormat
+from kb.graph.snapshot import Snapshot
 from kb.serve.sparql.worker import frame, to_ox
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
@@ -182,8 +183,6 @@ class SparqlGuard:
         self.idle = list(self.workers)
         self.lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=len(self.workers), thread_name_prefix="kb-sparql")
-        self.loads = 0  # graphs given to workers whole, and as patches (kb.serve.snapshot.patched)
-        self.patches = 0
         # A guard dropped without close() (an app built in a test) still ends its processes.
         self._finalizer = weakref.finalize(self, _stop_all, self.workers)
 
@@ -216,8 +215,6 @@ class SparqlGuard:
                 self.idle.append(worker)
 
     async def _remote(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
-        from kb.graph.query import GraphFormat, QueryError, ResultFormat
-
         seconds = self.limits.sparql_timeout_seconds
         try:
             found = await asyncio.wait_for(
@@ -237,12 +234,10 @@ class SparqlGuard:
                                    LOAD_TIMEOUT_SECONDS)
             if reply["ok"]:
                 worker.version = snapshot.version
-                self.patches += 1
                 return
         engine = "oxigraph" if snapshot.backend.name == "oxigraph" else "rdflib"
         worker.call({"op": "load", "engine": engine}, nquads(snapshot), LOAD_TIMEOUT_SECONDS)
         worker.version = snapshot.version
-        self.loads += 1
 
     def _run(self, worker: _Worker, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
         local = snapshot.backend.name in LOCAL_ENGINES

@@ -1,7 +1,6 @@
-"""What the server answers from: one built version of the knowledge base, and the one slot that holds it.
+"""What the server answers from: the one slot that holds the served :class:`~kb.graph.snapshot.Snapshot`.
 
-A :class:`Snapshot` is immutable: its graph, the SPARQL backend over that graph, its version (a hash of the
-seed and curation bytes) and counts. :class:`Served` holds the current snapshot; a reload builds a new one and
+:class:`Served` holds the current snapshot; a reload builds a new one and
 swaps it in with one assignment, so a request that took the old snapshot finishes on the old graph and every
 response names the version it was answered from.
 """
@@ -13,24 +12,14 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-from kb.graph import delta
-
-from kb.load import loader
-
-from kb.load import pipeline
-
-from kb.graph import store
 from kb.config import Settings
-from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
-from kb.graph.store import GraphStore
+from kb.graph import delta
+from kb.graph.snapshot import Patch, Snapshot, from_knowledge_base
+from kb.load import loader, pipeline
 from kb.load.validate import KnowledgeBase
-from kb.vocab import Mint
-
-T = TypeVar("T")
+from kb.serve import remote
 VERSION_CHARS = 16
 PATCH_POLL_SECONDS = 0.002
 
@@ -50,70 +39,13 @@ def kb_version(root: Path) -> str:
     return digest.hexdigest()[:VERSION_CHARS]
 
 
-def backend_for(graph_store: GraphStore) -> Backend:
-    """Return the SPARQL backend over a built store: native Oxigraph, else rdflib's engine."""
-    if graph_store.native is not None:
-        return OxigraphBackend(graph_store.native)
-    return RdflibBackend(graph_store.dataset)
-
-
-@dataclass(frozen=True)
-class Patch:
-    """How a snapshot was made from the one served before it: the N-Quads removed and added."""
-
-    parent: str
-    remove: bytes
-    add: bytes
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One version of the knowledge base as served: never changes while it is served. A snapshot replaced by
-    a patched one (:func:`patched`) shares its store with it, and is then stale: no request still holds it.
-
-    ``memo`` caches what is derived from this version alone (serialised exports, text indexes); it is
-    dropped with the snapshot, so nothing derived from an old version outlives it.
-    """
-
-    version: str
-    graph: GraphStore
-    backend: Backend
-    mint: Mint
-    counts: dict[str, int]
-    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
-    patch: Patch | None = field(default=None, compare=False, repr=False)
-    """For a patched snapshot: the version it was patched from, and how (kb.serve.sparql.guard patches its workers)."""
-
-    def cached(self, key: str, make: Callable[[], T]) -> T:
-        """Return ``memo[key]``, computing it with ``make()`` the first time."""
-        if key not in self.memo:
-            self.memo[key] = make()
-        return self.memo[key]  # type: ignore[return-value]
-
-
-def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
-    """Build the graph of a validated knowledge base into the store ``settings.store`` names and return the
-    snapshot. Raises StoreError for an unknown store."""
-    graph_store = store.build_store(kb, settings.base_iri, _store_name(settings.store))
-    counts = {kind: n for kind, n in kb.counts().items()}
-    counts["triples"] = len(graph_store)
-    return Snapshot(version, graph_store, backend_for(graph_store), Mint(settings.base_iri), counts)
-
-
 def build(settings: Settings) -> Snapshot:
     """Read, validate and build the knowledge base under ``settings.root``, or, for a ``sparql+http://…`` store,
     read what ``kb publish`` put there (kb.serve.remote). Raises CurationErrors, StoreError, RemoteError."""
-    from kb.serve import remote
-
     if remote.is_remote(settings.store):
         return remote.snapshot(settings)
     version = kb_version(settings.root)
     return from_knowledge_base(pipeline.load(settings.root), settings, version)
-
-
-def _store_name(name: str) -> str:
-    # Settings speaks of "rdflib" for rdflib's own engine; kb.graph.store calls that store "memory".
-    return "memory" if name == "rdflib" else name
 
 
 class Served:

@@ -1,0 +1,72 @@
+"""One built version of the knowledge base as served: its graph, the SPARQL backend over it, its version (a
+hash of the seed and curation bytes) and counts. A :class:`Snapshot` never changes while it is served."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from kb.config import Settings
+from kb.graph import store
+from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
+from kb.graph.store import GraphStore
+from kb.load.validate import KnowledgeBase
+from kb.vocab import Mint
+
+T = TypeVar("T")
+
+
+def backend_for(graph_store: GraphStore) -> Backend:
+    """Return the SPARQL backend over a built store: native Oxigraph, else rdflib's engine."""
+    if graph_store.native is not None:
+        return OxigraphBackend(graph_store.native)
+    return RdflibBackend(graph_store.dataset)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """How a snapshot was made from the one served before it: the N-Quads removed and added."""
+
+    parent: str
+    remove: bytes
+    add: bytes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the knowledge base as served: never changes while it is served. A snapshot replaced by
+    a patched one (:func:`patched`) shares its store with it, and is then stale: no request still holds it.
+
+    ``memo`` caches what is derived from this version alone (serialised exports, text indexes); it is
+    dropped with the snapshot, so nothing derived from an old version outlives it.
+    """
+
+    version: str
+    graph: GraphStore
+    backend: Backend
+    mint: Mint
+    counts: dict[str, int]
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    patch: Patch | None = field(default=None, compare=False, repr=False)
+    """For a patched snapshot: the version it was patched from, and how (kb.serve.sparql.guard patches its workers)."""
+
+    def cached(self, key: str, make: Callable[[], T]) -> T:
+        """Return ``memo[key]``, computing it with ``make()`` the first time."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]  # type: ignore[return-value]
+
+
+def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
+    """Build the graph of a validated knowledge base into the store ``settings.store`` names and return the
+    snapshot. Raises StoreError for an unknown store."""
+    graph_store = store.build_store(kb, settings.base_iri, _store_name(settings.store))
+    counts = {kind: n for kind, n in kb.counts().items()}
+    counts["triples"] = len(graph_store)
+    return Snapshot(version, graph_store, backend_for(graph_store), Mint(settings.base_iri), counts)
+
+
+def _store_name(name: str) -> str:
+    # Settings speaks of "rdflib" for rdflib's own engine; kb.graph.store calls that store "memory".
+    return "memory" if name == "rdflib" else name

@@ -71,9 +71,9 @@ async def alternate(runs: dict[str, Callable[[], Awaitable[Any]]], seconds: floa
 async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
     import httpx
 
+    from kb.config import Settings
     from kb.load import pipeline
     from kb.serve.app import create_app
-    from kb.config import Settings
 
     settings = Settings(root=root, production=True)
     kb = pipeline.load(root)
@@ -90,7 +90,7 @@ async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
                                     ("typical_varied", varied, 20)):
             async def graphql(people: Iterator[str] = people, first: int = first,
                               counter: Iterator[int] = COUNTER) -> None:
-                # an unused variable numbers each request, so kb's answer cache (kb/serve/cache.py) never replies
+                # an unused variable numbers each request, so kb's answer cache (kb/serve/middleware/cache.py) never replies
                 variables = {"id": next(people), "first": first, "benchmarkRequest": next(counter)}
                 response = await client.post("/graphql", json={"query": questions.KB_GRAPHQL, "variables": variables})
                 document = response.json()

@@ -60,8 +60,8 @@ from benchmarks.pipeline import peak_rss_mb
 from benchmarks.run import DATA, SEED, dataset, row, table
 
 if TYPE_CHECKING:
+    from kb.model.knowledge_base import KnowledgeBase
     from kb.publish.isql import Isql
-    from kb.load.validate import KnowledgeBase
     from tests.virtuoso import Virtuoso
 
 RESULTS = ROOT / "benchmarks" / "results_million.json"
@@ -124,8 +124,8 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
     """
     import httpx
 
+    from kb.load.version import kb_version
     from kb.publish import gsp as publish
-    from kb.serve.served import kb_version
 
     class Metered(publish.GraphStoreClient):
         """kb's Graph Store client, counting the lines (quads) and bytes it sends and the time it waits."""
@@ -182,8 +182,7 @@ def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: 
 def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, float], int, list[str]]:
     """(child) Read and check ``root`` as kb.load.pipeline.load does, in two timed halves; return the knowledge
     base, the seconds so far, its facts and the people the questions are about."""
-    from kb.load import loader
-    from kb.load import validate
+    from kb.load import loader, validate
 
     times: dict[str, float] = {"import": round(time.perf_counter() - STARTED, 3)}
     t = time.perf_counter()
@@ -195,7 +194,7 @@ def read_and_check(root: Path, step: str) -> tuple[KnowledgeBase, dict[str, floa
     del raw
     times["check"] = round(time.perf_counter() - t, 3)
     log(f"{step}: checked in {times['check']} s, peak {peak_rss_mb():,.0f} MB")
-    facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
+    facts = sum(len(kb.of(k)) for k in ("roles", "meetings", "statements", "sanctions"))
     return kb, times, facts, questions.typical_people(kb, 100)
 
 
@@ -205,8 +204,8 @@ def bulk_step(root: Path, folder: Path, base_iri: str) -> dict[str, Any]:
     N-Quads) into ``folder``. Returns the seconds per phase, the quads and bytes written, what loading needs,
     and the people the questions are about. :func:`bulk_load` does the rest, after this process (and its
     memory) is gone."""
+    from kb.load.version import kb_version
     from kb.publish import bulk
-    from kb.serve.served import kb_version
 
     kb, times, facts, people = read_and_check(root, "bulk")
     shutil.rmtree(folder, ignore_errors=True)
@@ -305,8 +304,8 @@ async def _serve(sparql: str, base_iri: str, people: list[str], seconds: float, 
     import httpx
 
     from benchmarks.inprocess import repeat
-    from kb.serve.app import create_app
     from kb.config import Settings
+    from kb.serve.app import create_app
 
     counter = itertools.count()
     queries: dict[int, int] = {}

@@ -34,11 +34,10 @@ def measure(root: Path, store: str) -> dict[str, Any]:
     """Run what ``kb serve`` does on ``root`` (read, check, build the graph into the store, make the app and
     answer a first GraphQL question); return seconds per phase, triples, quads and peak memory."""
     started = time.perf_counter()
-    from kb.load import loader
-    from kb.load import validate
-    from kb.graph import snapshot as snapshots
-from kb.serve import served as serving
     from kb.config import Settings
+    from kb.graph import snapshot as snapshots
+    from kb.load import loader, validate
+    from kb.load.version import kb_version
 
     times: dict[str, float] = {"import": time.perf_counter() - started}
     baseline = peak_rss_mb()
@@ -56,11 +55,11 @@ from kb.serve import served as serving
     kb = validate.check(raw)
     del raw
     t = phase("check", t)
-    snapshot = snapshots.from_knowledge_base(kb, settings, serving.kb_version(root))
+    snapshot = snapshots.from_knowledge_base(kb, settings, kb_version(root))
     t = phase("build_store", t)
     times["serve"] = first_answer(settings, snapshot, kb)
     times["total"] = round(sum(v for k, v in times.items() if k != "import"), 3)
-    facts = sum(len(kb.records[k]) for k in ("roles", "meetings", "statements", "sanctions"))
+    facts = sum(len(kb.of(k)) for k in ("roles", "meetings", "statements", "sanctions"))
     native = snapshot.graph.native
     return {"facts": facts, "triples": snapshot.counts["triples"], "quads": len(native) if native is not None else None,
             "seconds": times, "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}

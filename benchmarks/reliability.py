@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from graphql import parse, validate
 
-from kb.config import Limits
-from kb.api.schema import make_schema
 from kb.api.guard import measure
+from kb.api.schema import make_schema
+from kb.config import Limits
 from tests import hostile, load
 from tests import test_malformed as corpus
 

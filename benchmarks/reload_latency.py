@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.serve.served import kb_version  # imported after the path is set, as the other benchmarks do
+from kb.load.version import kb_version  # imported after the path is set, as the other benchmarks do
 
 POLL_SECONDS = 0.002
 TIMEOUT_SECONDS = 120

@@ -29,8 +29,8 @@ def kb_app() -> Any:
     """The kb app on the knowledge base named by ``KB_ROOT`` (production settings: no GraphiQL)."""
     import gc
 
-    from kb.serve.app import create_app
     from kb.config import Settings
+    from kb.serve.app import create_app
 
     app = create_app(Settings.from_env(production=True))
     gc.freeze()  # as kb serve does: what was built lives as long as the server
@@ -41,9 +41,8 @@ def rdflib_app() -> Any:
     """rdflib-endpoint's SPARQL app over the same graph, in rdflib's Memory store (``KB_ROOT``)."""
     from rdflib_endpoint import SparqlEndpoint
 
-    from kb.load import pipeline
-
     from kb.graph import store
+    from kb.load import pipeline
 
     graph_store = store.build_store(pipeline.load(Path(os.environ["KB_ROOT"])), BASE_IRI, "memory")
     return SparqlEndpoint(graph=graph_store.graph, path="/sparql", cors_enabled=False)
@@ -144,7 +143,6 @@ def datasette_server(db: Path) -> Iterator[str]:
 def virtuoso_server(root: Path, folder: Path) -> Iterator[tuple[str, str]]:
     """Start a private Virtuoso, publish ``root`` into it; yield its /sparql URL and the version graph."""
     sys.path.insert(0, str(ROOT))
-    from kb.publish import gsp as publishing
     from kb.publish import root as publish_from_root
     from tests import virtuoso
 

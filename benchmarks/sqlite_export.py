@@ -67,24 +67,24 @@ def export(kb_dir: Path, out: Path) -> dict[str, int]:
     db = sqlite3.connect(out)
     db.executescript(SCHEMA)
     rows: dict[str, list[tuple[Any, ...]]] = {
-        "sources": [(s.id, s.headline, s.publisher, s.published, kb.articles[s.id].text) for s in kb.model.sources.values()],
-        "places": [(p.id, p.name, p.kind) for p in kb.of("places").values()],  # type: ignore[attr-defined]
-        "people": [(p.id, p.name, p.country) for p in kb.of("people").values()],  # type: ignore[attr-defined]
-        "organizations": [(o.id, o.name, o.kind) for o in kb.of("organizations").values()],  # type: ignore[attr-defined]
+        "sources": [(s.id, s.headline, s.publisher, s.published, kb.articles[s.id].text) for s in kb.sources.values()],
+        "places": [(p.id, p.name, p.kind) for p in kb.places.values()],
+        "people": [(p.id, p.name, p.country) for p in kb.people.values()],
+        "organizations": [(o.id, o.name, o.kind) for o in kb.organizations.values()],
         "meetings": [], "meeting_participants": [], "meeting_evidence": [], "statements": [],
         "statement_evidence": [], "roles": [],
     }
-    for m in kb.of("meetings").values():
-        rows["meetings"].append((m.id, m.kind, m.status, m.label, _date(m.date), m.place))  # type: ignore[attr-defined]
-        rows["meeting_participants"] += [(None, m.id, p) for p in m.participants  # type: ignore[attr-defined]
+    for m in kb.meetings.values():
+        rows["meetings"].append((m.id, m.kind, m.status, m.label, _date(m.date), m.place))
+        rows["meeting_participants"] += [(None, m.id, p) for p in m.participants
                                          if kb.kinds[p] == "people"]
-        rows["meeting_evidence"] += [(None, m.id, e.source, e.quote, e.start, e.end) for e in m.evidence]  # type: ignore[attr-defined]
-    for s in kb.of("statements").values():
-        rows["statements"].append((s.id, s.speaker if kb.kinds[s.speaker] == "people" else None,  # type: ignore[attr-defined]
-                                   s.summary, s.channel, _date(s.date), s.meeting))  # type: ignore[attr-defined]
-        rows["statement_evidence"] += [(None, s.id, e.source, e.quote, e.start, e.end) for e in s.evidence]  # type: ignore[attr-defined]
-    for r in kb.of("roles").values():
-        rows["roles"].append((r.id, r.holder, r.organization, r.title, _date(r.start), _date(r.end)))  # type: ignore[attr-defined]
+        rows["meeting_evidence"] += [(None, m.id, e.source, e.quote, e.start, e.end) for e in m.evidence]
+    for s in kb.statements.values():
+        rows["statements"].append((s.id, s.speaker if kb.kinds[s.speaker] == "people" else None,
+                                   s.summary, s.channel, _date(s.date), s.meeting))
+        rows["statement_evidence"] += [(None, s.id, e.source, e.quote, e.start, e.end) for e in s.evidence]
+    for r in kb.roles.values():
+        rows["roles"].append((r.id, r.holder, r.organization, r.title, _date(r.start), _date(r.end)))
     for table, values in rows.items():
         if values:
             marks = ", ".join("?" * len(values[0]))

@@ -22,16 +22,15 @@ from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
 from kb.curate import diffreport
-from kb.errors import CurationErrors, DiffError
+from kb.errors import AnchorError, CurationErrors, DiffError, LoadError, PublishError, ReloadError
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
 from kb.load import loader, pipeline
-from kb.load.validate import KnowledgeBase
 from kb.model import jsonschema
-from kb.model.sources import AnchorError, context, locate, utf16_offset
+from kb.model.knowledge_base import KnowledgeBase
+from kb.model.sources import context, locate, utf16_offset
 from kb.publish import bulk, isql
 from kb.publish import root as publishing
-from kb.publish.gsp import PublishError
 from kb.serve import reload as reloading
 from kb.serve.app import create_app
 
@@ -322,7 +321,7 @@ def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | N
         dump, loaded = publishing.as_bulk_files(root, base_iri, folder, virtuoso, virtuoso_dir)
     except CurationErrors as errors:
         fail(errors)
-    except (isql.LoadError, OSError) as exc:
+    except (LoadError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     skipped = len(dump.named_graphs) - len(dump.loaded_graphs)
     click.echo(f"wrote {dump.version}: {len(dump.files)} data file(s) {bulk.DATA_GLOB} ({dump.quads} quads: "
@@ -365,7 +364,7 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
         if live:
             try:
                 app = reloading.create_live_app(settings)
-            except reloading.ReloadError as exc:
+            except ReloadError as exc:
                 raise click.UsageError(str(exc)) from None
         else:
             app = create_app(settings)

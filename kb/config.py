@@ -56,7 +56,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE``, ``KB_PRODUCTION``, ``KB_CORS_ORIGINS``; overrides win."""
+        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE``, ``KB_PRODUCTION``, ``KB_CORS_ORIGINS``; overrides
+        win."""
         origins = tuple(o for o in os.environ.get("KB_CORS_ORIGINS", "").split(",") if o)
         settings = cls(
             root=Path(os.environ.get("KB_ROOT", Path.cwd())),

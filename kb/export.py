@@ -16,9 +16,9 @@ from rdflib import Dataset, Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kb import contracts
-from kb.errors import KBError
-from kb.graph.builder import Quad
-from kb.graph.store import copy_graph, plain, to_oxigraph
+from kb.errors import ExportError
+from kb.graph.store import copy_graph
+from kb.graph.terms import Quad, plain, to_oxigraph
 from kb.vocab import PREFIXES
 
 FORMATS = ("turtle", "nt", "jsonld", "trig")
@@ -26,10 +26,6 @@ MEDIA_TYPES = {
     "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
     "trig": "application/trig",
 }
-
-
-class ExportError(KBError):
-    """An export format kb does not write."""
 
 
 @cache

@@ -26,12 +26,16 @@ from rdflib.namespace import (
     SDO,
     SKOS,
     TIME,
+    VOID,
     XSD,
     DefinedNamespace,
 )
 
 __all__ = [
+    "ATTRIBUTES",
     "DCTERMS",
+    "DCTERMS_REPLACES",
+    "DCTERMS_VERSION",
     "KB",
     "KBV",
     "OA",
@@ -40,12 +44,19 @@ __all__ = [
     "PROV",
     "RDF",
     "RDFS",
+    "RDFS_LABEL",
+    "RDF_LANG_STRING",
+    "RDF_TYPE",
     "SDO",
     "SKOS",
     "TIME",
     "VALUE_IRI",
     "VOCAB_IRI",
+    "VOID",
     "XSD",
+    "XSD_INTEGER",
+    "XSD_IRI",
+    "XSD_STRING",
     "Mint",
 ]
 
@@ -183,6 +194,24 @@ PREFIXES: dict[str, str] = {
 }
 """Prefix -> namespace, bound in every graph and used by the docs' SPARQL."""
 
+# The same IRIs as plain strings, for code that compares them with the strings of query results and N-Triples
+# text: an rdflib URIRef never equals a str.
+XSD_IRI = str(XSD._NS)
+XSD_STRING = str(XSD.string)
+XSD_INTEGER = str(XSD.integer)
+RDF_TYPE = str(RDF.type)
+RDF_LANG_STRING = str(RDF.langString)
+RDFS_LABEL = str(RDFS.label)
+DCTERMS_VERSION = str(DCTERMS.hasVersion)
+DCTERMS_REPLACES = str(DCTERMS.replaces)
+
+ATTRIBUTES: dict[str, URIRef] = {
+    "duration": SDO.duration, "characterization": KB.characterization, "outcome": KB.outcome,
+    "title": KB.titleAsWritten,
+}
+"""A fact's attribute, as its name appears in IRIs -> the property that carries its value (the same on an
+attribute statement and as a truthy triple)."""
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -227,7 +256,8 @@ class Mint:
         return URIRef(f"{evidence}/{kind}")
 
     def time(self, fact: URIRef, part: str) -> URIRef:
-        """Return the IRI of a fact's time node: ``during`` (interval) or ``start``/``end``/``date`` (instant)."""
+        """Return the IRI of a fact's time node: ``during`` (interval) or ``start``/``end``/``date``
+        (instant)."""
         return URIRef(f"{fact}/{part}")
 
     def post(self, organization: str, title: str) -> URIRef:
@@ -235,7 +265,8 @@ class Mint:
         return URIRef(f"{self.base}post/{organization}/{slug(title)}")
 
     def attribute_dispute(self, fact_id: str, attribute: str) -> URIRef:
-        """Return the IRI of the dispute between versions of one attribute: ``{base}dispute/{fact}/{attr}``."""
+        """Return the IRI of the dispute between versions of one attribute:
+        ``{base}dispute/{fact}/{attr}``."""
         return URIRef(f"{self.base}dispute/{fact_id}/{attribute}")
 
     def named_graph(self, source_id: str) -> URIRef:
@@ -247,7 +278,8 @@ class Mint:
         return URIRef(f"{self.base}topics")
 
     def value(self, name: str) -> URIRef:
-        """Return the kbv: IRI of a controlled value (a YAML value such as ``held``). Raises AttributeError."""
+        """Return the kbv: IRI of a controlled value (a YAML value such as ``held``). Raises
+        AttributeError."""
         return KBV[name]
 
     def record_id(self, iri: URIRef | str) -> str | None:
@@ -260,7 +292,8 @@ class Mint:
         return parts[1] if len(parts) > 1 and parts[1] else None
 
     def key(self, iri: URIRef) -> str:
-        """Return what follows the base in ``iri`` (``person/wang-yi``). Raises ValueError for a foreign IRI."""
+        """Return what follows the base in ``iri`` (``person/wang-yi``). Raises ValueError for a foreign
+        IRI."""
         text = str(iri)
         if not text.startswith(self.base):
             raise ValueError(f"{iri} is not under {self.base}")

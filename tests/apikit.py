@@ -21,12 +21,12 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from kb.load import pipeline
-from kb.serve.app import create_app
 from kb.config import Limits, Settings
 from kb.errors import CurationErrors
 from kb.graph.snapshot import Snapshot, from_knowledge_base
-from kb.serve.served import kb_version
+from kb.load import pipeline
+from kb.load.version import kb_version
+from kb.serve.app import create_app
 from kb.serve.sparql.guard import SparqlGuard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,5 +194,5 @@ def worker_requests(guard: SparqlGuard) -> Counter[str]:
             sent[header["op"] if reply.get("ok", True) else f"{header['op']} refused"] += 1
             return reply, body
 
-        setattr(worker, "call", counted)  # on the instance: the guard's own code is left as it runs
+        worker.call = counted  # on the instance: the guard's own code is left as it runs
     return sent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb.load import pipeline
-from kb.load.validate import KnowledgeBase
+from kb.model.knowledge_base import KnowledgeBase
 
 # An audit hook fails the session if any test opens a network connection or a file outside the project's data.
 pytest_plugins = ("tests.audit",)

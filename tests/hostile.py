@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from kb.config import Limits, Settings
 from kb.graph import snapshot as snapshots
 from kb.serve import served as serving
 from kb.serve.app import create_app
-from kb.config import Limits, Settings
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from kb.load import pipeline
-
-from kb.graph import store
 from kb.errors import CurationErrors
-from kb.graph.builder import BuiltGraph, build
-from kb.load.validate import KnowledgeBase
+from kb.graph import store
+from kb.graph.builder import build
+from kb.graph.sinks import BuiltGraph
+from kb.load import pipeline
+from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import Mint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def _load(which: str) -> KnowledgeBase | str:
         kb = pipeline.load(ROOTS[which])
     except CurationErrors as errors:
         return f"curation/ does not validate ({len(errors)} errors; see kb validate)"
-    if not kb.records["meetings"]:
+    if not kb.meetings:
         return "curation/ holds no meetings yet"
     return kb
 

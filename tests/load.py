@@ -4,7 +4,7 @@ answers. Used by tests/test_load.py (which asserts) and benchmarks/reliability.p
 Each request asks one topic's label twice -- as ``topic(id:)`` and as ``node(id:)``, resolved separately --
 and the response names its version in ``X-KB-Version``. The editor renames the topic (``..., take N``)
 between and during the levels, and once saves a broken file, which must change nothing served. Every
-version is the hash of the files (kb.serve.served.kb_version), so the label each version must answer is known
+version is the hash of the files (kb.load.version.kb_version), so the label each version must answer is known
 when the file is written. A response is *failed* unless it is a 200 with data and no errors; it is *mixed* if
 its two labels differ or do not belong to the version it names.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from kb.serve.served import kb_version
+from kb.load.version import kb_version
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 TOPIC = "fentanyl"

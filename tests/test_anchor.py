@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.load import pipeline
-from kb.curate.anchor import Context, fix_text, reanchor
 from kb.cli import main
+from kb.curate.anchor import Context, fix_text, reanchor
 from kb.curate.match import end_errors, search, similarity
-from kb.model.sources import AnchorError
+from kb.errors import AnchorError
+from kb.load import pipeline
 from tests import gitrepo
 from tests.conftest import write_project
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from kb.load import pipeline
 from kb.api.pagination import decode_cursor, encode_cursor
-from kb.serve.app import create_app
 from kb.config import Settings
 from kb.graph.snapshot import from_knowledge_base
-from kb.serve.served import kb_version
+from kb.load import pipeline
+from kb.load.version import kb_version
+from kb.serve.app import create_app
 from kb.vocab import Mint
 from tests import apikit
 from tests.test_api_docs import EXAMPLES, VARIABLES, _name

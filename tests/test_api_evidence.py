@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.load import pipeline
+from kb.load.validate import walk
 from kb.model.records import Evidence
 from kb.model.sources import utf16_offset
-from kb.load.validate import walk
 from tests import apikit
 from tests.apikit import EVIDENCE, Api
 
@@ -29,7 +29,7 @@ EVERYTHING = f"""{{
 def _evidence_in(root: Path) -> set[tuple[str, int, int]]:
     kb = pipeline.load(root)
     found: set[tuple[str, int, int]] = set()
-    for records in kb.records.values():
+    for records in kb.by_kind().values():
         for record in records.values():
             for _, value in walk(record):
                 if isinstance(value, Evidence):

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from kb.serve.app import create_app
 from kb.config import Limits, Settings
 from kb.graph.query import Answer, GraphFormat, ResultFormat, Table
 from kb.graph.snapshot import Snapshot
+from kb.serve.app import create_app
 from tests import apikit
 from tests.apikit import Api
 

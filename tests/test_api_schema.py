@@ -51,8 +51,8 @@ def test_root_fields_the_issue_asks_for_exist() -> None:
 def test_enums_list_exactly_the_controlled_values_of_the_models() -> None:
     from typing import get_args
 
-    from kb.model import records as models
     from kb.api.types import enums
+    from kb.model import records as models
 
     pairs = [
         (enums.MeetingKind, models.Meeting, "kind"), (enums.MeetingStatus, models.Meeting, "status"),

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.load import pipeline
-
-from kb.graph import store
 from kb.api import search as text_search
+from kb.graph import store
 from kb.graph.query import OxigraphBackend
+from kb.load import pipeline
 from tests import apikit
 from tests.apikit import Api
 from tests.kbs import BASE, ROOTS

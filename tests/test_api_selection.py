@@ -46,7 +46,7 @@ QUERIES = [
 @pytest.mark.parametrize("query", QUERIES)
 def test_narrowed_descriptions_answer_exactly_as_whole_ones(api: Api, query: str,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    narrowed = api.data(query, {"unused": 1})  # numbered: the answer cache (kb/serve/cache.py) must not reply
+    narrowed = api.data(query, {"unused": 1})  # numbered: the answer cache (kb/serve/middleware/cache.py) must not reply
     monkeypatch.setattr(selection, "FIELDS", {})  # every type described whole, as before narrowing
     assert narrowed == api.data(query, {"unused": 2})
 

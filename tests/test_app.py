@@ -19,9 +19,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kb.serve.app import VERSION_HEADER, create_app
 from kb.config import Settings
 from kb.graph.snapshot import Snapshot
+from kb.serve.app import create_app
+from kb.serve.middleware.pin import VERSION_HEADER
 from tests import apikit
 
 ROOT = apikit.API_FIXTURE

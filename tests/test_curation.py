@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import Meeting, Person, Role, Sanction, Source
-from kb.load.validate import KnowledgeBase
 
 OFFICIALS = [
     "antony-blinken", "wang-yi", "qin-gang", "xi-jinping", "li-qiang", "li-shangfu", "xie-feng", "janet-yellen",
@@ -65,11 +65,11 @@ def test_li_shangfu_sanction_keeps_its_hedge(knowledge_base: KnowledgeBase) -> N
 
 
 def test_every_quote_is_reproduced_by_its_offsets(knowledge_base: KnowledgeBase) -> None:
-    from kb.model.records import Evidence
     from kb.load.validate import walk
+    from kb.model.records import Evidence
 
     count = 0
-    for records in knowledge_base.records.values():
+    for records in knowledge_base.by_kind().values():
         for record in records.values():
             for _, value in walk(record):
                 if isinstance(value, Evidence):

@@ -12,16 +12,13 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kb.graph import delta
-
 from kb.graph import builder as graph
-
-from kb.graph import store
-
+from kb.graph import delta
+from kb.graph.native import fill
+from kb.graph.ntriples import Line
 from kb.load import validate
-from kb.graph.builder import Line
+from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import Dispute, Evidence, Meeting, Person, Record, Role, Statement
-from kb.load.validate import KnowledgeBase
 from tests.kbs import BASE, knowledge_base
 
 
@@ -29,26 +26,22 @@ def filled(kb: KnowledgeBase) -> tuple[ox.Store, Counter[Line]]:
     """Return a store holding the full build of ``kb`` and its shared-line counts."""
     shared: Counter[Line] = Counter()
     native = ox.Store()
-    store.fill(native, graph.nquads(kb, BASE, shared=shared))
+    fill(native, graph.nquads(kb, BASE, shared=shared))
     return native, shared
 
 
 def edited(kb: KnowledgeBase, *records: Record, remove: tuple[str, ...] = ()) -> KnowledgeBase:
     """Return a copy of ``kb`` with ``records`` put in (by id) and the ids ``remove`` taken out."""
-    copy = dataclasses.replace(kb, records={k: dict(v) for k, v in kb.records.items()}, kinds=dict(kb.kinds))
+    copy = kb.copy()
     for gone in remove:
-        del copy.records[copy.kinds.pop(gone)][gone]
+        copy.remove(gone)
     for record in records:
-        rid: str = record.id  # type: ignore[attr-defined]
-        kind = kb.kinds.get(rid) or next(k for k, rs in kb.records.items()
-                                         if rs and type(next(iter(rs.values()))) is type(record))
-        copy.records[kind][rid] = record
-        copy.kinds[rid] = kind
+        copy.add(record)
     return copy
 
 
 def first(kb: KnowledgeBase, kind: str, test: Callable[[Record], bool]) -> Any:
-    return next(r for _, r in sorted(kb.records[kind].items()) if test(r))
+    return next(r for _, r in sorted(kb.of(kind).items()) if test(r))
 
 
 def _drop_participant(kb: KnowledgeBase) -> KnowledgeBase:
@@ -59,8 +52,8 @@ def _drop_participant(kb: KnowledgeBase) -> KnowledgeBase:
 
 
 def _rename_role_holder(kb: KnowledgeBase) -> KnowledgeBase:
-    holders = Counter(r.holder for r in kb.records["roles"].values() if isinstance(r, Role))
-    person = kb.records["people"][holders.most_common(1)[0][0]]
+    holders = Counter(r.holder for r in kb.roles.values() if isinstance(r, Role))
+    person = kb.people[holders.most_common(1)[0][0]]
     assert isinstance(person, Person)
     return edited(kb, person.model_copy(update={"name": person.name + " (renamed)"}))
 
@@ -118,7 +111,7 @@ def test_applied_delta_gives_the_full_build_of_the_new_version(which: str, name:
     assert change.shared == +expected_shared
     default = ox.DefaultGraph()
     assert change.triples == sum(q.graph_name == default for q in expected) - sum(q.graph_name == default for q in before)
-    assert change.records < sum(map(len, old.records.values())) / 2  # an edit, not a rebuild
+    assert change.records < sum(map(len, old.by_kind().values())) / 2  # an edit, not a rebuild
 
 
 @pytest.mark.parametrize("which", ["mini", "real"])
@@ -143,8 +136,8 @@ def test_no_change_is_an_empty_delta() -> None:
 
 def test_changed_article_or_source_needs_a_full_build() -> None:
     old = knowledge_base("mini")
-    source_id = min(old.records["sources"])
-    source = old.records["sources"][source_id]
+    source_id = min(old.sources)
+    source = old.sources[source_id]
     assert delta.compute(old, edited(old, source.model_copy(update={"note": "changed"})), BASE, Counter()) is None
     article = old.articles[source_id]
     changed = dataclasses.replace(old, articles={**old.articles, source_id: dataclasses.replace(article, sha256="0")})
@@ -153,15 +146,15 @@ def test_changed_article_or_source_needs_a_full_build() -> None:
 
 def _random_edit(kb: KnowledgeBase, rng: random.Random) -> KnowledgeBase:
     """Return ``kb`` with two to four random edits that keep every reference valid."""
-    people = sorted(kb.records["people"])
-    agents = people + sorted(kb.records["organizations"])
+    people = sorted(kb.people)
+    agents = people + sorted(kb.organizations)
     edits: list[Record] = []
     removed: list[str] = []
     for _ in range(rng.randint(2, 4)):
         kind = rng.choice(["people", "meetings", "meetings", "roles", "roles", "statements", "disputes"])
-        if not kb.records[kind]:
+        if not kb.of(kind):
             continue
-        record: Any = kb.records[kind][rng.choice(sorted(kb.records[kind]))]
+        record: Any = kb.of(kind)[rng.choice(sorted(kb.of(kind)))]
         if kind == "people":
             edits.append(record.model_copy(update={"name": record.name + " Jr."}))
         elif kind == "meetings":
@@ -172,7 +165,7 @@ def _random_edit(kb: KnowledgeBase, rng: random.Random) -> KnowledgeBase:
                 edits.append(record.model_copy(update={"status": "planned" if record.status == "held" else "held"}))
             elif change == "label":
                 edits.append(record.model_copy(update={"label": record.label + " (again)"}))
-            elif not any(ref == record.id for records in kb.records.values() for other in records.values()
+            elif not any(ref == record.id for records in kb.by_kind().values() for other in records.values()
                          for _, ref, _ in validate.references(other)):
                 removed.append(record.id)  # no record refers to it
         elif kind == "roles":
@@ -181,7 +174,7 @@ def _random_edit(kb: KnowledgeBase, rng: random.Random) -> KnowledgeBase:
                 edits.append(record.model_copy(update={"holder": rng.choice(people)}))
             elif change == "title":
                 edits.append(record.model_copy(update={"title": rng.choice(
-                    [r.title for r in kb.records["roles"].values() if isinstance(r, Role)])}))
+                    [r.title for r in kb.roles.values() if isinstance(r, Role)])}))
             else:
                 edits.append(record.model_copy(update={"id": f"{record.id}-copy-{rng.randint(0, 9)}"}))
         elif kind == "statements":

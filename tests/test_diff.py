@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from kb.load import pipeline
 from kb.cli import main
 from kb.curate.diffreport import MARKER, md
+from kb.load import pipeline
 from tests import gitrepo
 from tests.conftest import ROOT
 
@@ -62,11 +62,11 @@ def unique_passage(text: str) -> str:
 
 def test_diff_of_a_known_edit_between_two_commits(repo: Path) -> None:
     kb = pipeline.load(repo)
-    source_id = min(kb.model.sources)
+    source_id = min(kb.sources)
     passage = unique_passage(kb.articles[source_id].text)
     speaker = min(kb.of("people"))
     meeting_id = min(kb.of("meetings"))
-    old_label = kb.of("meetings")[meeting_id].label  # type: ignore[attr-defined]
+    old_label = kb.meetings[meeting_id].label
     dispute_id = min(kb.of("disputes"))
     dispute = kb.of("disputes")[dispute_id]
 
@@ -118,12 +118,12 @@ def test_diff_of_a_known_edit_between_two_commits(repo: Path) -> None:
 
 def test_diff_of_an_edited_article_reports_moved_evidence(repo: Path) -> None:
     kb = pipeline.load(repo)
-    source_id = min(kb.model.sources)
-    article = repo / "seeds" / kb.model.sources[source_id].file
+    source_id = min(kb.sources)
+    article = repo / "seeds" / kb.sources[source_id].file
     note = "Editor’s note: this article was corrected.\n"
     article.write_bytes(note.encode() + article.read_bytes())
     sources = repo / "curation" / "sources.yaml"
-    old_sha = kb.model.sources[source_id].sha256
+    old_sha = kb.sources[source_id].sha256
     assert run("anchor", "--root", str(repo), "--fix")[0] == 0
     sources.write_text(sources.read_text("utf-8").replace(old_sha, hashlib.sha256(article.read_bytes()).hexdigest()))
 

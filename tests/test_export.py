@@ -14,12 +14,13 @@ from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kb import export
-
-from kb.graph import store
 from kb.cli import main
-from kb.graph.builder import BuiltGraph
-from kb.model.records import Evidence
+from kb.errors import ExportError
+from kb.graph import store
+from kb.graph.sinks import BuiltGraph
+from kb.graph.terms import to_oxigraph
 from kb.load.validate import walk
+from kb.model.records import Evidence
 from kb.vocab import KB
 from tests.kbs import BOTH, MINI, ROOTS, built, knowledge_base, memory_store
 
@@ -73,7 +74,7 @@ def test_export_reparses_to_an_isomorphic_graph_in_rdflib(which: str, fmt: str) 
 def test_export_parses_with_oxigraph_to_the_same_quads(which: str, fmt: str) -> None:
     graph = built(which)
     data = export.serialize(memory_store(which).dataset, fmt)
-    expected = store.to_oxigraph(graph.quads() if fmt == "trig" else ((*t, None) for t in graph.triples))
+    expected = to_oxigraph(graph.quads() if fmt == "trig" else ((*t, None) for t in graph.triples))
     assert ox_quads(ox.parse(data, format=OX_FORMATS[fmt])) == ox_quads(expected)
 
 
@@ -95,7 +96,7 @@ def test_jsonld_embeds_the_published_context() -> None:
 
 
 def test_unknown_format_raises_export_error() -> None:
-    with pytest.raises(export.ExportError, match="rdfxml"):
+    with pytest.raises(ExportError, match="rdfxml"):
         export.serialize(memory_store("mini").dataset, "rdfxml")
 
 
@@ -114,7 +115,7 @@ SELECT ?evidence ?file ?text ?start ?end ?exact WHERE {
 def _expected_evidence_nodes(which: str) -> int:
     """Count evidence nodes from the YAML alone: one per distinct span in each evidence list."""
     count = 0
-    for records in knowledge_base(which).records.values():
+    for records in knowledge_base(which).by_kind().values():
         for record in records.values():
             for _, model in walk(record):
                 entries = getattr(model, "evidence", None)

@@ -10,10 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks import generate
-from kb.load import fastyaml
-from kb.load import loader
-from kb.load import pipeline
 from kb.errors import CurationError, CurationErrors
+from kb.load import fastyaml, loader, pipeline
 from tests.conftest import ROOT
 
 

@@ -38,13 +38,13 @@ def test_generated_kb_validates_with_every_kind(tmp_path: Path, monkeypatch: pyt
 def test_generated_kb_has_hubs_disputes_and_astral_offsets(tmp_path: Path) -> None:
     generate.write(tmp_path, facts=600)
     kb = pipeline.load(tmp_path)
-    meetings = Counter(p for m in kb.of("meetings").values() for p in m.participants)  # type: ignore[attr-defined]
+    meetings = Counter(p for m in kb.meetings.values() for p in m.participants)
     hubs = [meetings[f"person-{i:06d}"] for i in range(generate.HUBS)]
     ordinary = sorted(meetings.values())[len(meetings) // 2]
     assert min(hubs) > 10 * ordinary
-    assert kb.records["disputes"]
-    assert any(len(m.duration) > 1 for m in kb.of("meetings").values())  # type: ignore[attr-defined]
-    evidence = next(iter(kb.of("meetings").values())).evidence  # type: ignore[attr-defined]
+    assert kb.disputes
+    assert any(len(m.duration) > 1 for m in kb.meetings.values())
+    evidence = next(iter(kb.meetings.values())).evidence
     text = kb.articles[evidence[0].source].text
     assert utf16_offset(text, evidence[0].start) == evidence[0].start + 1  # one emoji before every quote
 

@@ -10,14 +10,14 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
-from kb.model import records as models
-
-from kb.graph import shapes
 from kb.errors import CurationError
-from kb.graph.builder import BuiltGraph, build
+from kb.graph import shapes
+from kb.graph.builder import build
+from kb.graph.sinks import BuiltGraph
+from kb.model import records as models
+from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import Evidence, Meeting, Version
 from kb.model.sources import context
-from kb.load.validate import KnowledgeBase
 from kb.vocab import (
     DCTERMS,
     KB,
@@ -55,11 +55,9 @@ def iri(kind: str, rid: str) -> URIRef:
 
 def replace(kb: KnowledgeBase, *records: models.Record, disputes: list[models.Dispute] = ()) -> KnowledgeBase:  # type: ignore[assignment]
     """Return a copy of ``kb`` with ``records`` added or replaced (by id) and ``disputes`` added."""
-    copy = dataclasses.replace(kb, records={k: dict(v) for k, v in kb.records.items()}, kinds=dict(kb.kinds))
+    copy = kb.copy()
     for record in [*records, *disputes]:
-        kind = next((k for k, model in models.KINDS.items() if type(record) is model), "")
-        copy.records[kind][record.id] = record  # type: ignore[attr-defined]
-        copy.kinds[record.id] = kind  # type: ignore[attr-defined]
+        copy.add(record)
     return copy
 
 
@@ -148,8 +146,8 @@ def _shuffled(kb: KnowledgeBase) -> KnowledgeBase:
             if isinstance(value, list):
                 updates[name] = [flip(v) if isinstance(v, models.Record) else v for v in reversed(value)]
         return record.model_copy(update=updates)
-    records = {kind: {rid: flip(r) for rid, r in reversed(list(rs.items()))} for kind, rs in kb.records.items()}
-    return dataclasses.replace(kb, records=records)
+    records = {kind: {rid: flip(r) for rid, r in reversed(list(rs.items()))} for kind, rs in kb.by_kind().items()}
+    return dataclasses.replace(kb, **records)
 
 
 @BOTH
@@ -217,7 +215,7 @@ def test_attribute_with_two_versions_is_a_dispute_with_no_truthy_value() -> None
 
 def test_attribute_with_one_version_gets_a_truthy_value_and_no_dispute() -> None:
     kb = knowledge_base("mini")
-    meeting: Meeting = kb.records["meetings"]["blinken-wang-jakarta"]  # type: ignore[assignment]
+    meeting: Meeting = kb.meetings["blinken-wang-jakarta"]
     one = meeting.model_copy(update={"characterization": meeting.characterization[:1],
                                      "duration": meeting.duration[:1]})
     g = graph_of(build(replace(kb, one), BASE))
@@ -244,7 +242,7 @@ def test_record_dispute_links_its_facts_and_marks_each() -> None:
 
 def test_disputed_facts_keep_only_the_truthy_triples_all_versions_share() -> None:
     kb = knowledge_base("mini")
-    beijing: Meeting = kb.records["meetings"]["blinken-wang-beijing"]  # type: ignore[assignment]
+    beijing: Meeting = kb.meetings["blinken-wang-beijing"]
     rival = beijing.model_copy(update={"id": "blinken-wang-qin-beijing",
                                        "participants": [*beijing.participants, "qin-gang"]})
     dispute = models.Dispute(id="who-was-there", label="Who was at the Beijing meeting",
@@ -317,7 +315,7 @@ def test_every_evidence_entry_becomes_one_anchored_span(which: str) -> None:
     g = graph_of(built(which))
     expected = set()
     for kind in ("people", "organizations", "places", "roles", "meetings", "statements", "sanctions"):
-        for record in kb.records[kind].values():
+        for record in kb.of(kind).values():
             for evidence in _evidence(record):
                 expected.add((evidence.source, evidence.start, evidence.end))
     found = set()
@@ -369,7 +367,7 @@ def test_named_graph_holds_each_article_statements_and_only_its_evidence() -> No
 
 def test_missing_offsets_raise_a_curation_error_at_the_record() -> None:
     kb = knowledge_base("mini")
-    meeting: Meeting = kb.records["meetings"]["blinken-wang-beijing"]  # type: ignore[assignment]
+    meeting: Meeting = kb.meetings["blinken-wang-beijing"]
     bare = meeting.model_copy(update={"evidence": [Evidence(source="bloomberg-jakarta", quote="Beijing")]})
     with pytest.raises(CurationError) as caught:
         build(replace(kb, bare), BASE)
@@ -379,7 +377,7 @@ def test_missing_offsets_raise_a_curation_error_at_the_record() -> None:
 
 def test_versions_without_value_keep_their_words() -> None:
     kb = knowledge_base("mini")
-    meeting: Meeting = kb.records["meetings"]["blinken-wang-beijing"]  # type: ignore[assignment]
+    meeting: Meeting = kb.meetings["blinken-wang-beijing"]
     evidence = meeting.evidence
     worded = meeting.model_copy(update={"duration": [Version(as_written="for hours", evidence=evidence)]})
     g = graph_of(build(replace(kb, worded), BASE))

@@ -11,8 +11,8 @@ import pytest
 from graphql import parse
 
 from kb.api import guard as graphql_guard
-from kb.api.limits import MASKED_MESSAGE
 from kb.api.guard import Cost, measure
+from kb.api.limits import MASKED_MESSAGE
 from kb.config import Limits
 from tests.hostile import Client, client, graphql, leaks
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import rdflib
 
-from kb.serve.app import create_app
 from kb.config import Limits, Settings
 from kb.graph.query import Answer, GraphFormat, ResultFormat
+from kb.serve.app import create_app
 from kb.serve.sparql.guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
 from kb.serve.sparql.worker import NOT_HERE, READ_ONLY, refusal
 from tests.hostile import MINI, Client, client, leaks, mini_snapshot

@@ -7,14 +7,17 @@ from pathlib import Path
 import pytest
 
 from benchmarks import generate
-from kb.load import pipeline
 from kb.errors import CurationErrors
+from kb.load import pipeline
 from kb.load.incremental import IncrementalLoader
-from kb.load.validate import KnowledgeBase
+from kb.model.knowledge_base import KnowledgeBase
 
 
 def same(a: KnowledgeBase, b: KnowledgeBase) -> None:
-    assert {k: list(v.items()) for k, v in a.records.items()} == {k: list(v.items()) for k, v in b.records.items()}
+    def records(kb: KnowledgeBase) -> dict[str, list[tuple[str, object]]]:
+        return {kind: list(records.items()) for kind, records in kb.by_kind().items()}
+
+    assert records(a) == records(b)
     assert a.kinds == b.kinds
     assert a.locations == b.locations
     assert a.articles == b.articles
@@ -47,7 +50,7 @@ def test_editing_one_file_parses_only_that_file(kb_root: Path) -> None:
     edit(meetings, 'label: "Talks 60 in', 'label: "Renamed talks 60 in')
     kb = loader.load()
     assert loader.stats.parsed == 1 and not loader.stats.full_check
-    assert kb.records["meetings"]["meeting-000060"].label.startswith("Renamed talks 60")  # type: ignore[attr-defined]
+    assert kb.meetings["meeting-000060"].label.startswith("Renamed talks 60")
     same(kb, pipeline.load(kb_root))
 
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from kb.load import loader
 from kb.cli import main
+from kb.load import loader
 from kb.model.jsonschema import MODELINE, modeline, rendered, schema, with_modeline
 from kb.model.records import KINDS
 from tests.conftest import ROOT

@@ -26,16 +26,14 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 
-from kb.load import fastyaml
-
-from kb.load import loader
-from kb.serve import served as serving
-from kb.serve.app import create_app
 from kb.cli import main
 from kb.config import Settings
 from kb.errors import CurationError
-from kb.serve.reload import MAX_ERRORS_SHOWN, Reloader, attach
 from kb.graph.snapshot import Snapshot
+from kb.load import fastyaml, loader
+from kb.serve import served as serving
+from kb.serve.app import create_app
+from kb.serve.reload import MAX_ERRORS_SHOWN, Reloader, attach
 
 CORPUS = Path(__file__).parent / "malformed"
 BASE = CORPUS / "_base"

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from benchmarks import generate, million
+from kb.graph import store
 from kb.load import pipeline
-from kb.publish import gsp as publish
 from kb.publish import catalogue as catalogues
 from kb.serve import remote
-from kb.graph import store
 from tests.virtuoso import Virtuoso
 
 BASE = "https://million.test/"  # not the other Virtuoso tests' base: their catalogue stays theirs

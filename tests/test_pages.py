@@ -25,8 +25,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from kb.serve.app import create_app
 from kb.config import Settings
+from kb.serve.app import create_app
 from tests.pages_support import chromium, live_server, viewer_project
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from kb.serve.app import create_app
 from kb.config import Settings
+from kb.serve.app import create_app
 from tests.apikit import Http, serve
 from tests.conftest import MINI_ARTICLE, write_project
 from tests.pages_support import viewer_project

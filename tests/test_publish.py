@@ -12,14 +12,13 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kb.publish import gsp as publish
-from kb.publish import catalogue as catalogues
-
-from kb.serve import remote
-
+from kb.errors import PublishError, RemoteError
 from kb.graph import store
 from kb.graph.query import Term
-from kb.load.validate import KnowledgeBase
+from kb.model.knowledge_base import KnowledgeBase
+from kb.publish import catalogue as catalogues
+from kb.publish import gsp as publish
+from kb.serve import remote
 from tests.kbs import BASE, MINI, knowledge_base
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -82,7 +81,7 @@ def test_store_urls() -> None:
     assert remote.is_remote("sparql+https://db.example.org/sparql")
     assert not remote.is_remote("oxigraph")
     assert remote.endpoint_url("sparql+http://h:1/sparql") == "http://h:1/sparql"
-    with pytest.raises(remote.RemoteError, match="sparql\\+http://host"):
+    with pytest.raises(RemoteError, match="sparql\\+http://host"):
         remote.endpoint_url("http://h:1/sparql")
 
 
@@ -309,7 +308,7 @@ def test_a_failed_republish_leaves_no_digest_of_content_the_store_lost(tmp_path:
         return fake(request)
 
     with publish.GraphStoreClient("http://graph-store.test/", transport=httpx.MockTransport(failing)) as client, \
-            pytest.raises(publish.PublishError, match="503"):
+            pytest.raises(PublishError, match="503"):
         publish.publish_knowledge_base(edited, "v2", BASE, client)
     assert sent and sent[0] not in recorded_digests(fake)  # its old digest went before its new content came
     statements.write_text(original, "utf-8")  # the edit undone: the graph the store holds is edited, resent

@@ -22,21 +22,16 @@ import pytest
 from click.testing import CliRunner
 
 from kb import cli
-
-from kb.publish import bulk
-
-from kb.publish import isql
-
-from kb.load import pipeline
-
-from kb.publish import gsp as publish
-from kb.publish import catalogue as catalogues
-
-from kb.serve import remote
-from kb.graph import builder
-from kb.serve.app import create_app
 from kb.config import Settings
-from kb.serve.served import kb_version
+from kb.errors import LoadError
+from kb.graph import builder
+from kb.load import pipeline
+from kb.load.version import kb_version
+from kb.publish import bulk, isql
+from kb.publish import catalogue as catalogues
+from kb.publish import gsp as publish
+from kb.serve import remote
+from kb.serve.app import create_app
 from tests.apikit import API_FIXTURE, serve
 from tests.kbs import BASE, MINI, knowledge_base
 from tests.test_api_backends import QUERIES
@@ -226,10 +221,10 @@ def test_bulk_load_names_a_file_virtuoso_refuses(virtuoso_server: Virtuoso, tmp_
     bad = tmp_path / "graphs-0000.nq.gz"
     bad.write_bytes(gzip.compress(b'<http://a/s> <http://a/p> "ok" <http://a/g> .\nnot n-quads at all\n'))
     refused = f"{bad}: Virtuoso's bulk loader refused it: .*NQuads RDF loader, line [0-9]+: syntax error"
-    with pytest.raises(isql.LoadError, match=refused):
+    with pytest.raises(LoadError, match=refused):
         sql.load([str(bad)], "http://a/g")
     missing = tmp_path / "elsewhere" / "graphs-0000.nq.gz"
-    with pytest.raises(isql.LoadError, match=f"{missing}: Virtuoso never read it: .*DirsAllowed"):
+    with pytest.raises(LoadError, match=f"{missing}: Virtuoso never read it: .*DirsAllowed"):
         sql.load([str(missing)], "http://a/g")
 
 

@@ -13,22 +13,22 @@ import pytest
 import rdflib
 from rdflib import XSD
 
+from kb.errors import QueryError
 from kb.graph.query import (
     PROLOGUE,
     CountingBackend,
     GraphFormat,
     OxigraphBackend,
-    QueryError,
-    RdflibBackend,
     ResultFormat,
     Table,
     Term,
     iri,
     literal,
-    sorted_rows,
     table_from_json,
     values,
 )
+from kb.graph.terms import to_oxigraph
+from tests.graphkit import rdflib_backend, sorted_rows
 
 EX = "http://example.org/"
 QUADS: list[tuple[Any, Any, Any, Any]] = [
@@ -42,21 +42,13 @@ QUADS: list[tuple[Any, Any, Any, Any]] = [
 ]
 
 
-def _ox(term: Any) -> Any:
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-    return ox.NamedNode(str(term))
-
-
 def _oxigraph() -> OxigraphBackend:
     store = ox.Store()
-    store.extend([ox.Quad(_ox(s), _ox(p), _ox(o), ox.DefaultGraph() if g is None else _ox(g)) for s, p, o, g in QUADS])
+    store.extend(to_oxigraph(QUADS))
     return OxigraphBackend(store)
 
 
-BACKENDS = {"oxigraph": _oxigraph, "rdflib": lambda: RdflibBackend.from_quads(QUADS)}
+BACKENDS = {"oxigraph": _oxigraph, "rdflib": lambda: rdflib_backend(QUADS)}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -207,7 +199,7 @@ def test_oxigraph_term_cache_starts_afresh_when_full_and_answers_stay_the_same(m
     from kb.graph import query as module
 
     monkeypatch.setattr(module, "MAX_CACHED_TERMS", 2)
-    backend, reference = _oxigraph(), RdflibBackend.from_quads(QUADS)
+    backend, reference = _oxigraph(), rdflib_backend(QUADS)
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     expected = sorted_rows(run(reference.select(query)))
     for _ in range(3):

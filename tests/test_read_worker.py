@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.load import loader
 from kb.errors import CurationError
+from kb.load import loader, pipeline
+from kb.load.incremental import IncrementalLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,9 +78,6 @@ def test_files_the_fast_parser_leaves_are_parsed_here_with_ruamel(tmp_path: Path
 
 
 def test_the_incremental_loader_reads_with_the_worker_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb.load import pipeline
-    from kb.load.incremental import IncrementalLoader
-
     expected = pipeline.load(ROOT)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
     monkeypatch.setattr("kb.load.loader.os.cpu_count", lambda: 2)
@@ -93,4 +91,5 @@ def test_the_incremental_loader_reads_with_the_worker_too(monkeypatch: pytest.Mo
     monkeypatch.setattr(loader._Worker, "__init__", counting)
     incremental = IncrementalLoader(ROOT).load()
     assert started and started[0] > 0  # the worker took a share
-    assert list(incremental.records) == list(expected.records) and incremental.records == expected.records
+    assert list(incremental.by_kind()) == list(expected.by_kind())
+    assert incremental.by_kind() == expected.by_kind()

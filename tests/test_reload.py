@@ -17,14 +17,17 @@ import httpx
 import pytest
 import uvicorn
 
+from kb.config import Settings
+from kb.errors import ReloadError
 from kb.graph import snapshot as snapshots
+from kb.graph.snapshot import Snapshot
+from kb.load.version import kb_version
+from kb.model.knowledge_base import KnowledgeBase
 from kb.serve import served as serving
 from kb.serve.app import create_app
-from kb.config import Settings
-from kb.serve.reload import Reloader, ReloadError, attach, create_live_app
-from kb.graph.snapshot import Snapshot
+from kb.serve.reload import Reloader, attach, create_live_app
 from kb.serve.served import Served
-from kb.load.validate import KnowledgeBase
+from tests.apikit import worker_requests
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "mini"
@@ -136,14 +139,14 @@ class Clients:
 def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project: Path) -> None:
     meetings = project / "curation" / "meetings.yaml"
     save(meetings, meetings_labelled(0))
-    expected = {serving.kb_version(project): 0}
+    expected = {kb_version(project): 0}
     latencies: list[float] = []
     with live_server(project) as (url, _), httpx.Client(base_url=url, timeout=30) as client, Clients(url) as clients:
         assert client.get("/health").json()["version"] in expected
 
         def publish(n: int) -> None:
             save(meetings, meetings_labelled(n))
-            version = serving.kb_version(project)
+            version = kb_version(project)
             expected[version] = n
             body, seconds = wait_for(client, lambda b: b["version"] == version)
             assert body["status"] == "ok" and body["reload"]["ok"] is True
@@ -196,12 +199,12 @@ def test_reloader_keeps_the_last_good_snapshot_and_recovers(project: Path) -> No
     meetings = project / "curation" / "meetings.yaml"
     save(meetings, meetings_labelled(1, broken="reference"))
     assert reloader.rebuild() is False and served.current is first
-    assert reloader.status.ok is False and reloader.status.rejected == serving.kb_version(project)
+    assert reloader.status.ok is False and reloader.status.rejected == kb_version(project)
     assert reloader.health()["status"] == "stale"
     save(meetings, MEETINGS)  # undoing the edit brings back the version being served: all well again
     assert reloader.rebuild() is False and reloader.status.ok and "status" not in reloader.health()
     save(meetings, meetings_labelled(2))
-    assert reloader.rebuild() is True and served.current.version == serving.kb_version(project)
+    assert reloader.rebuild() is True and served.current.version == kb_version(project)
     assert reloader.status.reloads == 1 and reloader.status.last_build_seconds is not None
     assert reloader.status.last_build == "built"  # rdflib's store is never patched: a new one is built
 
@@ -220,7 +223,7 @@ def test_reloader_builds_again_when_files_change_during_a_build(project: Path) -
     save(meetings, meetings_labelled(1))
     reloader = Reloader(served, settings, make)
     assert reloader.rebuild() is True
-    assert len(calls) == 2 and served.current.version == calls[1] == serving.kb_version(project)
+    assert len(calls) == 2 and served.current.version == calls[1] == kb_version(project)
     labels = {str(o) for o in served.current.graph.graph.objects(None, None) if str(o).endswith(", take 2")}
     assert labels and not any(str(o).endswith(", take 1") for o in served.current.graph.graph.objects(None, None))
 
@@ -242,7 +245,7 @@ def test_patched_reload_serves_the_quads_a_full_build_makes(project: Path) -> No
         save(meetings, meetings_labelled(n))
         assert reloader.rebuild() is True and reloader.status.last_build == "patched"
         current = app.state.served.current
-        assert current.graph is store_before and current.version == serving.kb_version(project)
+        assert current.graph is store_before and current.version == kb_version(project)
         fresh = serving.build(settings)
         assert set(current.graph.native) == set(fresh.graph.native)
         assert current.counts == fresh.counts
@@ -284,6 +287,7 @@ def test_sparql_workers_take_an_edit_as_a_patch(project: Path) -> None:
     app = create_live_app(Settings(root=project))
     reloader: Reloader = app.state.reloader
     guard = app.state.sparql_guard
+    sent = worker_requests(guard)
     query = {"query": "SELECT ?l { ?m a <https://schema.org/Event> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }"}
     accept = {"accept": "application/sparql-results+json"}
 
@@ -294,12 +298,12 @@ def test_sparql_workers_take_an_edit_as_a_patch(project: Path) -> None:
             save(project / "curation" / "meetings.yaml", meetings_labelled(1))
             assert reloader.rebuild() is True and reloader.status.last_build == "patched"  # no request in flight
             after = await client.post("/sparql", data=query, headers=accept)
-            assert after.status_code == 200 and after.headers["x-kb-version"] == serving.kb_version(project)
+            assert after.status_code == 200 and after.headers["x-kb-version"] == kb_version(project)
             assert {f"{label}, take 1" for label in LABELS} <= set(after.text.split('"'))
 
     try:
         asyncio.run(scenario())
-        assert (guard.loads, guard.patches) == (1, 1)  # the worker was patched, not loaded again
+        assert (sent["load"], sent["patch"]) == (1, 1)  # the worker was patched, not loaded again
     finally:
         guard.close()
 

@@ -19,10 +19,10 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from kb.config import Settings
+from kb.errors import QueryError, RemoteError
 from kb.serve import remote
 from kb.serve.app import create_app
-from kb.config import Settings
-from kb.graph.query import QueryError
 from tests import apikit
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -173,11 +173,11 @@ def test_remote_backend_still_reports_a_refused_query(endpoint: Endpoint) -> Non
 
 def test_remote_backend_timeout_is_a_remote_error(endpoint: Endpoint) -> None:
     slow = remote.RemoteBackend(endpoint.url.replace("/sparql", "/slow"), timeout=httpx.Timeout(0.1))
-    with pytest.raises(remote.RemoteError, match="unreachable"):
+    with pytest.raises(RemoteError, match="unreachable"):
         _count(slow)
 
 
 def test_remote_backend_unreachable_is_a_remote_error() -> None:
     closed = remote.RemoteBackend("http://127.0.0.1:9/sparql")  # discard: nothing listens
-    with pytest.raises(remote.RemoteError, match="unreachable"):
+    with pytest.raises(RemoteError, match="unreachable"):
         _count(closed)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.config import Settings
-from kb.serve.served import Served, build, kb_version
+from kb.load.version import kb_version
+from kb.serve.served import Served, build
 from tests.conftest import MINI_ARTICLE, write_project
 
 

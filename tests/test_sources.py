@@ -4,7 +4,8 @@ import hashlib
 
 import pytest
 
-from kb.model.sources import AnchorError, Article, context, locate, occurrences, utf16_offset
+from kb.errors import AnchorError
+from kb.model.sources import Article, context, locate, occurrences, utf16_offset
 
 TEXT = "Wang met Blinken. Wang said “no” 🙂 then Wang left."
 

@@ -14,9 +14,9 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kb import export
-from kb.graph.builder import SINGLE_VALUED
+from kb.graph.nodes import SINGLE_VALUED
+from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import Evidence, Meeting, Record, Role, Sanction, Statement
-from kb.load.validate import KnowledgeBase
 from kb.vocab import KB, KBV, OA, RDFS
 from tests.kbs import BOTH, MINT, ROOT, knowledge_base, memory_store
 
@@ -84,18 +84,18 @@ def run_oxigraph(which: str, query: str) -> list[Row]:
 
 
 def name(kb: KnowledgeBase, rid: str) -> str:
-    record = kb.records[kb.kinds[rid]][rid]
+    record = kb.of(kb.kinds[rid])[rid]
     return str(getattr(record, "name", None) or getattr(record, "label", rid))
 
 
 def person(kb: KnowledgeBase, full_name: str) -> str:
-    [rid] = [p.id for p in kb.records["people"].values() if p.name == full_name]  # type: ignore[attr-defined]
+    [rid] = [p.id for p in kb.people.values() if p.name == full_name]
     return str(rid)
 
 
 def spans(evidence: list[Evidence], kb: KnowledgeBase) -> set[tuple[str, str, str, str]]:
     """(file, start, end, quote) of each distinct evidence span."""
-    return {(kb.model.sources[e.source].file, str(e.start), str(e.end), e.quote) for e in evidence}
+    return {(kb.sources[e.source].file, str(e.start), str(e.end), e.quote) for e in evidence}
 
 
 def fact_evidence(record: Record) -> list[Evidence]:
@@ -105,20 +105,20 @@ def fact_evidence(record: Record) -> list[Evidence]:
 
 
 def held_meetings_with(kb: KnowledgeBase, rid: str) -> list[Meeting]:
-    meetings = [m for m in kb.records["meetings"].values() if isinstance(m, Meeting)]
+    meetings = [m for m in kb.meetings.values() if isinstance(m, Meeting)]
     return [m for m in meetings if m.status == "held" and rid in m.participants]
 
 
 def expect_who_met_wang_yi(kb: KnowledgeBase) -> Counter[Row]:
     wang = person(kb, "Wang Yi")
-    groups = {d.id: d.facts for d in kb.records["disputes"].values()}  # type: ignore[attr-defined]
+    groups = {d.id: d.facts for d in kb.disputes.values()}
     disputed = kb.disputed()
     met: set[str] = set()
     for meeting in held_meetings_with(kb, wang):
-        versions = [kb.records["meetings"][f] for f in groups[disputed[meeting.id]]] if meeting.id in disputed \
+        versions = [kb.meetings[f] for f in groups[disputed[meeting.id]]] if meeting.id in disputed \
             else [meeting]
         for other in meeting.participants:  # a disputed meeting counts only where every version agrees
-            if other != wang and all(v.status == "held" and {wang, other} <= set(v.participants)  # type: ignore[attr-defined]
+            if other != wang and all(v.status == "held" and {wang, other} <= set(v.participants)
                                      for v in versions):
                 met.add(name(kb, other))
     return Counter((n,) for n in met)
@@ -138,9 +138,9 @@ def expect_meetings_with_evidence(kb: KnowledgeBase) -> Counter[Row]:
 
 def expect_statements_on_sanctions(kb: KnowledgeBase) -> Counter[Row]:
     rows: Counter[Row] = Counter()
-    for statement in kb.records["statements"].values():
+    for statement in kb.statements.values():
         assert isinstance(statement, Statement)
-        topics = [kb.records["topics"][t].label for t in statement.topics]  # type: ignore[attr-defined]
+        topics = [kb.topics[t].label for t in statement.topics]
         if any("sanction" in text.lower() for text in [*topics, *(e.quote for e in statement.evidence)]):
             rows[(str(MINT.record("statements", statement.id)), name(kb, statement.speaker), statement.summary)] += 1
     return rows
@@ -149,11 +149,11 @@ def expect_statements_on_sanctions(kb: KnowledgeBase) -> Counter[Row]:
 def expect_disputes(kb: KnowledgeBase) -> Counter[Row]:
     """Rows as (dispute label, value, as written, file, words): statement IRIs are the builder's business."""
     rows: set[Row] = set()
-    for dispute in kb.records["disputes"].values():
-        for fact in dispute.facts:  # type: ignore[attr-defined]
-            for file, _, _, words in spans(fact_evidence(kb.records[kb.kinds[fact]][fact]), kb):
-                rows.add((dispute.label, None, None, file, words))  # type: ignore[attr-defined]
-    for meeting in kb.records["meetings"].values():
+    for dispute in kb.disputes.values():
+        for fact in dispute.facts:
+            for file, _, _, words in spans(fact_evidence(kb.of(kb.kinds[fact])[fact]), kb):
+                rows.add((dispute.label, None, None, file, words))
+    for meeting in kb.meetings.values():
         assert isinstance(meeting, Meeting)
         for attribute in sorted(SINGLE_VALUED):
             versions = getattr(meeting, attribute)
@@ -168,7 +168,7 @@ def expect_disputes(kb: KnowledgeBase) -> Counter[Row]:
 
 def expect_offices(kb: KnowledgeBase) -> Counter[Row]:
     rows: Counter[Row] = Counter()
-    for role in kb.records["roles"].values():
+    for role in kb.roles.values():
         assert isinstance(role, Role)
         rows[(name(kb, role.holder), role.title, name(kb, role.organization),
               role.start.value if role.start else None, role.end.value if role.end else None,
@@ -179,7 +179,7 @@ def expect_offices(kb: KnowledgeBase) -> Counter[Row]:
 def expect_sanctions_on_li_shangfu(kb: KnowledgeBase) -> Counter[Row]:
     li = person(kb, "Li Shangfu")
     rows: Counter[Row] = Counter()
-    for sanction in kb.records["sanctions"].values():
+    for sanction in kb.sanctions.values():
         assert isinstance(sanction, Sanction)
         if sanction.target == li:
             for span in spans(sanction.evidence, kb):
@@ -192,9 +192,9 @@ def expect_sanctions_on_li_shangfu(kb: KnowledgeBase) -> Counter[Row]:
 def expect_what_each_side_said(kb: KnowledgeBase) -> Counter[Row]:
     vocab = Graph().parse(VOCAB)
     rows: Counter[Row] = Counter()
-    for statement in kb.records["statements"].values():
+    for statement in kb.statements.values():
         assert isinstance(statement, Statement)
-        speaker = kb.records[kb.kinds[statement.speaker]][statement.speaker]
+        speaker = kb.of(kb.kinds[statement.speaker])[statement.speaker]
         country = getattr(speaker, "country", None)
         side = name(kb, country) if country else None
         channel = str(vocab.value(KBV[statement.channel], RDFS.label))
@@ -211,7 +211,7 @@ def expect_broken_anchors(kb: KnowledgeBase) -> Counter[Row]:
 def expect_statements_per_article(kb: KnowledgeBase) -> Counter[Row]:
     cited: Counter[str] = Counter()
     for kind in ("meetings", "roles", "statements", "sanctions"):
-        for record in kb.records[kind].values():
+        for record in kb.of(kind).values():
             for source in {e.source for e in fact_evidence(record)}:
                 cited[source] += 1
             versions = [*getattr(record, "duration", []), *getattr(record, "characterization", []),

@@ -9,11 +9,13 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from kb.errors import CurationError, Location, StoreError
 from kb.graph import builder as graph
-
 from kb.graph import store
-from kb.errors import CurationError, Location
 from kb.graph.builder import build
+from kb.graph.native import fill
+from kb.graph.sinks import BuiltGraph
+from kb.graph.terms import escape, plain, to_oxigraph
 from kb.vocab import KB
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
 
@@ -23,7 +25,7 @@ def quads(graph_store: store.GraphStore) -> set[tuple[object, ...]]:
     out: set[tuple[object, ...]] = set()
     for s, p, o, g in graph_store.dataset.quads((None, None, None, None)):
         name = getattr(g, "identifier", g)
-        out.add((s, p, store.plain(o), None if str(name) == "urn:x-rdflib:default" else name))
+        out.add((s, p, plain(o), None if str(name) == "urn:x-rdflib:default" else name))
     return out
 
 
@@ -81,17 +83,17 @@ def test_build_store_equals_load_of_build() -> None:
 
 
 def test_unknown_backend_raises_store_error() -> None:
-    with pytest.raises(store.StoreError, match="sqlite"):
+    with pytest.raises(StoreError, match="sqlite"):
         store.build_store(knowledge_base("mini"), BASE, "sqlite")
-    with pytest.raises(store.StoreError):
+    with pytest.raises(StoreError):
         store.load(built("mini"), "sqlite")
 
 
 def test_plain_drops_only_an_explicit_xsd_string() -> None:
-    assert store.plain(Literal("x", datatype=XSD.string)) == Literal("x")
-    assert store.plain(Literal("2018", datatype=XSD.gYear)) == Literal("2018", datatype=XSD.gYear)
-    assert store.plain(Literal("x", lang="en")) == Literal("x", lang="en")
-    assert store.plain(KB.met) == KB.met
+    assert plain(Literal("x", datatype=XSD.string)) == Literal("x")
+    assert plain(Literal("2018", datatype=XSD.gYear)) == Literal("2018", datatype=XSD.gYear)
+    assert plain(Literal("x", lang="en")) == Literal("x", lang="en")
+    assert plain(KB.met) == KB.met
 
 
 def test_copy_graph_of_oxigraph_equals_the_built_graph() -> None:
@@ -102,13 +104,13 @@ def test_copy_graph_of_oxigraph_equals_the_built_graph() -> None:
 def test_nquads_carry_every_character_and_datatype_to_oxigraph_and_back_to_rdflib() -> None:
     texts = ['a "quoted" \\ back\\slash\nnew line\r\ttab 🙂 “curly” \\n', "", "\\", '"']
     subject = "<https://kb.example.org/x> <https://kb.example.org/ns#p>"
-    lines = {f'{subject} "{graph.escape(t)}"'.encode() for t in texts}
+    lines = {f'{subject} "{escape(t)}"'.encode() for t in texts}
     lines |= {f'{subject} "2018"^^<{XSD.gYear}>'.encode(), f'{subject} "7"^^<{XSD.integer}>'.encode(),
               f"{subject} <https://kb.example.org/y>".encode()}
-    built = graph.BuiltGraph(lines=frozenset(lines), named_lines={"https://kb.example.org/graph/a": frozenset(lines)})
+    built = BuiltGraph(lines=frozenset(lines), named_lines={"https://kb.example.org/graph/a": frozenset(lines)})
     native = ox.Store()
     native.bulk_load(built.nquads(), format=ox.RdfFormat.N_QUADS)
-    assert set(native) == set(store.to_oxigraph(built.quads()))
+    assert set(native) == set(to_oxigraph(built.quads()))
     assert {q.object.value for q in native if isinstance(q.object, ox.Literal)} >= set(texts)
     parsed = Graph().parse(data=b"".join(line + b" .\n" for line in lines), format="nt")
     assert set(parsed) == set(built.triples)
@@ -122,7 +124,7 @@ def test_fill_reraises_what_the_builder_raised_and_never_hangs() -> None:
         raise CurationError(Location("curation/meetings.yaml", 3, 5), "evidence has no start/end offsets")
 
     with pytest.raises(CurationError, match="evidence has no start/end offsets"):
-        store.fill(ox.Store(), chunks())
+        fill(ox.Store(), chunks())
 
 
 def test_fill_stops_the_builder_when_the_store_refuses_its_text() -> None:
@@ -134,7 +136,7 @@ def test_fill_stops_the_builder_when_the_store_refuses_its_text() -> None:
             yield b"this is not N-Quads\n"
 
     with pytest.raises(SyntaxError):
-        store.fill(ox.Store(), chunks())
+        fill(ox.Store(), chunks())
     assert len(made) < 10_000
 
 
@@ -153,7 +155,7 @@ def test_fill_loads_chunk_by_chunk_into_the_same_graph_as_one_load() -> None:
     chunks = list(graph.nquads(kb, BASE, chunk_bytes=4096))
     assert len(chunks) > 10 and all(chunk.endswith(b"\n") for chunk in chunks)
     native, whole = ox.Store(), ox.Store()
-    store.fill(native, iter(chunks))
+    fill(native, iter(chunks))
     whole.load(b"".join(chunks), format=ox.RdfFormat.N_QUADS)
     assert set(native) == set(whole)
     assert not any(isinstance(term, ox.BlankNode) for quad in native for term in (quad.subject, quad.object))

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
 import pytest
 
-from kb.load import pipeline
 from kb.errors import CurationErrors
+from kb.load import pipeline
+from kb.model.knowledge_base import KnowledgeBase
+from kb.model.records import KINDS
 from tests.conftest import MINI_ARTICLE, write_project
 
 SHA = hashlib.sha256(MINI_ARTICLE.encode()).hexdigest()
@@ -141,10 +144,27 @@ def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_real_curation_is_valid(knowledge_base: object) -> None:
-    from kb.load.validate import KnowledgeBase
-
     assert isinstance(knowledge_base, KnowledgeBase)
     assert knowledge_base.counts()["sources"] == 5
+
+
+def test_the_knowledge_base_has_one_field_per_kind_in_the_order_of_kinds() -> None:
+    names = [f.name for f in dataclasses.fields(KnowledgeBase)]
+    assert names[: len(KINDS)] == list(KINDS)
+    assert list(KnowledgeBase().by_kind()) == list(KINDS)
+    with pytest.raises(KeyError):
+        KnowledgeBase().of("articles")
+
+
+def test_the_generic_accessors_see_the_typed_fields(tmp_path: Path) -> None:
+    kb = pipeline.load(project(tmp_path))
+    assert kb.of("people") is kb.people and kb.by_kind()["meetings"] is kb.meetings
+    assert kb.counts() == {kind: len(records) for kind, records in kb.by_kind().items()}
+    copy = kb.copy()
+    copy.remove("wang")
+    assert "wang" not in copy.people and "wang" not in copy.kinds and "wang" in kb.people
+    copy.add(kb.people["wang"])
+    assert copy.people["wang"] is kb.people["wang"] and copy.kinds["wang"] == "people"
 
 
 def test_end_date_before_start_date(tmp_path: Path) -> None:

@@ -11,16 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from kb import cli
-
-from kb.load import pipeline
-
-from kb.publish import gsp as publish
-
-from kb.serve import remote
-
+from kb.errors import QueryError, RemoteError
 from kb.graph import store
-from kb.graph.query import OxigraphBackend, QueryError, Table, sorted_rows
-from kb.serve.served import kb_version
+from kb.graph.query import OxigraphBackend, Table
+from kb.load import pipeline
+from kb.load.version import kb_version
+from kb.publish import gsp as publish
+from kb.serve import remote
+from tests.graphkit import sorted_rows
 from tests.kbs import BASE, MINI
 from tests.virtuoso import PASSWORD, USER, Virtuoso
 
@@ -154,14 +152,14 @@ def test_kb_publish_without_credentials_is_refused(virtuoso_server: Virtuoso) ->
 
 
 def test_remote_store_without_a_published_kb_says_so(virtuoso_server: Virtuoso) -> None:
-    with pytest.raises(remote.RemoteError, match="run kb publish first"):
+    with pytest.raises(RemoteError, match="run kb publish first"):
         remote.read_catalogue(virtuoso_server.sparql, "https://never-published.example.org/")
 
 
 def test_app_serves_the_published_kb_from_the_store_url_alone(
         virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
-    from kb.serve.app import create_app
     from kb.config import Settings
+    from kb.serve.app import create_app
     from tests.apikit import serve
 
     empty = tmp_path / "no-data"  # an API replica has no seeds/ or curation/
@@ -210,9 +208,9 @@ def test_a_replica_follows_each_publish_without_restarting(virtuoso_server: Virt
 
 def test_sparql_endpoint_on_a_remote_store_answers_like_oxigraph(
         virtuoso_server: Virtuoso, published: tuple[publish.Published, store.GraphStore], tmp_path: Path) -> None:
-    from kb.serve.app import create_app
     from kb.config import Settings
     from kb.graph.query import table_from_json
+    from kb.serve.app import create_app
     from tests.apikit import serve
 
     query = "SELECT ?s ?d WHERE { ?s <https://schema.org/duration> ?d } ORDER BY ?s ?d"

@@ -156,9 +156,9 @@ def start(folder: Path, memory_mb: int = 256, timeout: float = 60.0) -> Virtuoso
 def published_snapshot(server: Virtuoso, root: Path, base_iri: str = "https://kb.example.org/") -> Snapshot:
     """Publish the knowledge base under ``root`` into ``server`` (kb publish) and return the snapshot an API
     replica serves from it (``--store sparql+http://…/sparql``)."""
+    from kb.config import Settings
     from kb.publish import root as publish_from_root
     from kb.serve import remote
-    from kb.config import Settings
 
     publish_from_root.over_graph_store(root, base_iri, server.graph_store, httpx.DigestAuth(USER, PASSWORD))
     return remote.snapshot(Settings(root=root, store=f"sparql+{server.sparql}", base_iri=base_iri))

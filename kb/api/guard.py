@@ -1,9 +1,9 @@
 """Hostile GraphQL: a cost check that runs before graphql-core's validation, and a deadline on execution.
 
 Validation itself can be the attack. Strawberry's alias and depth limiters walk a fragment once per spread,
-so a 700-byte "fragment bomb" (F0 spreads F1 twice, F1 spreads F2 twice, ... 16 levels) cost 0.8 s and
-doubles with each level; and the specified rule OverlappingFieldsCanBeMerged is quadratic in fields sharing
-a response name (250 copies of ``node(id: "x") { id }``, 1,250 tokens: 1.9 s of validation).
+so the time a small "fragment bomb" (F0 spreads F1 twice, F1 spreads F2 twice, ...) costs doubles with each
+level; and the specified rule OverlappingFieldsCanBeMerged is quadratic in fields sharing a response name
+(many copies of ``node(id: "x") { id }``).
 :func:`measure` reads the parsed document once, each fragment once (memoised), and :class:`QueryCost`
 refuses a document over any limit before a single validation rule runs:
 
@@ -14,12 +14,16 @@ refuses a document over any limit before a single validation rule runs:
     introspection lists   schema lists nested in schema lists (``types { fields { type { fields ...``)
 
 :class:`Deadline` stops an operation that has run longer than its time limit: every look-up made after the
-deadline fails, so execution unwinds at the next field that fetches anything, and the response carries one error.
+deadline fails, so execution unwinds at the next field that fetches anything, and the response carries one
+error.
 
 :class:`KnownDocuments` remembers the documents that passed every check (tokens, cost, depth, aliases and the
 specified validation rules) by their text: clients send the same few query texts with different variables, and
-parsing and validating the typical question again cost as much as answering it. A text seen before is neither
+parsing and validating a typical question is a large part of answering it. A text seen before is neither
 parsed nor checked again; what a check depends on (the text, the schema, the limits) has not changed.
+
+:func:`extensions` puts these three first among the schema's extensions, before Strawberry's limiters and the
+masking of internal errors.
 """
 
 from __future__ import annotations
@@ -49,22 +53,24 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from kb.api.limits import MASKED_MESSAGE, UserError, should_mask
+from kb.api.limits import MASKED_MESSAGE, should_mask
 from kb.config import Limits
+from kb.errors import UserError
 
-INTROSPECTION_LISTS = frozenset({"types", "fields", "interfaces", "possibleTypes", "enumValues", "inputFields",
-                                 "args", "directives"})
+INTROSPECTION_LISTS = frozenset({"types", "fields", "interfaces", "possibleTypes", "enumValues",
+                                 "inputFields", "args", "directives"})
 MAX_INTROSPECTION_LISTS = 3
-"""Introspection adds no depth (as in Strawberry's limiter: its standard query nests ``ofType`` nine deep), but
-lists of the schema nested in lists multiply: ``types { fields { type { fields { ... }}}}`` grows tenfold a
-level. The standard introspection query nests three (``__schema { types { fields { args }}}}``)."""
+"""Introspection adds no depth (as in Strawberry's limiter: its standard query nests ``ofType`` nine deep),
+but lists of the schema nested in lists multiply: ``types { fields { type { fields { ... }}}}`` grows tenfold
+a level. The standard introspection query nests three (``__schema { types { fields { args }}}}``)."""
 MAX_INTROSPECTION_NESTING = 40
 clock: Callable[[], float] = time.monotonic
 """Where deadlines read the time (a module attribute, so that a test can make time pass)."""
 MAX_SPREAD_CHAIN = 100
-"""Fragments spreading fragments this many levels deep are refused, so measuring never nears Python's recursion
-limit (2,000 tokens allow about 280 levels)."""
-TIMEOUT_MESSAGE = "the query ran longer than {seconds:g} s and was stopped; ask for less (smaller first:, fewer fields)"
+"""Fragments spreading fragments this many levels deep are refused, so measuring never nears Python's
+recursion limit (2,000 tokens allow about 280 levels)."""
+TIMEOUT_MESSAGE = ("the query ran longer than {seconds:g} s and was stopped; "
+                   "ask for less (smaller first:, fewer fields)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,8 @@ class _Sum:
 
 class _Measure:
     def __init__(self, document: DocumentNode, max_depth: int) -> None:
-        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.fragments = {d.name.value: d for d in document.definitions
+                          if isinstance(d, FragmentDefinitionNode)}
         self.max_depth = max_depth
         self.memo: dict[tuple[str, bool], _Sum] = {}
         self.active: set[str] = set()
@@ -128,7 +135,8 @@ class _Measure:
                     if level + 1 > (MAX_INTROSPECTION_NESTING if inside else self.max_depth):
                         raise _TooDeep
                     inner = self.selections(selection.selection_set, level + 1, inside)
-                # As Strawberry's QueryDepthLimiter, introspection adds no depth; its lists are bounded instead.
+                # As Strawberry's QueryDepthLimiter, introspection adds no depth; its lists are bounded
+                # instead.
                 total.depth = max(total.depth, 0 if inside else inner.depth + 1)
                 total.lists = max(total.lists, inner.lists + (introspecting and name in INTROSPECTION_LISTS))
                 total.nodes += inner.nodes + 1
@@ -159,13 +167,15 @@ def measure(document: DocumentNode, max_depth: int = 1_000) -> Cost | None:
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 found = measuring.selections(definition.selection_set, 0)
-                depth, nodes, aliases = max(depth, found.depth - 1), nodes + found.nodes, aliases + found.aliases
+                depth = max(depth, found.depth - 1)
+                nodes, aliases = nodes + found.nodes, aliases + found.aliases
                 lists = max(lists, found.lists)
             elif isinstance(definition, FragmentDefinitionNode):
                 measuring.fragment(definition.name.value, 0, False)  # unused fragments are validated too
     except _TooDeep:
         return None
-    return Cost(depth=depth, nodes=nodes, aliases=aliases, repeats=measuring.repeats, introspection_lists=lists)
+    return Cost(depth=depth, nodes=nodes, aliases=aliases, repeats=measuring.repeats,
+                introspection_lists=lists)
 
 
 def refusal(cost: Cost | None, limits: Limits) -> str | None:
@@ -173,15 +183,17 @@ def refusal(cost: Cost | None, limits: Limits) -> str | None:
     if cost is None or cost.depth > limits.max_depth:
         return f"the query is nested more than {limits.max_depth} levels deep"
     if cost.nodes > limits.max_nodes:
-        return f"the query asks for {cost.nodes} fields once fragments are expanded; the limit is {limits.max_nodes}"
+        return (f"the query asks for {cost.nodes} fields once fragments are expanded; "
+                f"the limit is {limits.max_nodes}")
     if cost.aliases > limits.max_aliases:
-        return f"the query uses {cost.aliases} aliases once fragments are expanded; the limit is {limits.max_aliases}"
+        return (f"the query uses {cost.aliases} aliases once fragments are expanded; "
+                f"the limit is {limits.max_aliases}")
     if cost.introspection_lists > MAX_INTROSPECTION_LISTS:
         return (f"the introspection query nests {cost.introspection_lists} lists of the schema; "
                 f"the limit is {MAX_INTROSPECTION_LISTS} (what GraphiQL and code generators ask)")
     if cost.repeats > limits.max_repeats:
-        return (f"one selection asks for the same field {cost.repeats} times; the limit is {limits.max_repeats} "
-                "(GraphQL merges repeated fields: ask once)")
+        return (f"one selection asks for the same field {cost.repeats} times; "
+                f"the limit is {limits.max_repeats} (GraphQL merges repeated fields: ask once)")
     return None
 
 
@@ -206,8 +218,8 @@ class Deadline(SchemaExtension):
     Every field that fetches anything (a node, a list, evidence: each DataLoader load and each SPARQL query)
     checks the deadline through the request's :class:`kb.api.context.Guard`, so execution unwinds at the next
     look-up and the response carries one error. Fields that only read what was fetched are not checked: a
-    check on every field (a resolver middleware) cost 5 % of a typical answer, and what a request fetched
-    before its deadline bounds the reading that is left.
+    check on every field (a resolver middleware) would slow every answer, and what a request fetched before
+    its deadline bounds the reading that is left.
     """
 
     def __init__(self, *, limits: Limits, execution_context: Any = None) -> None:
@@ -237,7 +249,8 @@ class Deadline(SchemaExtension):
 
 
 class DocumentCache:
-    """Query texts that passed every check, with their parsed documents; the least recently used leave first."""
+    """Query texts that passed every check, with their parsed documents; the least recently used leave
+    first."""
 
     def __init__(self, entries: int = 128, max_chars: int = 4 << 20) -> None:
         self.entries = entries
@@ -294,11 +307,13 @@ class KnownDocuments(SchemaExtension):
 
 
 def guards(limits: Limits) -> list[Callable[[], SchemaExtension]]:
-    """Return factories of the extensions enforcing ``limits`` (one instance per operation, as Strawberry wants).
+    """Return factories of the extensions enforcing ``limits`` (one instance per operation, as Strawberry
+    wants).
 
     The known documents are per call: a schema made with other limits checks every text again."""
     known = DocumentCache()
-    return [lambda: KnownDocuments(cache=known), lambda: QueryCost(limits=limits), lambda: Deadline(limits=limits)]
+    return [lambda: KnownDocuments(cache=known), lambda: QueryCost(limits=limits),
+            lambda: Deadline(limits=limits)]
 
 
 def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:

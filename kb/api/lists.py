@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from kb.api.context import Info
-from kb.api.limits import UserError, check_first
+from kb.api.limits import check_first
 from kb.api.pagination import (
     Connection,
     Window,
@@ -22,7 +22,8 @@ from kb.api.pagination import (
     encode_cursor,
     window,
 )
-from kb.graph.query import PROLOGUE, QueryError, iri, literal, values
+from kb.errors import QueryError, UserError
+from kb.graph.query import PROLOGUE, iri, literal, values
 
 T = TypeVar("T")
 PARENT = "?parent"
@@ -54,7 +55,8 @@ def _between(start: str, end: str, after: dt.date | None, before: dt.date | None
     """Keep items whose date (``?{start}`` to ``?{end}``, partial dates allowed) overlaps after..before."""
     if after is None and before is None:
         return ""
-    clauses = [f"?item {start} ?d_from . OPTIONAL {{ ?item {end} ?d_to }}"] if end else [f"?item {start} ?d_from ."]
+    clauses = ([f"?item {start} ?d_from . OPTIONAL {{ ?item {end} ?d_to }}"] if end
+               else [f"?item {start} ?d_from ."])
     if before is not None:
         clauses.append(f"FILTER(STR(?d_from) <= {literal(before.isoformat())})")
     if after is not None:
@@ -73,7 +75,9 @@ def _by_date(prop: str) -> str:
 
 def _named(name: str | None) -> str:
     """Keep items whose name or an alias contains ``name``, ignoring case."""
-    return "" if name is None else f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
+    if name is None:
+        return ""
+    return f"FILTER EXISTS {{ ?item rdfs:label|skos:altLabel ?n {_contains('?n', name)} }}"
 
 
 def _by_label() -> str:
@@ -113,7 +117,8 @@ def roles(holder: Ref = None, organization: Ref = None, title: str | None = None
     """Roles, by start date. ``as_of`` keeps roles held on that day: begun by then (or with no known start)
     and not ended before it (or with no known end); a partial date counts as its whole month or year."""
     title_clause = "" if title is None else (
-        f"FILTER EXISTS {{ {{ ?item org:role/rdfs:label ?t }} UNION {{ ?item kb:attributeStatement/kb:titleAsWritten ?t }} "
+        "FILTER EXISTS { { ?item org:role/rdfs:label ?t } "
+        "UNION { ?item kb:attributeStatement/kb:titleAsWritten ?t } "
         f"{_contains('?t', title)} }}"
     )
     as_of_clause = "" if as_of is None else (
@@ -133,7 +138,8 @@ def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, stat
     """Meetings, by date (undated last). ``after``/``before`` keep meetings overlapping that range."""
     return " ".join([
         "?item a schema:Event .", _match("participant", participant, "?item schema:attendee {} ."),
-        _match("place", place, "?item schema:location {} ."), _match("topic", topic, "?item dcterms:subject {} ."),
+        _match("place", place, "?item schema:location {} ."),
+        _match("topic", topic, "?item dcterms:subject {} ."),
         "" if status is None else f"?item kb:status {iri(status)} .",
         "" if kind is None else f"?item kb:kind {iri(kind)} .",
         _between("schema:startDate", "schema:endDate", after, before), _by_date("schema:startDate"),
@@ -141,11 +147,13 @@ def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, stat
 
 
 def statements(speaker: Ref = None, topic: Ref = None, about: Ref = None, meeting: Ref = None,
-               channel: str | None = None, after: dt.date | None = None, before: dt.date | None = None) -> str:
+               channel: str | None = None, after: dt.date | None = None,
+               before: dt.date | None = None) -> str:
     """Statements (utterances), by date (undated last)."""
     return " ".join([
         "?item a kb:Utterance .", _match("speaker", speaker, "?item kb:speaker {} ."),
-        _match("topic", topic, "?item dcterms:subject {} ."), _match("about", about, "?item schema:about {} ."),
+        _match("topic", topic, "?item dcterms:subject {} ."),
+        _match("about", about, "?item schema:about {} ."),
         _match("meeting", meeting, "?item kb:atMeeting {} ."),
         "" if channel is None else f"?item kb:channel {iri(channel)} .",
         _between("dcterms:date", "", after, before), _by_date("dcterms:date"),
@@ -178,7 +186,8 @@ def facts_of_source() -> str:
         "{ ?item prov:wasDerivedFrom ?ev } UNION { ?item kb:attributeStatement/prov:wasDerivedFrom ?ev } "
         "?ev oa:hasSource ?parent ; oa:hasSelector/oa:start ?at . ?item a kb:Statement . "
         "FILTER NOT EXISTS { ?item a kb:AttributeStatement } } GROUP BY ?parent ?item } "
-        'BIND(CONCAT(SUBSTR(CONCAT("0000000000", STR(?pos)), STRLEN(STR(?pos)) + 1), " ", STR(?item)) AS ?key)'
+        'BIND(CONCAT(SUBSTR(CONCAT("0000000000", STR(?pos)), STRLEN(STR(?pos)) + 1), " ", STR(?item)) '
+        "AS ?key)"
     )
 
 
@@ -189,7 +198,8 @@ Build = Callable[[Info, Sequence[str]], Awaitable[list[Any | None]]]
 """Makes the typed node of each IRI, None where there is none (kb.api.types.registry.load_listed)."""
 
 
-async def page(info: Info, pattern: str, first: int | None, after: str | None, build: Build) -> Connection[Any]:
+async def page(info: Info, pattern: str, first: int | None, after: str | None,
+               build: Build) -> Connection[Any]:
     """Return one page of a top-level list: the engine orders, filters past the cursor and limits."""
     size, key = check_first(first, info.context.limits), decode_cursor(after)
     past = "" if key is None else f"FILTER(?key > {literal(key)})"
@@ -200,7 +210,8 @@ async def page(info: Info, pattern: str, first: int | None, after: str | None, b
     backend = info.context.backend
 
     async def count() -> int:
-        counted = await backend.select(PROLOGUE + f"SELECT (COUNT(DISTINCT ?item) AS ?n) WHERE {{ {pattern} }}")
+        counted = await backend.select(
+            PROLOGUE + f"SELECT (COUNT(DISTINCT ?item) AS ?n) WHERE {{ {pattern} }}")
         return counted.rows[0]["n"].as_int() if counted.rows else 0
 
     return await _assemble(info, window(rows, size, None), build, count, key is not None)

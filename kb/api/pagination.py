@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from kb.api.limits import UserError
+from kb.errors import UserError
 
 T = TypeVar("T")
 KEY_PREFIX = "k:"
@@ -46,7 +46,8 @@ def _decode(cursor: str, prefix: str) -> str:
 
 
 def decode_cursor(cursor: str | None) -> str | None:
-    """Return the sort key in a cursor (None for None). Raises UserError for a cursor this API did not make."""
+    """Return the sort key in a cursor (None for None). Raises UserError for a cursor this API did not
+    make."""
     return None if cursor is None else _decode(cursor, KEY_PREFIX)
 
 
@@ -62,8 +63,10 @@ def decode_offset(cursor: str | None) -> int:
 
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="More items follow this page: ask again with after: endCursor.")
-    has_previous_page: bool = strawberry.field(description="Items precede this page (it was asked with after).")
+    has_next_page: bool = strawberry.field(
+        description="More items follow this page: ask again with after: endCursor.")
+    has_previous_page: bool = strawberry.field(
+        description="Items precede this page (it was asked with after).")
     start_cursor: str | None = strawberry.field(description="The cursor of the first item of this page.")
     end_cursor: str | None = strawberry.field(description="The cursor of the last item: pass it as after.")
 
@@ -74,7 +77,8 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type(description="A page of a list, GitHub style: nodes, or edges with cursors, and where the page sits.")
+@strawberry.type(description="A page of a list, GitHub style: nodes, or edges with cursors, and where the "
+                             "page sits.")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page with their cursors.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more items follow.")

@@ -49,9 +49,6 @@ class Props:
         return any(t.as_bool() for t in self.all(predicate))
 
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
 def term_order(term: Term) -> tuple[str, str, str, str]:
     """Return the sort key that orders a predicate's objects alike on every backend."""
     return (term.kind, term.value, term.datatype or "", term.lang or "")

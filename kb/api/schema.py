@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 from kb.api import lists, search
 from kb.api.context import QUERIES_HEADER, Context, Info
 from kb.api.guard import extensions
-from kb.api.limits import UserError, check_first, should_mask
+from kb.api.limits import check_first, should_mask
 from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
@@ -33,7 +33,7 @@ from kb.api.types.statement import Statement
 from kb.api.types.topic import Topic
 from kb.api.types.version import Version
 from kb.config import Limits
-from kb.graph.query import QueryError
+from kb.errors import QueryError, UserError
 
 log = logging.getLogger("kb.api")
 
@@ -75,8 +75,8 @@ class Query:
     source = _by_id(Source, "An article by id.")
     dispute = _by_id(Dispute, "A dispute by id.")
 
-    @strawberry.field(description="People by name. name matches a name or an alias; role matches an office or "
-                                  "a title as an article words it (\"foreign minister\").")
+    @strawberry.field(description="People by name. name matches a name or an alias; role matches an office "
+                                  "or a title as an article words it (\"foreign minister\").")
     async def people(
         self, info: Info, name: str | None = None, role: str | None = None,
         organization: args.OrganizationId = None, first: args.First = None, after: args.After = None,
@@ -89,14 +89,19 @@ class Query:
         self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Organization]:
-        return await lists.page(info, lists.organizations(name, _enum(kind)), first, after, registry.load_listed)
+        pattern = lists.organizations(name, _enum(kind))
+        return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Places by name.")
-    async def places(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Place]:
+    async def places(
+        self, info: Info, first: args.First = None, after: args.After = None,
+    ) -> Connection[Place]:
         return await lists.page(info, lists.places(), first, after, registry.load_listed)
 
     @strawberry.field(description="Topics by label.")
-    async def topics(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Topic]:
+    async def topics(
+        self, info: Info, first: args.First = None, after: args.After = None,
+    ) -> Connection[Topic]:
         scheme = str(info.context.snapshot.mint.topic_scheme())
         return await lists.page(info, lists.topics(scheme), first, after, registry.load_listed)
 
@@ -107,8 +112,8 @@ class Query:
         first: args.First = None, after: args.After = None,
     ) -> Connection[Role]:
         pattern = lists.roles(
-            holder=args.ids(info, holder, "person"), organization=args.ids(info, organization, "organization"),
-            title=title, as_of=as_of,
+            holder=args.ids(info, holder, "person"),
+            organization=args.ids(info, organization, "organization"), title=title, as_of=as_of,
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -123,7 +128,8 @@ class Query:
     ) -> Connection[Meeting]:
         pattern = lists.meetings(
             participant=args.agents(info, participant), place=args.ids(info, place, "place"),
-            topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind), after=date_from, before=date_to,
+            topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind),
+            after=date_from, before=date_to,
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -151,15 +157,19 @@ class Query:
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Articles by publication date.")
-    async def sources(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Source]:
+    async def sources(
+        self, info: Info, first: args.First = None, after: args.After = None,
+    ) -> Connection[Source]:
         return await lists.page(info, lists.sources(), first, after, registry.load_listed)
 
     @strawberry.field(description="Every disagreement between sources, with every version and its evidence.")
-    async def disputes(self, info: Info, first: args.First = None, after: args.After = None) -> Connection[Dispute]:
+    async def disputes(
+        self, info: Info, first: args.First = None, after: args.After = None,
+    ) -> Connection[Dispute]:
         return await lists.page(info, lists.disputes(), first, after, registry.load_listed)
 
-    @strawberry.field(description="Names, aliases, titles, labels and quotes containing text (ignoring case), "
-                                  "ranked best first, one hit per node.")
+    @strawberry.field(description="Names, aliases, titles, labels and quotes containing text (ignoring "
+                                  "case), ranked best first, one hit per node.")
     async def search(
         self, info: Info, text: str, first: args.First = None, after: args.After = None,
     ) -> Connection[SearchHit]:
@@ -168,12 +178,14 @@ class Query:
         if not needle or len(needle) > limits.max_search_chars:
             raise UserError(f"search text must have 1 to {limits.max_search_chars} characters")
         size, start = check_first(first, limits), decode_offset(after)
-        rows = [(node, registry.key_of(info, node), field, text) for node, field, text in await _candidates(info, needle)]
+        candidates = await _candidates(info, needle)
+        rows = [(node, registry.key_of(info, node), field, text) for node, field, text in candidates]
         hits = [h for h in search.rank(needle, rows) if registry.type_of(h.key) is not None]
         page = hits[start : start + size]
         nodes = await registry.load_nodes(info, [h.node for h in page])
         found = [
-            SearchHit(node=node, score=h.score, field=h.field, text=h.text, match_start=h.start, match_end=h.end)
+            SearchHit(node=node, score=h.score, field=h.field, text=h.text, match_start=h.start,
+                      match_end=h.end)
             for h, node in zip(page, nodes, strict=True) if node is not None
         ]
         cursors = [encode_offset(start + i) for i in range(len(found))]
@@ -197,7 +209,7 @@ async def _candidates(info: Info, needle: str) -> list[search.Candidate]:
         index = snapshot.memo.get("search")
         if index is None:
             native = snapshot.graph.native
-            if native is not None:  # pyoxigraph's own values, off the event loop: 3.3 s at 100k facts, not 10
+            if native is not None:  # pyoxigraph's own values (never kb's terms), off the event loop
                 rows = await asyncio.to_thread(search.texts_of, native)
             else:
                 rows = search.candidates_of((await backend.select(search.texts_query())).rows)
@@ -220,7 +232,8 @@ class CountQueries(SchemaExtension):
 class Schema(strawberry.Schema):
     """The kb schema: logs every error it masks with its traceback, and the rest briefly."""
 
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             if should_mask(error):
                 log.error("masked error at %s: %s", error.path, error.message, exc_info=error.original_error)
@@ -232,7 +245,8 @@ def make_schema(limits: Limits | None = None) -> Schema:
     """Return the schema with ``limits`` (the defaults when None) enforced."""
     return Schema(
         query=Query, extensions=[*extensions(limits or Limits()), CountQueries],
-        types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute, Version, Fact],
+        types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute,
+               Version, Fact],
     )
 
 

@@ -53,7 +53,8 @@ def normalize(text: str) -> str:
 
 
 _TEXTS = """
-          { ?node rdfs:label ?text . FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("label" AS ?field) }
+          { ?node rdfs:label ?text .
+                   FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("label" AS ?field) }
           UNION { ?node skos:altLabel ?text . BIND("alias" AS ?field) }
           UNION { ?node a org:Membership ; kb:titleAsWritten ?text . BIND("title" AS ?field) }
           UNION { ?node prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
@@ -88,18 +89,18 @@ def candidates_of(rows: Iterable[Any]) -> list[Candidate]:
 
 
 def texts_of(native: Any) -> list[Candidate]:
-    """Return every searchable text of the pyoxigraph store ``native`` (:func:`texts_query`, run natively:
-    converting 300,000 rows into kb's terms took twice as long as the query)."""
+    """Return every searchable text of the pyoxigraph store ``native`` (:func:`texts_query`, run natively: no
+    row is converted into kb's terms, which would cost more than the query)."""
     return candidates_of(native.query(texts_query()))
 
 
 @dataclass(frozen=True)
 class TextIndex:
     """Every searchable text of one version of the graph, lower-cased into one string, so that finding the
-    texts containing a needle is ``str.find`` (C) rather than a SPARQL scan of every label and quote (10k
-    facts: 160 to 210 ms a search; 100k: ten times that). A needle is normalized (:func:`normalize`) and so
-    holds no line feed: joined by line feeds, no match spans two texts. Built from :func:`texts_query`, once
-    per snapshot, for the embedded stores; a remote store keeps its ``CONTAINS`` (the API tier holds no graph)."""
+    texts containing a needle is ``str.find`` (C) rather than a SPARQL scan of every label and quote, which
+    grows with the graph. A needle is normalized (:func:`normalize`) and so holds no line feed: joined by line
+    feeds, no match spans two texts. Built from :func:`texts_query`, once per snapshot, for the embedded
+    stores; a remote store keeps its ``CONTAINS`` (the API tier holds no graph)."""
 
     rows: list[Candidate]
     haystack: str
@@ -143,8 +144,8 @@ def _quality(haystack: str, needle: str) -> float:
 
 
 def rank(needle: str, rows: list[tuple[str, str, str, str]]) -> list[Hit]:
-    """Rank candidate ``(node IRI, node key, field, text)`` rows for ``needle`` (normalized); keep the best hit
-    per node; order by score, then field, then shorter text, then key."""
+    """Rank candidate ``(node IRI, node key, field, text)`` rows for ``needle`` (normalized); keep the best
+    hit per node; order by score, then field, then shorter text, then key."""
     best: dict[str, Hit] = {}
     for node, key, field_name, text in rows:
         kind = key.split("/", 1)[0]

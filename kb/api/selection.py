@@ -1,12 +1,11 @@
 """Which properties of a node a request's selection reads, so a description asks the engine for only those.
 
-A node's description used to be every outgoing triple, whatever the request asked: a person's ``{ id name }``
-fetched and converted a dozen triples to read one label. :func:`wanted` reads the fields a request selects on
-the nodes a resolver returns and maps each through :data:`FIELDS` (GraphQL type -> field -> the predicates
-its resolver reads from the node's own description). A field missing from the table, on any type the nodes
-may be, means "the whole description": the table can only narrow what is fetched for fields listed in it,
-and every other field behaves exactly as before. ``rdf:type`` is always fetched, so that a node that exists
-is never mistaken for a missing one (every node of the graph has a type).
+:func:`wanted` reads the fields a request selects on the nodes a resolver returns and maps each through
+:data:`FIELDS` (GraphQL type -> field -> the predicates its resolver reads from the node's own description),
+so that a person's ``{ id name }`` fetches one label rather than every outgoing triple. A field missing from
+the table, on any type the nodes may be, means "the whole description": the table can only narrow what is
+fetched for fields listed in it, and every other field reads the whole description. ``rdf:type`` is always
+fetched, so that a node that exists is never mistaken for a missing one (every node of the graph has a type).
 
 Only resolvers that hand the loaded nodes straight to GraphQL may narrow (``registry.load_selected``); code
 that reads loaded nodes' properties itself (``Person.titles``, attribute versions) loads whole descriptions.
@@ -63,9 +62,10 @@ FIELDS: dict[str, dict[str, frozenset[str]]] = {
         "statements": NONE,
     },
     "Source": {
-        **_NODE, "headline": _p(DCTERMS.title), "publisher": _p(DCTERMS.publisher), "authors": _p(DCTERMS.creator),
-        "published": _p(DCTERMS.date), "publishedBasis": _p(KB.publishedBasis), "dateline": _p(KB.dateline),
-        "url": _p(SDO.url), "language": _p(DCTERMS.language), "file": _p(KB.file), "sha256": _p(KB.sha256),
+        **_NODE, "headline": _p(DCTERMS.title), "publisher": _p(DCTERMS.publisher),
+        "authors": _p(DCTERMS.creator), "published": _p(DCTERMS.date),
+        "publishedBasis": _p(KB.publishedBasis), "dateline": _p(KB.dateline), "url": _p(SDO.url),
+        "language": _p(DCTERMS.language), "file": _p(KB.file), "sha256": _p(KB.sha256),
         "text": NONE, "facts": NONE,
     },
 }
@@ -86,7 +86,8 @@ def wanted(info: Info, kinds: Iterable[type], connection: bool) -> Predicates:
     if names is None:
         sets = [node.selection_set for node in raw.field_nodes if node.selection_set is not None]
         if connection:
-            sets = _below(_below(sets, "edges", raw.fragments), "node", raw.fragments) + _below(sets, "nodes", raw.fragments)
+            edges = _below(sets, "edges", raw.fragments)
+            sets = _below(edges, "node", raw.fragments) + _below(sets, "nodes", raw.fragments)
         names = set()
         for selection_set in sets:
             _collect(selection_set, raw.fragments, names)
@@ -123,5 +124,6 @@ def _below(sets: Sequence[SelectionSetNode], name: str,
             if f.name.value == name and f.selection_set is not None]
 
 
-def _collect(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], names: set[str]) -> None:
+def _collect(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode],
+             names: set[str]) -> None:
     names.update(f.name.value for f in _fields(selection_set, fragments))

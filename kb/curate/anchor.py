@@ -29,9 +29,10 @@ from ruamel.yaml.scalarstring import ScalarString
 
 from kb.curate import revisions
 from kb.curate.match import Match, search, similarity
+from kb.errors import AnchorError
 from kb.load import loader
 from kb.load.loader import RawKnowledgeBase
-from kb.model.sources import CONTEXT_CHARS, AnchorError, Article, context, locate, occurrences
+from kb.model.sources import CONTEXT_CHARS, Article, context, locate, occurrences
 
 # Hypothesis's weights (client/src/annotator/anchoring/match-quote.ts): the quote counts most, then context.
 QUOTE_WEIGHT, PREFIX_WEIGHT, SUFFIX_WEIGHT, POSITION_WEIGHT = 50.0, 20.0, 20.0, 2.0

@@ -13,14 +13,10 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import GitError
 
 PROJECT_PATHS = ("seeds", "curation")
 HISTORY_LIMIT = 200
-
-
-class GitError(KBError):
-    """git failed or is not there: the message says what was asked and what git answered."""
 
 
 def git(root: Path, *args: str) -> bytes:

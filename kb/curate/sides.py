@@ -17,10 +17,10 @@ from rdflib.term import Node
 
 from kb.curate import revisions
 from kb.curate.changes import DisputedFact, Quote
-from kb.errors import CurationErrors, DiffError, Location
+from kb.errors import CurationErrors, DiffError, GitError, Location
 from kb.graph import builder
 from kb.load import pipeline
-from kb.load.validate import KnowledgeBase
+from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import KB, OA, PREFIXES, VALUE_IRI, VOCAB_IRI, Mint
 
 # Links the graph derives from facts (docs/model.md "truthy"): reported apart, as consequences.
@@ -86,7 +86,7 @@ def load_revision(root: Path, revision: str | None, base_iri: str) -> Side:
         commit = revisions.resolve(root, revision)
         with tempfile.TemporaryDirectory(prefix="kb-diff-") as tmp:
             kb = pipeline.load(revisions.export(root, commit, Path(tmp)))
-    except revisions.GitError as exc:
+    except GitError as exc:
         raise DiffError(revision, str(exc)) from None
     except CurationErrors as errors:
         raise DiffError(revision, "does not validate", errors) from None

@@ -1,9 +1,9 @@
 """An edit as a change to the graph: the quads to remove and to add, so a live store is patched, not rebuilt.
 
-Building the graph of a 100,000-fact knowledge base and loading it into Oxigraph takes tens of seconds
-(docs/performance.md); an edit to one curation file changes a few hundred quads. :func:`compute` finds the
-records whose contribution may differ between two validated versions (:func:`affected`), builds just those
-records of both versions (:func:`kb.graph.builder.partial`) and compares:
+Building the graph of a large knowledge base and loading it into Oxigraph is slow (docs/performance.md); an
+edit to one curation file changes a few hundred quads. :func:`compute` finds the records whose contribution
+may differ between two validated versions (:func:`affected`), builds just those records of both versions
+(:func:`kb.graph.builder.partial`) and compares:
 
 - a record's *own* quads (its node, versions, time nodes and evidence, in the default graph and in the named
   graph of each article it cites) belong to it alone: removed and added as they differ;
@@ -24,10 +24,10 @@ from functools import cached_property
 from typing import Any
 
 from kb.graph import builder as graph
-from kb.graph.builder import Line
-from kb.model.records import KINDS, Dispute, Role
-from kb.serve.sparql.worker import patch_store
-from kb.load.validate import KnowledgeBase
+from kb.graph.native import patch_store
+from kb.graph.ntriples import Line
+from kb.model.knowledge_base import KnowledgeBase
+from kb.model.records import KINDS
 
 Quad = tuple[Line, str | None]
 
@@ -66,7 +66,7 @@ def changed(old: KnowledgeBase, new: KnowledgeBase) -> set[str]:
     """
     ids: set[str] = set()
     for kind in KINDS:
-        before, after = old.records[kind], new.records[kind]
+        before, after = old.of(kind), new.of(kind)
         for rid in before.keys() | after.keys():
             a, b = before.get(rid), after.get(rid)
             if a is not b and a != b:
@@ -87,14 +87,16 @@ def affected(old: KnowledgeBase, new: KnowledgeBase) -> set[str] | None:
         return None
     # A role's label carries its holder's name.
     for kb in (old, new):
-        ids |= {rid for rid, role in kb.records["roles"].items() if isinstance(role, Role) and role.holder in ids}
-    # A dispute sets the disputed flag of its facts, and their truthy triples are what the whole group agrees on.
-    disputes = [d for kb in (old, new) for d in kb.records["disputes"].values() if isinstance(d, Dispute)]
+        ids |= {rid for rid, role in kb.roles.items() if role.holder in ids}
+    # A dispute sets the disputed flag of its facts, and their truthy triples are what the whole group agrees
+    # on.
+    disputes = [d for kb in (old, new) for d in kb.disputes.values()]
     grown = True
     while grown:  # a fact added here may be in another dispute too
         grown = False
         for dispute in disputes:
-            if (dispute.id in ids or ids.intersection(dispute.facts)) and not ids.issuperset([dispute.id, *dispute.facts]):
+            group = [dispute.id, *dispute.facts]
+            if (dispute.id in ids or ids.intersection(dispute.facts)) and not ids.issuperset(group):
                 ids |= {dispute.id, *dispute.facts}
                 grown = True
     return ids

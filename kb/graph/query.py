@@ -1,7 +1,7 @@
 """The one door through which kb asks its graph questions: SPARQL text in, rows of plain terms out.
 
 Resolvers never see a store. They build SPARQL text (with :func:`iri`, :func:`literal` and :func:`values`
-inlining every value safely: no ``initBindings``, which was measured 8 times slower in rdflib) and call
+inlining every value safely: no ``initBindings``, which rdflib evaluates far more slowly) and call
 :meth:`Backend.select`. Any engine that answers SPARQL 1.1 can stand behind that one method:
 
     OxigraphBackend   the embedded pyoxigraph Store, native speed (the default)
@@ -18,29 +18,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result, ResultRow
 
-from kb.errors import KBError
+from kb.errors import QueryError
+from kb.graph.terms import TermKind, from_json, from_ox, from_rdflib
 from kb.vocab import PREFIXES
-
-TermKind = Literal["uri", "literal", "bnode"]
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 PROLOGUE = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
 """PREFIX declarations for every namespace of docs/model.md, put before the queries kb writes itself."""
-
-
-class QueryError(KBError):
-    """The engine refused a query (syntax, unsupported form) or a value cannot be put into query text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,19 +163,6 @@ def boolean_format(requested: ResultFormat) -> ResultFormat:
 # the embedded store
 
 
-def _from_ox(term: Any) -> Term:
-    kind = type(term)
-    if kind is ox.NamedNode:
-        return Term(term.value, "uri")
-    if kind is ox.BlankNode:
-        return Term(term.value, "bnode")
-    language = term.language
-    if language:
-        return Term(term.value, "literal", None, language)
-    datatype = term.datatype.value
-    return Term(term.value, "literal", None if datatype == XSD_STRING else datatype)
-
-
 MAX_CACHED_TERMS = 100_000
 """Terms an OxigraphBackend keeps converted (about 25 MB at most); the cache starts afresh when full."""
 
@@ -217,8 +197,8 @@ class OxigraphBackend:
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = tuple(v.value for v in solutions.variables)
-        # Converting pyoxigraph terms was most of a GraphQL request's time: the store never changes under a
-        # backend, so each term is converted once and the same (immutable) Term handed out again.
+        # Converting pyoxigraph terms would be most of a GraphQL request's time: the store never changes under
+        # a backend, so each term is converted once and the same (immutable) Term handed out again.
         terms = self._terms
         if len(terms) > MAX_CACHED_TERMS:
             terms.clear()
@@ -231,7 +211,7 @@ class OxigraphBackend:
                     continue
                 converted = found(term)
                 if converted is None:
-                    converted = terms[term] = _from_ox(term)
+                    converted = terms[term] = Term(*from_ox(term))
                 row[name] = converted
             rows.append(row)
         return Table(names, rows)
@@ -247,17 +227,6 @@ class OxigraphBackend:
 
 # ---------------------------------------------------------------------------------------------------------
 # rdflib's own engine
-
-
-def _from_rdflib(term: Any) -> Term:
-    if isinstance(term, rdflib.URIRef):
-        return Term(str(term), "uri")
-    if isinstance(term, rdflib.BNode):
-        return Term(str(term), "bnode")
-    if term.language:
-        return Term(str(term), "literal", None, term.language)
-    datatype = str(term.datatype) if term.datatype is not None else None
-    return Term(str(term), "literal", None if datatype == XSD_STRING else datatype)
 
 
 _RDFLIB_RESULTS = {ResultFormat.JSON: "json", ResultFormat.CSV: "csv", ResultFormat.XML: "xml"}
@@ -276,15 +245,6 @@ class RdflibBackend:
         self.dataset = dataset
         self.graph = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
 
-    @classmethod
-    def from_quads(cls, quads: Iterable[tuple[Any, Any, Any, Any]]) -> RdflibBackend:
-        """Return a backend over a new Memory dataset holding ``quads`` (graph ``None`` = the default graph)."""
-        dataset = rdflib.Dataset(store="Memory")
-        default = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
-        for s, p, o, g in quads:
-            (default if g is None else dataset.graph(g)).add((s, p, o))
-        return cls(dataset)
-
     def _run(self, sparql: str) -> Result:
         try:
             return self.graph.query(sparql)
@@ -299,7 +259,7 @@ class RdflibBackend:
         rows: list[Row] = []
         for solution in result:
             items = zip(names, cast(ResultRow, solution), strict=True)
-            rows.append({name: _from_rdflib(term) for name, term in items if term is not None})
+            rows.append({name: Term(*from_rdflib(term)) for name, term in items if term is not None})
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
@@ -344,31 +304,16 @@ class CountingBackend:
 
 
 def table_from_json(data: bytes | str) -> Table:
-    """Return the Table of a SELECT answer in SPARQL 1.1 Query Results JSON. Raises QueryError if malformed."""
+    """Return the Table of a SELECT answer in SPARQL 1.1 Query Results JSON. Raises QueryError if
+    malformed."""
     try:
         document = json.loads(data)
         names = tuple(document["head"]["vars"])
         rows: list[Row] = [
-            {name: _from_json(binding) for name, binding in solution.items()}
+            {name: Term(*from_json(binding)) for name, binding in solution.items()}
             for solution in document["results"]["bindings"]
         ]
     except (ValueError, KeyError, TypeError) as exc:
         raise QueryError(f"not SPARQL JSON results: {exc}") from exc
     return Table(names, rows)
 
-
-def _from_json(binding: Mapping[str, str]) -> Term:
-    kind = binding["type"]
-    if kind == "typed-literal":  # the 2008 W3C note's spelling, still sent by some engines
-        kind = "literal"
-    datatype = binding.get("datatype")
-    if datatype in (XSD_STRING, RDF_LANG_STRING):
-        datatype = None
-    return Term(binding["value"], kind, datatype, binding.get("xml:lang"))  # type: ignore[arg-type]
-
-
-def sorted_rows(table: Table, names: Sequence[str] | None = None) -> list[tuple[Term | None, ...]]:
-    """Return the rows as tuples in a stable order, to compare two backends' answers to one query."""
-    columns = tuple(names or table.variables)
-    return sorted((tuple(row.get(n) for n in columns) for row in table.rows),
-                  key=lambda r: tuple((t.kind, t.value, t.datatype or "", t.lang or "") if t else () for t in r))

@@ -23,8 +23,8 @@ from rdflib.term import Node
 
 from kb import contracts
 from kb.errors import CurationError, CurationErrors, Location
-from kb.graph.store import plain, to_oxigraph
-from kb.load.validate import KnowledgeBase
+from kb.graph.terms import plain, to_oxigraph
+from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import PREFIXES, Mint
 
 

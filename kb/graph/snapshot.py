@@ -11,7 +11,7 @@ from kb.config import Settings
 from kb.graph import store
 from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
 from kb.graph.store import GraphStore
-from kb.load.validate import KnowledgeBase
+from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import Mint
 
 T = TypeVar("T")

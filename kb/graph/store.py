@@ -8,43 +8,40 @@ Dataset sits on a pyoxigraph ``Store`` (through oxrdflib's ``OxigraphStore(store
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from queue import Full, Queue
 from typing import Any
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import XSD
 from rdflib.query import Result
-from rdflib.term import Node
 
-from kb.errors import KBError
-from kb.graph.builder import BuiltGraph, Line, Object, Quad, build, nquads
-from kb.load.loader import gc_paused
-from kb.load.validate import KnowledgeBase
+from kb.errors import StoreError
+from kb.graph.builder import build, nquads
+from kb.graph.native import fill
+from kb.graph.ntriples import Line
+from kb.graph.sinks import BuiltGraph
+from kb.graph.terms import plain
+from kb.load.gc import gc_paused
+from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import PREFIXES
 
 BACKENDS = ("oxigraph", "memory")
 
 
-class StoreError(KBError):
-    """A store backend kb does not know."""
-
-
 @dataclass
 class GraphStore:
-    """The built graph in one backend: the rdflib Dataset, and the native pyoxigraph Store when there is one."""
+    """The built graph in one backend: the rdflib Dataset, and the native pyoxigraph Store when there is
+    one."""
 
     dataset: Dataset
     backend: str
     native: Any = None  # pyoxigraph.Store for the "oxigraph" backend (untyped library), else None
     shared: Counter[Line] | None = None
-    """For a store :func:`build_store` filled: how many records make each shared line (kb.graph.delta patches it)."""
+    """For a store :func:`build_store` filled: how many records make each shared line (kb.graph.delta patches
+    it)."""
 
     @property
     def graph(self) -> Graph:
@@ -57,30 +54,19 @@ class GraphStore:
                       if g.identifier != DATASET_DEFAULT_GRAPH_ID)
 
     def query(self, sparql: str) -> Result:
-        """Run a SPARQL query on the default graph, with kb's prefixes predeclared. Returns rdflib's Result."""
+        """Run a SPARQL query on the default graph, with kb's prefixes predeclared. Returns rdflib's
+        Result."""
         return self.graph.query(sparql, initNs=PREFIXES)
 
     def __len__(self) -> int:
         """Return the number of triples of the default graph.
 
-        Oxigraph counts them itself: through oxrdflib, ``len`` turns every quad into Python objects (100k
-        facts: 19 s and 1.6 GB, against well under a second).
+        Oxigraph counts them itself: through oxrdflib, ``len`` would turn every quad into Python objects.
         """
         if self.native is not None:
             rows = self.native.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
             return int(next(iter(rows))[0].value)
         return len(self.graph)
-
-
-def plain(term: Node) -> Node:
-    """Return ``term`` with an explicit ``^^xsd:string`` dropped (RDF 1.1: the same literal).
-
-    oxrdflib hands every simple literal back typed ``xsd:string``, which rdflib compares unequal to the
-    untyped literal kb builds; this makes triples read from either store compare equal.
-    """
-    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
-        return Literal(str(term))
-    return term
 
 
 def copy_graph(graph: Graph) -> Graph:
@@ -90,35 +76,6 @@ def copy_graph(graph: Graph) -> Graph:
         out.bind(prefix, namespace, replace=True)
     out.addN((s, p, plain(o), out) for s, p, o in graph)
     return out
-
-
-def _ox_term(term: Object | None) -> Any:
-    if term is None:
-        return ox.DefaultGraph()
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    return ox.NamedNode(str(term))
-
-
-def to_oxigraph(quads: Iterable[Quad]) -> list[Any]:
-    """Return rdflib quads (graph ``None`` = default graph) as pyoxigraph Quads.
-
-    Terms repeat (every predicate, each subject a dozen times), so each is converted once: converting is
-    most of the cost of filling a store, four times the insert itself on 10k facts.
-    """
-    seen: dict[Object | None, Any] = {}
-
-    def term(node: Object | None) -> Any:
-        found = seen.get(node)
-        if found is None:
-            found = seen[node] = _ox_term(node)
-        return found
-
-    return [ox.Quad(term(s), term(p), term(o), term(g)) for s, p, o, g in quads]
 
 
 def _bind(dataset: Dataset) -> None:
@@ -151,8 +108,9 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
 def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> GraphStore:
     """Build the graph of ``kb`` under ``base_iri`` into a fresh store of ``backend``.
 
-    For Oxigraph the builder streams N-Quads into the store as it makes them (:func:`fill`), so the graph
-    is never held twice. Raises StoreError for an unknown backend, CurationError as :func:`kb.graph.builder.build` does.
+    For Oxigraph the builder streams N-Quads into the store as it makes them (:func:`kb.graph.native.fill`),
+    so the graph is never held twice. Raises StoreError for an unknown backend, CurationError as
+    :func:`kb.graph.builder.build` does.
     """
     if backend == "oxigraph":
         native, shared = ox.Store(), Counter[Line]()
@@ -165,47 +123,3 @@ def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> 
         raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
     return load(build(kb, base_iri), backend)
 
-
-def fill(native: Any, chunks: Iterator[bytes]) -> None:
-    """Load N-Quads ``chunks`` (each of whole lines) into the pyoxigraph store ``native`` while they are made.
-
-    ``chunks`` runs in a thread of its own; Oxigraph parses and inserts without holding the GIL, so building
-    the graph in Python and storing it in Rust share the two cores instead of taking turns (10k facts: build
-    0.7 s and load 2.4 s one after the other). Each chunk is loaded as a transaction of its own: one
-    transaction over the whole graph kept its undo log to the end (100k facts: 2.76 GB peak against 2.47 GB
-    in 4 MB transactions, in the same time). Separate loads would give one blank-node label in two chunks two
-    nodes; the builder mints no blank nodes. Re-raises what ``chunks`` raised; the store is then partial and
-    must be dropped.
-    """
-    queue: Queue[bytes | None] = Queue(maxsize=4)
-    failed: list[BaseException] = []
-    stop = threading.Event()
-
-    def offer(item: bytes | None) -> bool:
-        while not stop.is_set():  # the loader stops reading when it fails: then give up, never block
-            try:
-                queue.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not offer(chunk):
-                    return
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
-            failed.append(exc)
-        offer(None)
-
-    producer = threading.Thread(target=produce, name="kb-graph-build", daemon=True)
-    producer.start()
-    try:
-        while (chunk := queue.get()) is not None:
-            native.load(chunk, format=ox.RdfFormat.N_QUADS)
-    finally:
-        stop.set()
-        producer.join()
-    if failed:
-        raise failed[0]

@@ -1,13 +1,14 @@
-"""A fast path for reading curation YAML: libyaml's C parser with ruamel's YAML 1.2 meaning of plain scalars.
+"""A fast path for reading curation YAML: libyaml's C parser with ruamel's YAML 1.2 meaning of plain
+scalars.
 
-ruamel's pure-Python round-trip loader (the reference, in :mod:`kb.load.loader`) reads about 250 records a second;
-a 100,000-fact knowledge base would take minutes. libyaml (PyYAML's ``CParser``) composes the same node tree in
-C. This module turns that tree into the same plain values ruamel gives, and the same line and column of each
-value, but only for files it is sure about: it answers ``None`` (use ruamel) for anything unusual — anchors,
-aliases, tags, directives, merge keys, duplicate keys, complex keys, line breaks YAML 1.1 and 1.2 disagree on,
-numbers other than plain integers, invalid dates — and for every file libyaml rejects, so error messages always
-come from ruamel. YAML 1.1 and 1.2 differ in what ``yes``, ``on``, ``010`` or ``1:30`` mean; resolving plain
-scalars here (never with PyYAML's 1.1 resolver) keeps ruamel's 1.2 meaning.
+ruamel's pure-Python round-trip loader (the reference, in :mod:`kb.load.loader`) is too slow for a large
+knowledge base (docs/performance.md). libyaml (PyYAML's ``CParser``) composes the same node tree in C. This
+module turns that tree into the same plain values ruamel gives, and the same line and column of each value,
+but only for files it is sure about: it answers ``None`` (use ruamel) for anything unusual — anchors,
+aliases, tags, directives, merge keys, duplicate keys, complex keys, line breaks YAML 1.1 and 1.2 disagree
+on, numbers other than plain integers, invalid dates — and for every file libyaml rejects, so error messages
+always come from ruamel. YAML 1.1 and 1.2 differ in what ``yes``, ``on``, ``010`` or ``1:30`` mean;
+resolving plain scalars here (never with PyYAML's 1.1 resolver) keeps ruamel's 1.2 meaning.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ Positions = dict[PathKey, tuple[int, int]]
 _PLAIN, _QUOTED, _MAP, _SEQ = "kb:plain", "kb:quoted", "kb:map", "kb:seq"
 
 # Anchors (&), aliases (*) and tags (!) start a token; so do directives (%) and merge keys (<<). A quote that
-# merely contains one of these characters after a space costs speed (ruamel reads that file), never correctness.
+# merely contains one of these characters after a space costs speed (ruamel reads that file), never
+# correctness.
 # libyaml also takes a comment glued to a block scalar's header (``|#``), which ruamel (rightly) refuses.
 _UNUSUAL = re.compile(r"(?:^|[\s\[\]{},:])[&*!]|^%|<<|[|>][-+0-9]*#|[\r\x85\u2028\u2029\ufeff]", re.MULTILINE)
 _INT = re.compile(r"-?[1-9][0-9]*|0")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Plain scalars ruamel 1.2 reads as something other than a string (numbers, timestamps, ``=``): left to ruamel.
+# Plain scalars ruamel 1.2 reads as something other than a string (numbers, timestamps, ``=``): left to
+# ruamel.
 _OTHER = re.compile(
     r"""[-+]?(?:0b[0-1_]+|0o?[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+)
     |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)

@@ -108,7 +108,8 @@ class IncrementalLoader:
                 continue
             tasks.append((path, display, kind))
             shas.append(sha)
-        # Read again to parse: a save in between leaves a hash that no longer matches, so the next look re-reads.
+        # Read again to parse: a save in between leaves a hash that no longer matches, so the next look
+        # re-reads.
         for (_, display, _), sha, parsed in zip(tasks, shas, loader.parse_files(tasks), strict=True):
             if isinstance(parsed, CurationError):
                 errors.append(parsed)
@@ -121,7 +122,8 @@ class IncrementalLoader:
         return dirty, removed
 
     def _full(self, reason: str) -> KnowledgeBase:
-        """Check everything with kb.load.validate (from the cached reads); raises its CurationErrors unchanged."""
+        """Check everything with kb.load.validate (from the cached reads); raises its CurationErrors
+        unchanged."""
         self.kb = None
         self.stats.full_check, self.stats.reason = True, reason
         raw = loader.read(self.root) if reason == "read errors" else loader.RawKnowledgeBase(
@@ -135,7 +137,8 @@ class IncrementalLoader:
 
     @gc_paused()
     def load(self) -> KnowledgeBase:
-        """Return the validated knowledge base under ``root``, as ``pipeline.load`` does. Raises CurationErrors."""
+        """Return the validated knowledge base under ``root``, as ``pipeline.load`` does. Raises
+        CurationErrors."""
         errors: list[CurationError] = []
         ids_before = {name: file.ids for name, file in self.files.items()}
         articles_changed = self._read_articles(errors)
@@ -151,7 +154,8 @@ class IncrementalLoader:
             self.stats.full_check, self.stats.reason = False, "nothing changed"
             return self.kb
         try:
-            kb = self._update(self.kb, dirty, [rid for name in dirty + removed for rid in ids_before.get(name, [])])
+            old_ids = [rid for name in dirty + removed for rid in ids_before.get(name, [])]
+            kb = self._update(self.kb, dirty, old_ids)
         except _Fallback as exc:
             return self._full(str(exc))
         self.kb = kb

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.load import loader
-
-from kb.load import validate
-from kb.load.validate import KnowledgeBase
+from kb.load import loader, validate
+from kb.model.knowledge_base import KnowledgeBase
 
 
 def load(root: Path) -> KnowledgeBase:

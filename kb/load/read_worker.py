@@ -4,10 +4,10 @@
 
 Writes to stdout a JSON list with, for each file in order, what the fast parser (:mod:`kb.load.fastyaml`) read
 (``{"records", "positions", "source"}``), or ``null`` for a file the parent must parse itself: one with an
-error (so the error is raised where it is reported) or one only ruamel reads. Fast-path values are strings,
-integers, booleans, nulls, lists and mappings with string keys, which JSON carries exactly; a file with another
-key is left to the parent too. JSON rather than pickle: nothing read back runs code. A module run with ``-m``,
-not a multiprocessing child: those re-import the caller's main script.
+error (so the error is raised where it is reported) or one only ruamel reads. Fast-path values are
+strings, integers, booleans, nulls, lists and mappings with string keys, which JSON carries exactly; a file
+with another key is left to the parent too. JSON rather than pickle: nothing read back runs code. A module
+run with ``-m``, not a multiprocessing child: those re-import the caller's main script.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import CurationError
-from kb.load.loader import gc_paused, parse_yaml
+from kb.load.gc import gc_paused
+from kb.load.loader import parse_yaml
 
 
 def main() -> None:
@@ -34,8 +35,8 @@ def answer(path: Path, display: str, kind: str) -> dict[str, Any] | None:
         parsed = parse_yaml(path.read_bytes(), display, kind)
     except (CurationError, OSError):
         return None
-    if parsed.source is None or not _string_keys(parsed.records):  # ruamel's reading, or a key JSON would alter
-        return None
+    if parsed.source is None or not _string_keys(parsed.records):
+        return None  # ruamel's reading, or a key JSON would alter
     positions = [[list(key), line, column] for key, (line, column) in parsed.positions.items()]
     return {"records": parsed.records, "positions": positions, "source": parsed.source}
 

@@ -4,8 +4,9 @@ Across records: ids unique in all files, every reference resolves to a record of
 evidence quote equals its article's text between ``start`` and ``end``, each article's sha256 matches,
 and disputes are consistent. Errors are collected, not raised one at a time.
 
-:func:`check` does all of it. The checks across records that need no article and no other file are also a
-:class:`Checker` of their own, for callers that re-check only some records (:mod:`kb.load.incremental`).
+:func:`check` does all of it. The checks across records that follow parsing (references, evidence, dates,
+disputes) are a public :class:`Checker`, which can be given only some records to check:
+:mod:`kb.load.incremental` re-checks the records of the files that changed and nothing else.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class _Parser:
 
 
 class Checker:
-    """The checks across records of some records of a knowledge base whose records are all parsed.
+    """The checks across records, for the records ``origin`` names, in a knowledge base already parsed.
 
     ``origin`` names the records to check (the id of each, with the file and index it was read from, where
     its errors point): their references, evidence, dates and versions are checked against ``kb``, whose

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from kb.errors import AnchorError
+
 CONTEXT_CHARS = 32
 
 
@@ -37,10 +39,6 @@ def occurrences(text: str, quote: str) -> list[int]:
         found.append(index)
         index = text.find(quote, index + 1)
     return found
-
-
-class AnchorError(ValueError):
-    """A quote cannot be placed unambiguously in its article."""
 
 
 def locate(text: str, quote: str, occurrence: int | None = None, near: str | None = None) -> tuple[int, int]:

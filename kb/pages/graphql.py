@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry import Schema
 
-from kb.errors import KBError
+from kb.errors import PageQueryError
 
 QUERIES = Path(__file__).resolve().parent / "queries"
 SPREAD = re.compile(r"\.\.\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -26,10 +26,6 @@ FRAGMENT = re.compile(r"^fragment\s+([A-Za-z_][A-Za-z0-9_]*)\s", re.MULTILINE)
 QUERIES_HEADER = "X-KB-SPARQL-Queries"
 
 ContextGetter = Callable[[Request, Response], Awaitable[Any]]
-
-
-class PageQueryError(KBError):
-    """A page's GraphQL query came back with errors: the query and the API disagree."""
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.graph import builder
-from kb.publish.catalogue import catalogue, catalogue_iri, changed, succession, version_graph
+from kb.model.knowledge_base import KnowledgeBase
+from kb.publish.catalogue import catalogue, catalogue_iri, changed, version_graph
 from kb.publish.gsp import Spool
-from kb.load.validate import KnowledgeBase
 
 PART_BYTES = 256 << 20
 """Uncompressed N-Quads bytes per data file: several files let a loader with several threads share them out."""

@@ -14,14 +14,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kb.vocab import KB
+from kb.vocab import DCTERMS_REPLACES, DCTERMS_VERSION, KB, RDF_TYPE, RDFS_LABEL, VOID, XSD_INTEGER
 
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS_VERSION = "http://purl.org/dc/terms/hasVersion"
-DCTERMS_REPLACES = "http://purl.org/dc/terms/replaces"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 KB_DIGEST = str(KB.digest)
 
 CATALOGUE_QUERY = f"""SELECT ?version ?graph ?triples ?kind ?n WHERE {{

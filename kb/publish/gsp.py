@@ -32,16 +32,15 @@ longer holds.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, Self
 
 import httpx
-import pyoxigraph as ox
 
+from kb.errors import PublishError
 from kb.graph import builder
-from kb.errors import KBError
+from kb.model.knowledge_base import KnowledgeBase
 from kb.publish.catalogue import (
     catalogue,
     catalogue_iri,
@@ -51,14 +50,9 @@ from kb.publish.catalogue import (
     succession,
     version_graph,
 )
-from kb.load.validate import KnowledgeBase
 
 CHUNK_BYTES = 4 << 20
 TIMEOUT = httpx.Timeout(300.0, connect=5.0)
-class PublishError(KBError):
-    """The store refused a write, or cannot be reached."""
-
-
 @dataclass
 class Published:
     """What ``kb publish`` wrote: the version graph, how many triples and requests, how many article graphs

@@ -34,9 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.errors import LoadError
 from kb.publish.bulk import Dump
-from kb.publish.catalogue import DCTERMS_REPLACES, KB_DIGEST, VOID, catalogue_iri
-from kb.publish.gsp import PublishError
+from kb.publish.catalogue import KB_DIGEST, catalogue_iri
+from kb.vocab import DCTERMS_REPLACES, VOID
 
 ISQL = "isql-vt"
 TIMEOUT = 6 * 3600.0
@@ -46,10 +47,6 @@ BATCH = 500
 """Graphs named in one statement that forgets their digests."""
 NOT_READ = ("Virtuoso never read it: the file is not at this path on Virtuoso's machine, or its folder is not "
             "in DirsAllowed (give the folder as the server sees it with --virtuoso-dir)")
-
-
-class LoadError(PublishError):
-    """isql failed, or Virtuoso's bulk loader refused or skipped a file."""
 
 
 @dataclass

@@ -27,58 +27,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from kb import export, pages
-
+from kb.api.context import QUERIES_HEADER, Context, make_context
+from kb.api.schema import Schema, make_schema
+from kb.config import Limits, Settings
+from kb.graph.snapshot import Snapshot
 from kb.serve import remote
 from kb.serve import served as serving
-from kb.api.context import QUERIES_HEADER, Context, make_context
-from kb.api.limits import BodyLimit
-from kb.api.schema import Schema, make_schema
-from kb.serve.cache import VersionCache
-from kb.config import Limits, Settings
-from kb.serve.sparql.endpoint import answer
-from kb.graph.snapshot import Snapshot
+from kb.serve.middleware.body_limit import BodyLimit
+from kb.serve.middleware.cache import VersionCache
+from kb.serve.middleware.pin import VERSION_HEADER, PinSnapshot, pinned
 from kb.serve.served import Served
+from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
 
-VERSION_HEADER = "X-KB-Version"
 EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
-
-
-def pinned(scope: Scope) -> Snapshot:
-    """Return the snapshot :class:`PinSnapshot` took for this request."""
-    found: Snapshot = scope["state"]["kb_snapshot"]
-    return found
-
-
-class PinSnapshot:
-    """ASGI middleware: takes the served snapshot once per request and adds its version to the response.
-
-    The request counts as in flight (:meth:`Served.enter`) until its response is sent, so a patched version
-    (kb.serve.served.patched) never changes the store under it.
-    """
-
-    def __init__(self, app: ASGIApp, served: Served) -> None:
-        self.app = app
-        self.served = served
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        current = await self.served.enter()  # held until the response is sent: a patch waits for it
-        try:
-            scope.setdefault("state", {})["kb_snapshot"] = current
-            version = current.version.encode()
-
-            async def send_versioned(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
-                await send(message)
-
-            await self.app(scope, receive, send_versioned)
-        finally:
-            self.served.leave()
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -141,7 +103,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     served = Served(snapshot if snapshot is not None else serving.build(settings))
     graphql = GraphQLView(limits, settings.production)
     middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
-                  Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.serve.cache)
+                  Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.serve.middleware.cache)
     if settings.cors_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],

@@ -8,7 +8,7 @@ the old one and swapped in with one assignment (:meth:`Served.swap`). A request 
 started with, so none sees two versions. A broken edit never takes the API down: the last good version keeps
 serving, ``/health`` reports the errors as ``path:line:col: field: message``, and the next good save recovers.
 
-The version of a snapshot is the hash of the files it was built from (:func:`kb.serve.served.kb_version`). The
+The version of a snapshot is the hash of the files it was built from (:func:`kb.load.version.kb_version`). The
 files are hashed before and after each build; if they changed while building (an editor saving twice), the
 build is thrown away and done again, so a version never names a graph built from other bytes.
 """
@@ -27,17 +27,18 @@ from typing import Any
 from starlette.applications import Starlette
 from watchfiles import Change, DefaultFilter, awatch
 
+from kb.config import Settings
+from kb.errors import CurationErrors, ReloadError
 from kb.graph import snapshot as snapshots
+from kb.graph.snapshot import Snapshot
+from kb.load.incremental import IncrementalLoader
+from kb.load.version import kb_version
+from kb.model.knowledge_base import KnowledgeBase
 from kb.serve import remote
 from kb.serve import served as serving
 from kb.serve.app import create_app
 from kb.serve.background import run_beside
-from kb.config import Settings
-from kb.errors import CurationErrors, KBError
-from kb.load.incremental import IncrementalLoader
-from kb.graph.snapshot import Snapshot
 from kb.serve.served import Served
-from kb.load.validate import KnowledgeBase
 
 log = logging.getLogger("kb.serve.reload")
 
@@ -60,10 +61,6 @@ class Status:
     last_build_seconds: float | None = None
     last_build: str | None = None  # "patched" (kb.graph.delta applied to the served store) or "built" (a new store)
     checked_at: float = field(default_factory=time.time)
-
-
-class ReloadError(KBError):
-    """Live reloading cannot work with these settings."""
 
 
 class _Skip(Exception):
@@ -104,7 +101,7 @@ class Reloader:
 
     def _attempt(self) -> bool:
         root = self.settings.root
-        version = serving.kb_version(root)
+        version = kb_version(root)
         if version == self.served.current.version:
             self.status = Status(True, version, reloads=self.status.reloads,
                                  last_build_seconds=self.status.last_build_seconds, last_build=self.status.last_build)
@@ -145,7 +142,7 @@ class Reloader:
         return True
 
     def _check_unchanged(self, version: str) -> None:
-        if serving.kb_version(self.settings.root) != version:
+        if kb_version(self.settings.root) != version:
             raise _Skip
 
     def _fail(self, version: str, errors: list[str]) -> None:
@@ -200,7 +197,7 @@ def create_live_app(settings: Settings) -> Starlette:
     """
     _refuse_remote(settings)
     loader = IncrementalLoader(settings.root)
-    version = serving.kb_version(settings.root)
+    version = kb_version(settings.root)
     kb = loader.load()
     app = create_app(settings, snapshots.from_knowledge_base(kb, settings, version))
     attach(app, settings, loader=loader, kb=kb)

@@ -27,15 +27,12 @@ import httpx
 from rdflib import Dataset
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
-from kb.serve.background import run_beside
 from kb.config import Settings
-from kb.errors import KBError
-from kb.model.records import KINDS
+from kb.errors import QueryError, RemoteError
 from kb.graph.query import (
     PROLOGUE,
     Answer,
     GraphFormat,
-    QueryError,
     ResultFormat,
     Table,
     Term,
@@ -44,8 +41,11 @@ from kb.graph.query import (
 )
 from kb.graph.snapshot import Snapshot
 from kb.graph.store import GraphStore
+from kb.graph.terms import to_json
+from kb.model.records import KINDS
 from kb.publish.catalogue import CATALOGUE_QUERY, catalogue_iri
-from kb.vocab import Mint
+from kb.serve.background import run_beside
+from kb.vocab import XSD_IRI, Mint
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -55,13 +55,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kb.serve.remote")
 
 SCHEME = "sparql+"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 JSON_RESULTS = "application/sparql-results+json"
-
-
-class RemoteError(KBError):
-    """The remote endpoint cannot be reached, refuses kb, or holds no published knowledge base."""
 
 
 def is_remote(store: str) -> bool:
@@ -93,9 +88,9 @@ def canonical_duration(seconds: Decimal) -> str:
 
 def normalise(term: Term) -> Term:
     """Return ``term`` in the lexical form Oxigraph gives for the same value (see the module docstring)."""
-    if term.kind != "literal" or term.datatype is None or not term.datatype.startswith(XSD):
+    if term.kind != "literal" or term.datatype is None or not term.datatype.startswith(XSD_IRI):
         return term
-    kind = term.datatype[len(XSD):]
+    kind = term.datatype[len(XSD_IRI):]
     if kind == "duration" and not term.value.lstrip("-").startswith("P"):
         try:
             return replace(term, value=canonical_duration(Decimal(term.value)))
@@ -106,18 +101,10 @@ def normalise(term: Term) -> Term:
     return term
 
 
-def _json_term(term: Term) -> dict[str, str]:
-    out = {"type": term.kind, "value": term.value}
-    if term.lang:
-        out["xml:lang"] = term.lang
-    elif term.datatype:
-        out["datatype"] = term.datatype
-    return out
-
-
 def table_to_json(table: Table) -> bytes:
     """Return a Table as SPARQL 1.1 Query Results JSON."""
-    bindings = [{name: _json_term(term) for name, term in row.items()} for row in table.rows]
+    bindings = [{name: to_json(term.value, term.kind, term.datatype, term.lang) for name, term in row.items()}
+                for row in table.rows]
     document = {"head": {"vars": list(table.variables)}, "results": {"bindings": bindings}}
     return json.dumps(document, ensure_ascii=False).encode()
 
@@ -125,8 +112,8 @@ def table_to_json(table: Table) -> bytes:
 class RemoteBackend:
     """SPARQL answered by a remote SPARQL 1.1 Protocol endpoint, on one graph (``default-graph-uri``).
 
-    Queries share one pooled ``httpx.AsyncClient`` per event loop (HTTP keep-alive: a new TCP connection cost
-    23 to 65 ms a query at 1M facts). A client belongs to the loop it was made on, so each loop gets its own,
+    Queries share one pooled ``httpx.AsyncClient`` per event loop (HTTP keep-alive: a new TCP connection a
+    query costs more than most queries, docs/performance.md). A client belongs to the loop it was made on, so each loop gets its own,
     made on first use; :meth:`aclose` closes them (kb.serve.app does on shutdown), and a loop that ends without it
     (a test's ``asyncio.run``) closes its client as it shuts down (:func:`_closed_at_shutdown`).
     """

@@ -8,35 +8,19 @@ response names the version it was answered from.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from kb.config import Settings
 from kb.graph import delta
 from kb.graph.snapshot import Patch, Snapshot, from_knowledge_base
-from kb.load import loader, pipeline
-from kb.load.validate import KnowledgeBase
+from kb.load import pipeline
+from kb.load.version import kb_version
+from kb.model.knowledge_base import KnowledgeBase
 from kb.serve import remote
-VERSION_CHARS = 16
+
 PATCH_POLL_SECONDS = 0.002
-
-
-def kb_version(root: Path) -> str:
-    """Return the version of the knowledge base under ``root``: the first 16 hex digits of a sha256 over the
-    names and bytes of every seed article and curation file, in sorted order."""
-    digest = hashlib.sha256()
-    seeds = root / "seeds"
-    paths = sorted(p for p in seeds.iterdir() if p.is_file()) if seeds.is_dir() else []
-    paths += list(loader.curation_files(root / "curation")) if (root / "curation").is_dir() else []
-    for path in paths:
-        name = path.relative_to(root).as_posix().encode()
-        data = path.read_bytes()
-        digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
-        digest.update(data)
-    return digest.hexdigest()[:VERSION_CHARS]
 
 
 def build(settings: Settings) -> Snapshot:

@@ -15,9 +15,11 @@ First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 1
 After = Annotated[str | None, strawberry.argument(
     description="Return the items after this cursor (the pageInfo.endCursor of the previous page).")]
 AsOf = Annotated[dt.date | None, strawberry.argument(
-    name="asOf", description="Keep roles held on this day (a role with no known start or end is open on that side).")]
+    name="asOf",
+    description="Keep roles held on this day (a role with no known start or end is open on that side).")]
 DateFrom = Annotated[dt.date | None, strawberry.argument(
-    name="from", description="Keep items dated on or after this day (a partial date such as 2023-07 overlaps).")]
+    name="from",
+    description="Keep items dated on or after this day (a partial date such as 2023-07 overlaps).")]
 DateTo = Annotated[dt.date | None, strawberry.argument(
     name="to", description="Keep items dated on or before this day.")]
 TopicId = Annotated[strawberry.ID | None, strawberry.argument(description="A topic id, e.g. \"fentanyl\".")]
@@ -28,8 +30,8 @@ PersonId = Annotated[strawberry.ID | None, strawberry.argument(description="A pe
 OrganizationId = Annotated[strawberry.ID | None, strawberry.argument(
     description="An organization id, e.g. \"us-state-department\".")]
 MeetingId = Annotated[strawberry.ID | None, strawberry.argument(description="A meeting id.")]
-AnyId = Annotated[strawberry.ID | None, strawberry.argument(description="The id of any person, organization, "
-                                                                      "place, topic, meeting, statement or sanction.")]
+AnyId = Annotated[strawberry.ID | None, strawberry.argument(
+    description="The id of any person, organization, place, topic, meeting, statement or sanction.")]
 
 
 def ids(info: Info, identifier: str | None, *kinds: str) -> Ref:

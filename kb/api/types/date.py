@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 _PRECISION = {4: DatePrecision.YEAR, 7: DatePrecision.MONTH, 10: DatePrecision.DAY}
 
 
-@strawberry.type(description="A date with its precision (2023, 2023-07 or 2023-07-13) and the article's words.")
+@strawberry.type(description="A date with its precision (2023, 2023-07 or 2023-07-13) and the article's "
+                             "words.")
 class DateValue:
     literal: strawberry.Private[str]
     instant: strawberry.Private[str | None]
@@ -51,7 +52,9 @@ class DateValue:
         return (await self._instant(info)).text(KB.asWritten)
 
     @strawberry.field(description="The article whose dateline turned a relative date into this one.")
-    async def resolved_against(self, info: Info) -> Annotated[Source, strawberry.lazy("kb.api.types.source")] | None:
+    async def resolved_against(
+        self, info: Info,
+    ) -> Annotated[Source, strawberry.lazy("kb.api.types.source")] | None:
         return await registry.load_node(info, (await self._instant(info)).text(KB.resolvedAgainst))
 
     async def _instant(self, info: Info) -> Props:

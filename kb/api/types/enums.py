@@ -1,5 +1,5 @@
-"""GraphQL enums of the controlled values (kb.model.records' Literal fields; tests/test_api_schema.py checks that the
-two list the same values).
+"""GraphQL enums of the controlled values (kb.model.records' Literal fields; tests/test_api_schema.py checks
+that the two list the same values).
 
 Each member's value is the YAML value, which is also the local name of its ``kbv:`` IRI in the graph; its
 GraphQL name is that value upper-cased with ``-`` as ``_`` (``news-conference`` -> ``NEWS_CONFERENCE``).
@@ -83,7 +83,8 @@ class PlaceKind(Enum):
     OTHER = "other"
 
 
-@strawberry.enum(description="Whether an article's publication date is printed on it or inferred from its text.")
+@strawberry.enum(description="Whether an article's publication date is printed on it or inferred from its "
+                             "text.")
 class DateBasis(Enum):
     STATED = "stated"
     INFERRED = "inferred"

@@ -29,8 +29,8 @@ async def _utf16_end(root: Evidence, info: Info) -> int:
     return await _utf16(info, root.row.source, root.row.end)
 
 
-@strawberry.type(description="The exact words of an article that state a fact: source.text[start:end] == quote "
-                             "in code points; JavaScript's text.slice(utf16Start, utf16End) == quote.")
+@strawberry.type(description="The exact words of an article that state a fact: source.text[start:end] == "
+                             "quote in code points; JavaScript's text.slice(utf16Start, utf16End) == quote.")
 class Evidence:
     # Plain fields, filled in by evidence_of: Strawberry reads them without calling a resolver (a typical
     # answer has dozens of spans). Fields with resolvers are declared in line, to keep the schema's order.
@@ -39,21 +39,26 @@ class Evidence:
     source: Annotated[Source, strawberry.lazy("kb.api.types.source")] = strawberry.field(
         resolver=_source, description="The article the words are in.")
     quote: str = strawberry.field(description="The words, exactly as in the article.")
-    start: int = strawberry.field(description="Offset of the first character, in Unicode code points (Python, W3C).")
-    end: int = strawberry.field(description="Offset just after the last character, in code points (exclusive).")
+    start: int = strawberry.field(
+        description="Offset of the first character, in Unicode code points (Python, W3C).")
+    end: int = strawberry.field(
+        description="Offset just after the last character, in code points (exclusive).")
     utf16_start: int = strawberry.field(resolver=_utf16_start,
                                         description="start in UTF-16 code units, for JavaScript strings.")
-    utf16_end: int = strawberry.field(resolver=_utf16_end, description="end in UTF-16 code units, for JavaScript strings.")
-    prefix: str = strawberry.field(description="Up to 32 characters before the quote (empty at the start of the article).")
-    suffix: str = strawberry.field(description="Up to 32 characters after the quote (empty at the end of the article).")
+    utf16_end: int = strawberry.field(resolver=_utf16_end,
+                                      description="end in UTF-16 code units, for JavaScript strings.")
+    prefix: str = strawberry.field(
+        description="Up to 32 characters before the quote (empty at the start of the article).")
+    suffix: str = strawberry.field(
+        description="Up to 32 characters after the quote (empty at the end of the article).")
 
 
 async def evidence_of(info: Info, iris: Sequence[str]) -> list[Evidence]:
     """Return the evidence nodes ``iris`` in article order (source, start, end)."""
     rows = [row for row in await info.context.loaders.evidence.load_many(list(iris)) if row is not None]
     rows.sort(key=lambda r: (r.source, r.start, r.end, r.quote))
-    return [Evidence(row=row, id=strawberry.ID(registry.key_of(info, row.iri)), quote=row.quote, start=row.start,
-                     end=row.end, prefix=row.prefix, suffix=row.suffix) for row in rows]
+    return [Evidence(row=row, id=strawberry.ID(registry.key_of(info, row.iri)), quote=row.quote,
+                     start=row.start, end=row.end, prefix=row.prefix, suffix=row.suffix) for row in rows]
 
 
 async def _utf16(info: Info, source: str, offset: int) -> int:

@@ -34,7 +34,9 @@ class Meeting(Fact):
         return required(MeetingStatus, self.props.one(KB.status))
 
     @strawberry.field(description="Who took part.")
-    async def participants(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
+    async def participants(
+        self, info: Info,
+    ) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
         return await registry.load_present(info, self.props.iris(SDO.attendee), selected=True)
 
     @strawberry.field(description="Where it happened.")
@@ -51,9 +53,11 @@ class Meeting(Fact):
 
     @strawberry.field(description="How long it lasted, with every source's version.")
     async def duration(self, info: Info) -> Attribute | None:
-        return await attribute_of(info, self.props.iris(KB.attributeStatement), "duration", self.props.text(SDO.duration))
+        agreed = self.props.text(SDO.duration)
+        return await attribute_of(info, self.props.iris(KB.attributeStatement), "duration", agreed)
 
-    @strawberry.field(description="How it was characterized (\"candid and constructive\"), with every version.")
+    @strawberry.field(description="How it was characterized (\"candid and constructive\"), with every "
+                                  "version.")
     async def characterization(self, info: Info) -> Attribute | None:
         agreed = self.props.text(KB.characterization)
         return await attribute_of(info, self.props.iris(KB.attributeStatement), "characterization", agreed)

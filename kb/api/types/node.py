@@ -26,6 +26,16 @@ def _iri(root: Node) -> str:
     return root.props.iri
 
 
+def name_of(root: Node) -> str:
+    """Resolve the curated name (``rdfs:label``) of a person, organization or place."""
+    return root.props.text(RDFS.label) or ""
+
+
+def aliases_of(root: Node) -> list[str]:
+    """Resolve the other names the articles use (``skos:altLabel``) for a person, organization or place."""
+    return root.props.texts(SKOS.altLabel)
+
+
 @strawberry.interface(description="An object with a global id: fetch it again with node(id:).")
 class Node:
     # id is a plain field, filled in by kb.api.types.registry when it makes the node: Strawberry reads it
@@ -34,8 +44,10 @@ class Node:
     props: strawberry.Private[Props]
     id: strawberry.ID = strawberry.field(
         description="Global id: kind and curation id, e.g. \"person/wang-yi\". Stable across versions.")
-    slug: str = strawberry.field(resolver=_slug, description="The curation id, e.g. \"wang-yi\" (unique across kinds).")
-    iri: str = strawberry.field(resolver=_iri, description="The IRI of this node in the RDF graph (SPARQL, exports).")
+    slug: str = strawberry.field(resolver=_slug,
+                                 description="The curation id, e.g. \"wang-yi\" (unique across kinds).")
+    iri: str = strawberry.field(resolver=_iri,
+                                description="The IRI of this node in the RDF graph (SPARQL, exports).")
 
 
 @strawberry.interface(description="Something the articles state: every span of text that states it.")

@@ -10,35 +10,27 @@ from kb.api import lists
 from kb.api.context import Info
 from kb.api.pagination import Connection
 from kb.api.types import args, registry
+from kb.api.types.agents import country_field, sanctions_field, statements_field
 from kb.api.types.enums import OrganizationKind, from_term
-from kb.api.types.node import Evidenced, Node
-from kb.vocab import KB, ORG, RDFS, SKOS
+from kb.api.types.node import Evidenced, Node, aliases_of, name_of
+from kb.vocab import ORG
 
 if TYPE_CHECKING:
     from kb.api.types.meeting import Meeting
-    from kb.api.types.place import Place
     from kb.api.types.role import Role
     from kb.api.types.sanction import Sanction
-    from kb.api.types.statement import Statement
 
 
 @strawberry.type(description="A body people serve: a government, ministry, party office, company or outlet.")
 class Organization(Node, Evidenced):
-    @strawberry.field(description="The name, as curated.")
-    def name(self) -> str:
-        return self.props.text(RDFS.label) or ""
-
-    @strawberry.field(description="Other names the articles use.")
-    def aliases(self) -> list[str]:
-        return self.props.texts(SKOS.altLabel)
+    name: str = strawberry.field(resolver=name_of, description="The name, as curated.")
+    aliases: list[str] = strawberry.field(resolver=aliases_of, description="Other names the articles use.")
 
     @strawberry.field(description="What kind of body this is.")
     def kind(self) -> OrganizationKind | None:
         return from_term(OrganizationKind, self.props.one(ORG.classification))
 
-    @strawberry.field(description="The country it belongs to.")
-    async def country(self, info: Info) -> Annotated[Place, strawberry.lazy("kb.api.types.place")] | None:
-        return await registry.load_node(info, self.props.text(KB.country), selected=True)
+    country = country_field("The country it belongs to.")
 
     @strawberry.field(description="The body it is part of.")
     async def parent(self, info: Info) -> Organization | None:
@@ -58,19 +50,8 @@ class Organization(Node, Evidenced):
         pattern = lists.meetings(participant=lists.PARENT)
         return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
-    @strawberry.field(description="What this organization said, by date.")
-    async def statements(
-        self, info: Info, topic: args.TopicId = None, first: args.First = None, after: args.After = None,
-    ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
-        pattern = lists.statements(speaker=lists.PARENT, topic=args.topics(info, topic))
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
-
-    @strawberry.field(description="Sanctions imposed on this organization.")
-    async def sanctions(
-        self, info: Info, first: args.First = None, after: args.After = None,
-    ) -> Connection[Annotated[Sanction, strawberry.lazy("kb.api.types.sanction")]]:
-        pattern = lists.sanctions(target=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
+    statements = statements_field("What this organization said, by date.")
+    sanctions = sanctions_field("Sanctions imposed on this organization.")
 
     @strawberry.field(description="Sanctions this organization imposed.")
     async def sanctions_imposed(

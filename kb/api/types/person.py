@@ -10,36 +10,28 @@ from kb.api import lists
 from kb.api.context import Info
 from kb.api.pagination import Connection
 from kb.api.types import args, registry
+from kb.api.types.agents import country_field, sanctions_field, statements_field
 from kb.api.types.enums import MeetingStatus, to_iri
-from kb.api.types.node import Evidenced, Node
-from kb.vocab import KB, RDFS, SDO, SKOS
+from kb.api.types.node import Evidenced, Node, aliases_of, name_of
+from kb.vocab import KB, SDO
 
 if TYPE_CHECKING:
     from kb.api.types.meeting import Meeting
-    from kb.api.types.place import Place
     from kb.api.types.role import Role
-    from kb.api.types.sanction import Sanction
-    from kb.api.types.statement import Statement
     from kb.api.types.unions import Agent
 
 
 @strawberry.type(description="A person the articles name, with every variant of the name they use.")
 class Person(Node, Evidenced):
-    @strawberry.field(description="The name, as curated (e.g. \"Wang Yi\").")
-    def name(self) -> str:
-        return self.props.text(RDFS.label) or ""
-
-    @strawberry.field(description="Other names the articles use (e.g. \"Wang\").")
-    def aliases(self) -> list[str]:
-        return self.props.texts(SKOS.altLabel)
+    name: str = strawberry.field(resolver=name_of, description="The name, as curated (e.g. \"Wang Yi\").")
+    aliases: list[str] = strawberry.field(resolver=aliases_of,
+                                          description="Other names the articles use (e.g. \"Wang\").")
 
     @strawberry.field(description="A curator's one-line description.")
     def description(self) -> str | None:
         return self.props.text(SDO.description)
 
-    @strawberry.field(description="The country the person belongs to.")
-    async def country(self, info: Info) -> Annotated[Place, strawberry.lazy("kb.api.types.place")] | None:
-        return await registry.load_node(info, self.props.text(KB.country), selected=True)
+    country = country_field("The country the person belongs to.")
 
     @strawberry.field(description="Offices this person holds or held; asOf keeps those held on that day.")
     async def roles(
@@ -60,27 +52,18 @@ class Person(Node, Evidenced):
         )
         return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
 
-    @strawberry.field(description="What this person said, by date.")
-    async def statements(
-        self, info: Info, topic: args.TopicId = None, first: args.First = None, after: args.After = None,
-    ) -> Connection[Annotated[Statement, strawberry.lazy("kb.api.types.statement")]]:
-        pattern = lists.statements(speaker=lists.PARENT, topic=args.topics(info, topic))
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
-
-    @strawberry.field(description="Sanctions imposed on this person.")
-    async def sanctions(
-        self, info: Info, first: args.First = None, after: args.After = None,
-    ) -> Connection[Annotated[Sanction, strawberry.lazy("kb.api.types.sanction")]]:
-        pattern = lists.sanctions(target=lists.PARENT)
-        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)
+    statements = statements_field("What this person said, by date.")
+    sanctions = sanctions_field("Sanctions imposed on this person.")
 
     @strawberry.field(description="Everyone this person met in a meeting that was held, by id.")
     async def met(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
         met = await info.context.loaders.objects.load((str(KB.met), self.props.iri))
         return await registry.load_present(info, [t.value for t in met if t.is_iri], selected=True)
 
-    @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top diplomat\".")
+    @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top "
+                                  "diplomat\".")
     async def titles(self, info: Info, as_of: args.AsOf = None) -> list[str]:
         roles = await lists.children(info, lists.roles(holder=lists.PARENT, as_of=as_of), self.props.iri)
-        return sorted({t for role in await registry.load_present(info, roles) for t in role.props.texts(KB.titleAsWritten)})
+        held = await registry.load_present(info, roles)
+        return sorted({t for role in held for t in role.props.texts(KB.titleAsWritten)})
 

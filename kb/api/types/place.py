@@ -11,8 +11,8 @@ from kb.api.context import Info
 from kb.api.pagination import Connection
 from kb.api.types import args, registry
 from kb.api.types.enums import PlaceKind, from_term
-from kb.api.types.node import Evidenced, Node
-from kb.vocab import KB, RDFS, SKOS
+from kb.api.types.node import Evidenced, Node, aliases_of, name_of
+from kb.vocab import KB
 
 if TYPE_CHECKING:
     from kb.api.types.meeting import Meeting
@@ -20,13 +20,8 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A city, country, region, sea or building.")
 class Place(Node, Evidenced):
-    @strawberry.field(description="The name, as curated.")
-    def name(self) -> str:
-        return self.props.text(RDFS.label) or ""
-
-    @strawberry.field(description="Other names the articles use.")
-    def aliases(self) -> list[str]:
-        return self.props.texts(SKOS.altLabel)
+    name: str = strawberry.field(resolver=name_of, description="The name, as curated.")
+    aliases: list[str] = strawberry.field(resolver=aliases_of, description="Other names the articles use.")
 
     @strawberry.field(description="What kind of place this is.")
     def kind(self) -> PlaceKind | None:

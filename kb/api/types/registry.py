@@ -16,8 +16,9 @@ from kb.api.props import Props
 # the first segment of a node's key -> "module:Type"
 TYPES = {
     "person": "person:Person", "organization": "organization:Organization", "place": "place:Place",
-    "topic": "topic:Topic", "meeting": "meeting:Meeting", "role": "role:Role", "statement": "statement:Statement",
-    "sanction": "sanction:Sanction", "source": "source:Source", "dispute": "dispute:Dispute",
+    "topic": "topic:Topic", "meeting": "meeting:Meeting", "role": "role:Role",
+    "statement": "statement:Statement", "sanction": "sanction:Sanction", "source": "source:Source",
+    "dispute": "dispute:Dispute",
 }
 VERSION = "version:Version"
 ATTRIBUTE_SEGMENTS = frozenset({"duration", "characterization", "outcome", "title"})
@@ -86,7 +87,8 @@ async def load_node(info: Info, iri: str | None, *, selected: bool = False) -> A
 
 
 async def load_required(info: Info, iri: str | None, missing: str, *, selected: bool = False) -> Any:
-    """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is absent.
+    """Return the typed node of an IRI the graph's shapes guarantee; ``missing`` says what broke if it is
+    absent.
 
     With ``selected``, when the request selects nothing but the node's ids (``source { id }``), nothing is
     fetched: the node is guaranteed and its ids are read from its IRI."""

@@ -18,17 +18,22 @@ if TYPE_CHECKING:
     from kb.api.types.person import Person
 
 
-@strawberry.type(description="An office held by a person in an organization, with the titles the articles use.")
+@strawberry.type(description="An office held by a person in an organization, with the titles the articles "
+                             "use.")
 class Role(Fact):
     @strawberry.field(description="Who holds (or held) the office.")
     async def holder(self, info: Info) -> Annotated[Person, strawberry.lazy("kb.api.types.person")]:
         member = self.props.text(ORG.member)
-        return cast("Person", await registry.load_required(info, member, f"role {self.props.iri} has no member"))
+        found = await registry.load_required(info, member, f"role {self.props.iri} has no member")
+        return cast("Person", found)
 
     @strawberry.field(description="The organization the office is in.")
-    async def organization(self, info: Info) -> Annotated[Organization, strawberry.lazy("kb.api.types.organization")]:
+    async def organization(
+        self, info: Info,
+    ) -> Annotated[Organization, strawberry.lazy("kb.api.types.organization")]:
         body = self.props.text(ORG.organization)
-        return cast("Organization", await registry.load_required(info, body, f"role {self.props.iri} has no body"))
+        found = await registry.load_required(info, body, f"role {self.props.iri} has no body")
+        return cast("Organization", found)
 
     @strawberry.field(description="The office's title as curated, e.g. \"Minister of Foreign Affairs\".")
     async def title(self, info: Info) -> str:

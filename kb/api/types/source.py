@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from kb.api.types.node import Fact
 
 
-@strawberry.type(description="A news article: what it says about itself, its exact text, and the facts it supports.")
+@strawberry.type(description="A news article: what it says about itself, its exact text, and the facts it "
+                             "supports.")
 class Source(Node):
     @strawberry.field(description="The headline.")
     def headline(self) -> str:
@@ -70,4 +71,5 @@ class Source(Node):
     async def facts(
         self, info: Info, first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Fact, strawberry.lazy("kb.api.types.node")]]:
-        return await lists.child_page(info, lists.facts_of_source(), self.props.iri, first, after, registry.load_listed)
+        pattern = lists.facts_of_source()
+        return await lists.child_page(info, pattern, self.props.iri, first, after, registry.load_listed)

@@ -28,5 +28,6 @@ DisputedVersion: TypeAlias = Annotated[
     | Annotated["Sanction", strawberry.lazy("kb.api.types.sanction")]
     | Annotated["Version", strawberry.lazy("kb.api.types.version")],
     strawberry.union("DisputedVersion", description="One side of a disagreement: a whole fact, or one "
-                                                    "source's version of an attribute. Each has its own evidence."),
+                                                    "source's version of an attribute. Each has its own "
+                                                    "evidence."),
 ]

@@ -9,8 +9,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.types import registry
 from kb.api.types.node import Evidenced, Node
-from kb.graph.builder import ATTRIBUTES
-from kb.vocab import KB
+from kb.vocab import ATTRIBUTES, KB
 
 if TYPE_CHECKING:
     from kb.api.types.node import Fact
@@ -55,7 +54,8 @@ class Attribute:
     agreed: strawberry.Private[str | None]
     version_list: strawberry.Private[list[Version]]
 
-    @strawberry.field(description="The value every source agrees on; null when they disagree or give only words.")
+    @strawberry.field(description="The value every source agrees on; null when they disagree or give only "
+                                  "words.")
     def value(self) -> str | None:
         return self.agreed
 
@@ -76,6 +76,7 @@ async def versions_of(info: Info, iris: list[str], attribute: str) -> list[Versi
 
 
 async def attribute_of(info: Info, iris: list[str], attribute: str, agreed: str | None) -> Attribute | None:
-    """Return the attribute ``attribute`` of a fact with attribute statements ``iris`` (None without versions)."""
+    """Return the attribute ``attribute`` of a fact with attribute statements ``iris`` (None without
+    versions)."""
     found = await versions_of(info, iris, attribute)
     return Attribute(agreed=agreed, version_list=found) if found else None

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kb.graph.query import GraphFormat, QueryError, ResultFormat
+from kb.errors import QueryError, SparqlRefused
+from kb.graph.query import GraphFormat, ResultFormat
 from kb.graph.snapshot import Snapshot
-from kb.serve.sparql.guard import SparqlRefused
 
 FORMAT_NAMES: dict[str, ResultFormat | GraphFormat] = {
     "json": ResultFormat.JSON, "csv": ResultFormat.CSV, "xml": ResultFormat.XML,

@@ -41,10 +41,11 @@ import pyoxigraph as ox
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kb.config import Limits
-from kb.errors import KBError
-from kb.graph.query import GraphFormat, QueryError, ResultFormat
+from kb.errors import QueryError, SparqlRefused
+from kb.graph.query import GraphFormat, ResultFormat
 from kb.graph.snapshot import Snapshot
-from kb.serve.sparql.worker import frame, to_ox
+from kb.graph.terms import to_oxigraph
+from kb.serve.sparql.worker import frame
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
 WORKER_QUERY_MEMORY_BYTES = 2 * 1024**3
@@ -54,16 +55,6 @@ TRUNCATED_HEADER = "X-KB-Truncated"
 TIMEOUT_MESSAGE = "the query ran longer than {seconds:g} s and was stopped; narrow it (LIMIT, fewer joins)"
 BUSY_MESSAGE = "too many SPARQL queries are running; retry in a moment"
 CRASHED_MESSAGE = "the query could not be evaluated: it needed more memory than a query may use"
-
-
-class SparqlRefused(KBError):
-    """A /sparql request not answered: its HTTP status, a message for the client, and extra headers."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -96,18 +87,18 @@ def nquads(snapshot: Snapshot) -> bytes:
         native = snapshot.graph.native
         if native is None:  # rdflib's own N-Quads serialiser warns of its deprecated Dataset.contexts
             native = ox.Store()
-            native.extend(_ox_quad(quad) for quad in snapshot.graph.dataset.quads((None, None, None, None)))
+            quads = snapshot.graph.dataset.quads((None, None, None, None))
+            native.extend(to_oxigraph((s, p, o, _graph_name(g)) for s, p, o, g in quads))
         data: bytes = native.dump(format=ox.RdfFormat.N_QUADS)
         return data
 
     return snapshot.cached("sparql_guard:nquads", dump)
 
 
-def _ox_quad(quad: tuple[Any, Any, Any, Any]) -> Any:
-    subject, predicate, obj, graph = quad
+def _graph_name(graph: Any) -> Any:
+    """Return the name of a graph rdflib's ``Dataset.quads`` gives, None for the default graph."""
     name = getattr(graph, "identifier", graph)
-    where = ox.DefaultGraph() if name is None or name == DATASET_DEFAULT_GRAPH_ID else to_ox(name)
-    return ox.Quad(to_ox(subject), to_ox(predicate), to_ox(obj), where)
+    return None if name is None or name == DATASET_DEFAULT_GRAPH_ID else name
 
 
 class _Worker:

@@ -1,8 +1,10 @@
-"""The process a /sparql query runs in, so that a runaway query can be killed (``python -m kb.serve.sparql.worker``).
+"""The process a /sparql query runs in, so that a runaway query can be killed
+(``python -m kb.serve.sparql.worker``).
 
 Neither engine can stop a query from outside (pyoxigraph has no timeout; rdflib none either), and a thread
 cannot be killed, so :mod:`kb.serve.sparql.guard` runs each query here and kills this process when time is up.
-This module imports only the engines, never the web stack, so a fresh worker starts in well under a second.
+This module imports only the engines and the light modules of kb.graph that work on their terms and stores
+(:mod:`kb.graph.terms`, :mod:`kb.graph.native`), never the web stack, so a fresh worker starts quickly.
 
 Protocol on stdin/stdout: messages framed as a 4-byte big-endian length and the bytes. A request is a JSON
 header, followed for ``load`` by the N-Quads of the snapshot to answer from:
@@ -27,7 +29,7 @@ import os
 import resource
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
@@ -37,15 +39,14 @@ import rdflib
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kb.graph.native import patch_store
+from kb.graph.terms import Parts, from_ox, from_rdflib, to_json, to_ox
+
 READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
 NOT_HERE = "{} is not allowed here: queries run on this knowledge base's own graph only"
 JSON_RESULTS, XML_RESULTS, CSV_RESULTS = (
     "application/sparql-results+json", "application/sparql-results+xml", "text/csv",
 )
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-Term = tuple[str, str, str | None, str | None]
-"""An RDF term as SPARQL results give it: kind (uri, literal, bnode), value, datatype, language."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -92,14 +93,6 @@ def _where(exc: BaseException, query: str) -> str:
 # evaluation with a row cap
 
 
-def patch_store(store: Any, remove: bytes, add: bytes) -> None:
-    """Remove the N-Quads ``remove`` from the pyoxigraph ``store``, then add the N-Quads ``add`` (kb.graph.delta's
-    patches, in the server's store and in each worker's)."""
-    for quad in ox.parse(remove, format=ox.RdfFormat.N_QUADS):
-        store.remove(quad)
-    store.extend(ox.parse(add, format=ox.RdfFormat.N_QUADS))
-
-
 class Engine:
     """One snapshot's graph, loaded from N-Quads into the engine the server uses."""
 
@@ -121,12 +114,13 @@ class Engine:
         return True
 
     def run(self, query: str, max_rows: int) -> tuple[str, Any, bool]:
-        """Return ``(form, answer, truncated)``: form is select (variables, rows), ask (bool) or graph (triples)."""
+        """Return ``(form, answer, truncated)``: form is select (variables, rows), ask (bool) or graph
+        (triples)."""
         if self.kind == "oxigraph":
             outcome = self.store.query(query)
             if isinstance(outcome, ox.QuerySolutions):
                 names = [v.value for v in outcome.variables]
-                rows = [[_ox_term(s[n]) for n in names] for s in islice(outcome, max_rows + 1)]
+                rows = [_row((s[n] for n in names), from_ox) for s in islice(outcome, max_rows + 1)]
                 return "select", (names, rows[:max_rows]), len(rows) > max_rows
             if isinstance(outcome, ox.QueryBoolean):
                 return "ask", bool(outcome), False
@@ -135,7 +129,7 @@ class Engine:
         result = self.dataset.query(query)
         if result.type == "SELECT":
             names = [str(v) for v in result.vars or []]
-            rows = [[_rdflib_term(t) for t in row] for row in islice(result, max_rows + 1)]  # type: ignore[union-attr]
+            rows = [_row(row, from_rdflib) for row in islice(result, max_rows + 1)]  # type: ignore[arg-type]
             return "select", (names, rows[:max_rows]), len(rows) > max_rows
         if result.type == "ASK":
             return "ask", bool(result.askAnswer), False
@@ -143,46 +137,8 @@ class Engine:
         return "graph", [_to_ox_triple(t) for t in triples[:max_rows]], len(triples) > max_rows
 
 
-def _ox_term(term: Any) -> Term | None:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return ("uri", term.value, None, None)
-    if isinstance(term, ox.BlankNode):
-        return ("bnode", term.value, None, None)
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        if term.language:
-            return ("literal", term.value, None, term.language)
-        return ("literal", term.value, None if datatype == XSD_STRING else datatype, None)
-    return ("literal", str(term), None, None)  # an RDF-star triple term, given as its text
-
-
-def _rdflib_term(term: Any) -> Term | None:
-    if term is None:
-        return None
-    if isinstance(term, rdflib.URIRef):
-        return ("uri", str(term), None, None)
-    if isinstance(term, rdflib.BNode):
-        return ("bnode", str(term), None, None)
-    if isinstance(term, rdflib.Literal):
-        datatype = str(term.datatype) if term.datatype is not None else None
-        if term.language:
-            return ("literal", str(term), None, term.language)
-        return ("literal", str(term), None if datatype == XSD_STRING else datatype, None)
-    return ("literal", str(term), None, None)
-
-
-def to_ox(term: Any) -> Any:
-    """Return an rdflib term as the pyoxigraph term."""
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    datatype = ox.NamedNode(str(term.datatype)) if term.datatype is not None else None
-    return ox.Literal(str(term), datatype=datatype)
+def _row(values: Iterable[Any], convert: Callable[[Any], Parts]) -> list[Parts | None]:
+    return [None if value is None else convert(value) for value in values]
 
 
 def _to_ox_triple(triple: tuple[Any, Any, Any]) -> Any:
@@ -193,33 +149,25 @@ def _to_ox_triple(triple: tuple[Any, Any, Any]) -> Any:
 # serialisation of what was kept
 
 
-def _json_term(term: Term) -> dict[str, str]:
-    kind, value, datatype, lang = term
-    out = {"type": kind, "value": value}
-    if datatype:
-        out["datatype"] = datatype
-    if lang:
-        out["xml:lang"] = lang
-    return out
-
-
-def _csv_value(term: Term | None) -> str:
+def _csv_value(term: Parts | None) -> str:
     if term is None:
         return ""
-    return f"_:{term[1]}" if term[0] == "bnode" else term[1]
+    value, kind = term[0], term[1]
+    return f"_:{value}" if kind == "bnode" else value
 
 
-def _xml_term(term: Term) -> str:
-    kind, value, datatype, lang = term
+def _xml_term(term: Parts) -> str:
+    value, kind, datatype, lang = term
     if kind == "uri":
         return f"<uri>{escape(value)}</uri>"
     if kind == "bnode":
         return f"<bnode>{escape(value)}</bnode>"
-    attrs = f" xml:lang={quoteattr(lang)}" if lang else (f" datatype={quoteattr(datatype)}" if datatype else "")
+    attrs = (f" xml:lang={quoteattr(lang)}" if lang
+             else f" datatype={quoteattr(datatype)}" if datatype else "")
     return f"<literal{attrs}>{escape(value)}</literal>"
 
 
-def serialize_select(names: list[str], rows: list[list[Term | None]], media_type: str, truncated: bool,
+def serialize_select(names: list[str], rows: list[list[Parts | None]], media_type: str, truncated: bool,
                      max_rows: int) -> bytes:
     """Return SELECT results as SPARQL JSON (with ``truncated`` and ``rowLimit`` when cut), XML or CSV."""
     if media_type == CSV_RESULTS:
@@ -239,7 +187,7 @@ def serialize_select(names: list[str], rows: list[list[Term | None]], media_type
                 f"<results>{body}</results></sparql>").encode()
     document: dict[str, Any] = {
         "head": {"vars": names},
-        "results": {"bindings": [{n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
+        "results": {"bindings": [{n: to_json(*t) for n, t in zip(names, row, strict=True) if t is not None}
                                  for row in rows]},
     }
     if truncated:
@@ -271,7 +219,8 @@ def answer(engine: Engine, request: dict[str, Any]) -> tuple[dict[str, Any], byt
         message = str(exc).splitlines()[0][:300]
         return {"ok": False, "status": 400, "error": f"the query was refused: {message}"}, b""
     except Exception:  # noqa: BLE001 -- anything else is the engine's business: never its internals in a response
-        return {"ok": False, "status": 400, "error": "the query was refused: the engine could not evaluate it"}, b""
+        error = "the query was refused: the engine could not evaluate it"
+        return {"ok": False, "status": 400, "error": error}, b""
     if form == "select":
         names, rows = found
         media_type = request["results"]
@@ -348,7 +297,8 @@ def serve(requests: BinaryIO, replies: BinaryIO, allowance: int | None = None) -
             body = b""
         elif request["op"] == "check":
             reason = refusal(request["query"])
-            reply, body = ({"ok": True} if reason is None else {"ok": False, "status": 400, "error": reason}), b""
+            reply = {"ok": True} if reason is None else {"ok": False, "status": 400, "error": reason}
+            body = b""
         elif engine is None:
             reply, body = {"ok": False, "status": 500, "error": "no snapshot loaded"}, b""
         else:

@@ -1,0 +1,112 @@
+"""How the builder spells the graph: IRIs and literals as N-Triples text, and triples as lines of it.
+
+The builder writes N-Triples text, never rdflib terms: making an rdflib ``URIRef`` checks the IRI and a
+``Literal`` parses its value, which would be most of the time of building a graph. The text goes to a store
+as it is; :class:`kb.graph.terms.NTriplesParser` reads it back into rdflib terms where those are wanted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdflib import URIRef
+
+from kb import vocab
+from kb.graph.terms import escape
+from kb.vocab import Mint
+
+Line = bytes
+"""One triple as UTF-8 N-Triples without the final `` .``: ``<s> <p> <o>`` or ``<s> <p> "literal"^^<type>``.
+
+Bytes rather than str: one emoji in an article makes a Python str four bytes a character, and joining
+hundreds of thousands of lines into one N-Quads document is then several times slower."""
+
+TextTriple = tuple[str, str, str]
+"""A triple as the N-Triples text of each of its terms."""
+
+
+class TextNamespace:
+    """A namespace whose terms come out as N-Triples text (``RDF.type`` -> ``<http://...#type>``).
+
+    Each term is looked up in the wrapped namespace once (undefined terms still raise) and kept as an
+    attribute.
+    """
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> str:
+        text = f"<{getattr(self._namespace, name)}>"
+        setattr(self, name, text)
+        return text
+
+    def __getitem__(self, name: str) -> str:
+        text: str = getattr(self, name)
+        return text
+
+
+DCTERMS, KB, KBV, OA, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD = (
+    TextNamespace(ns) for ns in (vocab.DCTERMS, vocab.KB, vocab.KBV, vocab.OA, vocab.ORG, vocab.PROV,
+                                 vocab.RDF, vocab.RDFS, vocab.SDO, vocab.SKOS, vocab.TIME, vocab.XSD))
+
+DATE_TYPES = {4: (vocab.XSD.gYear, TIME.inXSDgYear), 7: (vocab.XSD.gYearMonth, TIME.inXSDgYearMonth),
+              10: (vocab.XSD.date, TIME.inXSDDate)}
+"""The length of a date -> its datatype (by precision: year, month, day) and the time: property for it."""
+
+
+def text(value: str) -> str:
+    """Return a plain string literal."""
+    return f'"{escape(value)}"'
+
+
+def typed(value: object, datatype: URIRef) -> str:
+    """Return a literal of ``datatype`` whose lexical form is ``str(value)``."""
+    return f'"{escape(str(value))}"^^<{datatype}>'
+
+
+def integer(value: int) -> str:
+    """Return an ``xsd:integer`` literal."""
+    return f'"{value}"^^<{vocab.XSD.integer}>'
+
+
+BOOLEAN = {True: f'"true"^^<{vocab.XSD.boolean}>', False: f'"false"^^<{vocab.XSD.boolean}>'}
+
+
+def date(value: str) -> str:
+    """Return a date as a literal keeping its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
+    return f'"{value}"^^<{DATE_TYPES[len(value)][0]}>'
+
+
+class TextMint(Mint):
+    """The builder's :class:`~kb.vocab.Mint`: the same IRIs, as N-Triples text (``<iri>``)."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(base)
+        self._texts: dict[tuple[str, str], str] = {}
+
+    def record(self, kind: str, rid: str) -> str:  # type: ignore[override]
+        found = self._texts.get((kind, rid))
+        if found is None:
+            found = self._texts[(kind, rid)] = f"<{self.base}{self.KIND_PATHS[kind]}/{rid}>"
+        return found
+
+    def attribute(self, fact: str, attribute: str, n: int) -> str:  # type: ignore[override]
+        return f"{fact[:-1]}/{attribute}/{n}>"
+
+    def evidence(self, key: str, n: int) -> str:  # type: ignore[override]
+        return f"<{self.base}evidence/{key}/{n}>"
+
+    def selector(self, evidence: str, kind: str) -> str:  # type: ignore[override]
+        return f"{evidence[:-1]}/{kind}>"
+
+    def time(self, fact: str, part: str) -> str:  # type: ignore[override]
+        return f"{fact[:-1]}/{part}>"
+
+    def post(self, organization: str, title: str) -> str:  # type: ignore[override]
+        return f"<{super().post(organization, title)}>"
+
+    def attribute_dispute(self, fact_id: str, attribute: str) -> str:  # type: ignore[override]
+        return f"<{super().attribute_dispute(fact_id, attribute)}>"
+
+    def topic_scheme(self) -> str:  # type: ignore[override]
+        return f"<{super().topic_scheme()}>"

@@ -3,8 +3,8 @@
     python benchmarks/edit.py DIR [--edits 5]
 
 Edits one meetings file of DIR in place (a meeting's label, alternately changed and restored, so every save
-is a new version) and puts it back afterwards. Starts the app as ``kb serve --reload`` does (``create_live_app``: the incremental loader
-reads everything, the graph is built into an embedded Oxigraph store), then times the reloader's
+is a new version) and puts it back afterwards. Starts the app as ``kb serve --reload`` does (``create_live_app``:
+the incremental loader reads everything, the graph is built into an embedded Oxigraph store), then times the reloader's
 ``rebuild()`` after each save: re-read and re-check the changed file (kb.load.incremental), work out the quads
 that change (kb.graph.delta) and patch the served store. Checks each time that the store answers with the new
 label. Prints JSON: the start-up seconds, every edit's seconds and their median, how each was served

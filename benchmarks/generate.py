@@ -211,7 +211,8 @@ class Generator:
         people, orgs = self.records["people"], self.records["organizations"]
         for i in range(self.counts["roles"]):
             person, org = people[i % len(people)], orgs[self.rng.randrange(len(orgs))]
-            title = f"{self.pick(('Minister', 'Secretary', 'Director', 'Spokesperson', 'Envoy'))} of {self.pick(ORG_WORDS)}"
+            title = (f"{self.pick(('Minister', 'Secretary', 'Director', 'Spokesperson', 'Envoy'))} of "
+                     f"{self.pick(ORG_WORDS)}")
             article = self.article()
             evidence = article.cite(f"{person['name']}, {title} at {org['name']}, arrived.", title)
             start = self.date(2015, 2022)
@@ -338,7 +339,8 @@ class Generator:
         for i, meeting in enumerate(self.records["meetings"][::100]):
             article = self.article()
             quote = f"the {meeting['label']} were held a day later"
-            rival = {**meeting, "id": f"{meeting['id']}-alt", "evidence": [article.cite(f"Others said {quote}.", quote)]}
+            rival = {**meeting, "id": f"{meeting['id']}-alt",
+                     "evidence": [article.cite(f"Others said {quote}.", quote)]}
             for key in ("duration", "characterization", "outcomes", "occasion"):
                 rival.pop(key, None)
             rival["date"] = {"value": meeting["date"]["value"][:7]}
@@ -404,7 +406,8 @@ def write(out: Path, facts: int, seed: int = 7) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--facts", type=int, required=True, help="number of facts (roles, meetings, statements, sanctions)")
+    parser.add_argument("--facts", type=int, required=True,
+                        help="number of facts (roles, meetings, statements, sanctions)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write seeds/ and curation/ into")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same bytes)")
     args = parser.parse_args()

@@ -86,11 +86,13 @@ async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
     native = app.state.served.current.graph.native
     results: dict[str, Any] = {"typical_person": typical}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:
-        for name, people, first in (("typical", itertools.repeat(typical), 20), ("hub", itertools.repeat(questions.HUB), 100),
+        for name, people, first in (("typical", itertools.repeat(typical), 20),
+                                    ("hub", itertools.repeat(questions.HUB), 100),
                                     ("typical_varied", varied, 20)):
             async def graphql(people: Iterator[str] = people, first: int = first,
                               counter: Iterator[int] = COUNTER) -> None:
-                # an unused variable numbers each request, so kb's answer cache (kb/serve/middleware/cache.py) never replies
+                # an unused variable numbers each request, so kb's answer cache (kb/serve/middleware/cache.py)
+                # never replies
                 variables = {"id": next(people), "first": first, "benchmarkRequest": next(counter)}
                 response = await client.post("/graphql", json={"query": questions.KB_GRAPHQL, "variables": variables})
                 document = response.json()

@@ -81,7 +81,8 @@ async def _client(client: httpx.AsyncClient, request: Request, deadline: float, 
         start = time.perf_counter()
         try:
             response = await client.post(request.url, json=json_body, data=form, headers=request.headers)
-            ok = response.status_code == 200 and request.expect in response.content and b'"errors"' not in response.content[:20]
+            ok = (response.status_code == 200 and request.expect in response.content
+                  and b'"errors"' not in response.content[:20])
         except httpx.HTTPError:
             ok = False
         outcome.requests += 1
@@ -165,7 +166,8 @@ function done(summary, latency, requests)
     if t:get("last") > 0 then micros = t:get("last") - t:get("first") end  -- stopped at the request limit
   end
   local e = summary.errors
-  io.write(string.format('\\nRESULT {{"ok": %d, "bad": %d, "socket_errors": %d, "micros": %d, "p50": %d, "p99": %d}}\\n',
+  io.write(string.format(\
+'\\nRESULT {{"ok": %d, "bad": %d, "socket_errors": %d, "micros": %d, "p50": %d, "p99": %d}}\\n',
     good, failed, e.connect + e.read + e.write + e.timeout, micros,
     latency:percentile(50), latency:percentile(99)))
 end
@@ -183,11 +185,13 @@ def _lua_string(text: str) -> str:
 def _template(request: Request) -> tuple[str, str, str]:
     """Return the body's text before and after the request number, and its Content-Type."""
     if request.json is not None:
-        body = json.dumps({**request.json, "variables": {**request.json.get("variables", {}), "benchmarkRequest": _MARK}}) \
+        body = json.dumps({**request.json,
+                           "variables": {**request.json.get("variables", {}), "benchmarkRequest": _MARK}}) \
             if request.fresh else json.dumps(request.json)
         kind = "application/json"
     elif request.form is not None:
-        form = {**request.form, "query": f"{request.form['query']}\n# request {_MARK}"} if request.fresh else request.form
+        form = {**request.form, "query": f"{request.form['query']}\n# request {_MARK}"} \
+            if request.fresh else request.form
         body, kind = urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
     else:
         raise ValueError("wrk sends a body: give the request JSON or a form")

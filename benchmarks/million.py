@@ -115,7 +115,8 @@ class Stopped(Exception):
 
 def publish_step(root: Path, endpoint: str, base_iri: str, user: str, password: str,
                  stop_after: float | None = None) -> dict[str, Any]:
-    """(child) Do what ``kb publish`` does (kb.publish.root.over_graph_store), timing read, check and build + send apart.
+    """(child) Do what ``kb publish`` does (kb.publish.root.over_graph_store), timing read, check and
+    build + send apart.
 
     Returns the seconds per phase, what was sent (quads, bytes, requests, seconds waiting for the store), the
     default graph's and the article graphs' shares of it, the peak memory, and the people the questions are

@@ -4,9 +4,9 @@
 
 Prints one JSON object: seconds per phase (read, check, build_store: the graph built and streamed into the
 store at once, and counted; serve: the app made and its first GraphQL answer, the typical question of
-benchmarks/questions.py, over ASGI), the number of triples and quads, and ``peak_rss_mb`` (``ru_maxrss`` of this process, which
-includes the interpreter and imports). Run it in a fresh subprocess per scale (``run.py`` does) so that one
-scale's memory does not count against the next.
+benchmarks/questions.py, over ASGI), the number of triples and quads, and ``peak_rss_mb`` (``ru_maxrss`` of this
+process, which includes the interpreter and imports). Run it in a fresh subprocess per scale (``run.py`` does) so
+that one scale's memory does not count against the next.
 """
 
 from __future__ import annotations

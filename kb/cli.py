@@ -18,7 +18,7 @@ import uvicorn
 
 from kb import export as rdf_export
 from kb.api.schema import sdl
-from kb.config import DEFAULT_BASE_IRI, Settings
+from kb.config import DEFAULT_BASE_IRI, Limits, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
 from kb.curate import diffreport
@@ -31,6 +31,7 @@ from kb.model.knowledge_base import KnowledgeBase
 from kb.model.sources import context, locate, utf16_offset
 from kb.publish import bulk, isql
 from kb.publish import root as publishing
+from kb.serve import http as http_server
 from kb.serve import reload as reloading
 from kb.serve.app import create_app
 
@@ -342,16 +343,17 @@ def _publish_bulk(root: Path, base_iri: str, folder: Path, isql_address: str | N
               help="Interface to listen on (0.0.0.0: every one).")
 @click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
 @click.option("--store", envvar="KB_STORE", default="oxigraph", show_default=True,
-              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) "
-              "or sparql+http://HOST/sparql.")
+              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
 @click.option("--production", is_flag=True, envvar="KB_PRODUCTION",
-              help="Production mode: no GraphiQL page on /graphql.")
+              help="Production mode: no GraphiQL page on /graphql, no introspection.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="An origin allowed to call the API from a browser "
               "(repeat for several; KB_CORS_ORIGINS, comma-separated).")
 @click.option("--reload", "live", is_flag=True, help="Watch seeds/ and curation/ and serve each good edit.")
+@click.option("--introspection/--no-introspection", default=None, help="Answer GraphQL introspection (__schema, "
+              "__type). Default: on, but off with --production (KB_INTROSPECTION=1|0).")
 def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
-          live: bool) -> None:
+          live: bool, introspection: bool | None) -> None:
     """Serve the knowledge base: GraphQL on /graphql, SPARQL on /sparql, /health, /export.ttl|nt|jsonld.
 
     Validates and builds the graph first (curation errors print as path:line:col and exit 2). GraphiQL, an
@@ -359,7 +361,7 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     the knowledge base version it was answered from in the X-KB-Version header. docs/api.md has examples.
     """
     settings = Settings.from_env(root=root, store=store, production=production or None,
-                                 cors_origins=cors_origins or None)
+                                 cors_origins=cors_origins or None, introspection=introspection)
     try:
         if live:
             try:
@@ -373,7 +375,7 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     # What was built lives as long as the server: keep the collector from walking it again and again.
     gc.freeze()
     click.echo(f"kb {app.state.served.current.version}: http://{host}:{port}/graphql", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", **http_server.uvicorn_options(Limits.from_env()))
 
 
 @main.command()

@@ -34,6 +34,36 @@ class Limits:
     sparql_timeout_seconds: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_concurrent: int = 2
+    # kb.serve.http: what one connection may send before its request reaches the app (kb serve reads each from
+    # its KB_* variable: KB_MAX_HEADER_BYTES, KB_MAX_HEADERS, KB_HEADER_TIMEOUT_SECONDS, ...)
+    max_header_bytes: int = 64 * 1024  # the request line and header fields together -> 431
+    max_headers: int = 100  # header fields in one request -> 431
+    header_timeout_seconds: float = 10.0  # from the connection's start or the request's first byte -> 408
+    keep_alive_seconds: float = 5.0  # an idle kept-alive connection is closed
+    max_connections: int = 1000  # a request on a connection beyond these -> 503
+    # kb.serve.middleware.admission: GraphQL, pages and SPARQL pass one gate; /health never waits
+    max_executing: int = 8
+    max_queued: int = 128
+    max_queue_seconds: float = 0.5
+    # kb.graph.pool: the threads store queries run in
+    store_threads: int = 4
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Limits:
+        """Read the server's bounds (``KB_MAX_HEADER_BYTES``, ``KB_MAX_HEADERS``, ``KB_HEADER_TIMEOUT_SECONDS``,
+        ``KB_KEEP_ALIVE_SECONDS``, ``KB_MAX_CONNECTIONS``); overrides win (None overrides nothing)."""
+        read: dict[str, object] = {}
+        for name in SERVER_LIMITS:
+            value = os.environ.get(f"KB_{name.upper()}", "").strip()
+            if value:
+                read[name] = type(getattr(cls, name))(value)
+        read.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**read)  # type: ignore[arg-type]
+
+
+# The fields of Limits that bound connections (kb.serve.http) rather than what a request asks.
+SERVER_LIMITS = ("max_header_bytes", "max_headers", "header_timeout_seconds", "keep_alive_seconds", "max_connections")
+
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,13 @@ class Settings:
     store: str = "oxigraph"
     production: bool = False
     cors_origins: tuple[str, ...] = ()
+    introspection: bool | None = None
+    """Answer GraphQL introspection (``__schema``, ``__type``); None: on in development, off in production."""
+
+    @property
+    def answers_introspection(self) -> bool:
+        """Whether /graphql answers introspection: :attr:`introspection`, or when unset, unless production."""
+        return not self.production if self.introspection is None else self.introspection
 
     @property
     def seeds(self) -> Path:
@@ -56,14 +93,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE``, ``KB_PRODUCTION``, ``KB_CORS_ORIGINS``; overrides
-        win."""
+        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE``, ``KB_PRODUCTION``, ``KB_CORS_ORIGINS``,
+        ``KB_INTROSPECTION``; overrides win (None overrides nothing)."""
         origins = tuple(o for o in os.environ.get("KB_CORS_ORIGINS", "").split(",") if o)
+        unset = not os.environ.get("KB_INTROSPECTION", "").strip()  # an empty value leaves the default
         settings = cls(
             root=Path(os.environ.get("KB_ROOT", Path.cwd())),
             base_iri=os.environ.get("KB_BASE_IRI", DEFAULT_BASE_IRI),
             store=os.environ.get("KB_STORE", "oxigraph"),
             production=_env_bool("KB_PRODUCTION", False),
             cors_origins=origins,
+            introspection=None if unset else _env_bool("KB_INTROSPECTION", False),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ Allowed, and why:
                 temporary folder (every test's tmp_path); Python itself and its packages (sys.prefix,
                 sys.base_prefix, site-packages, wherever an imported package lives); system files a library
                 reads to work (/usr, /lib, /etc, /proc, /sys, /dev) -- and nothing under anyone's home,
-                /root, /var, /opt, /srv, /mnt or /media unless one of the above puts it there
+                /root, /var, /opt, /srv, /mnt or /media unless one of the above puts it there -- but for
+                ``LIBRARY_FILES``: the user settings a library looks for when imported, whether or not they exist
 
 Child processes (the SPARQL worker, Virtuoso, Chromium) are outside the hook: what they do is checked by the
 tests that start them (the SPARQL worker, for one, is never handed a query that names a remote IRI).
@@ -30,6 +31,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_HOSTS = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", ""})
 SYSTEM = ("/usr/", "/lib/", "/lib64/", "/etc/", "/proc/", "/sys/", "/dev/", "/bin/", "/sbin/")
+LIBRARY_FILES = frozenset({os.path.expanduser("~/.igraphrc")})
+"""igraph reads its user settings on import (plotting and shell defaults only: a layout never depends on them)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Auditor:
         if not isinstance(path, (str, os.PathLike)):
             return True
         full = os.path.abspath(os.fspath(path)) + "/"
-        return full.startswith(self.roots) or full.startswith(SYSTEM)
+        return full.startswith(self.roots) or full.startswith(SYSTEM) or full[:-1] in LIBRARY_FILES
 
     def record(self, event: str, detail: object) -> None:
         self.violations.append(Violation(self.test, event, repr(detail)[:200]))

@@ -11,7 +11,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,21 @@ CHROMIUM_ARGS = (
     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--window-size=1280,900", "--lang=en-US",
 )
+
+
+PICTURE_PENDING = 'data-picture="pending"'
+"""What a page says while its who-met-whom picture is being drawn (kb/pages/templates/_network.html)."""
+
+
+def wait_for_picture(get: Callable[[str], str], timeout: float = 60.0) -> None:
+    """Ask for ``/network`` (``get(path)`` returns a page's text) until its picture is drawn: the pages draw it
+    in the background (kb.pages.pictures), and a test that looks at the picture must not race the drawing.
+    Raises RuntimeError when it is not drawn within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while PICTURE_PENDING in get("/network"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the who-met-whom picture was not drawn within {timeout} s")
+        time.sleep(0.05)
 
 
 def viewer_project(path: Path) -> Path:

@@ -26,7 +26,8 @@ OLD = (
 INTRO = "(Updates with details.) A second meeting lasted about 90 minutes in June, the ministry recalled.\n"
 NEW = (
     INTRO
-    + OLD.replace("Jakrta", "Jakarta").replace("China said it would respond firmly to any provocation by Washington. ", "")
+    + OLD.replace("Jakrta", "Jakarta")
+    .replace("China said it would respond firmly to any provocation by Washington. ", "")
 )
 SHA_OLD = hashlib.sha256(OLD.encode()).hexdigest()
 SHA_NEW = hashlib.sha256(NEW.encode()).hexdigest()

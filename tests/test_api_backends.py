@@ -25,9 +25,11 @@ QUERIES = {
     "everything": EVERYTHING,
     "lists": """{ people(first: 100) { totalCount nodes { id name aliases titles } }
         meetings(first: 100) { totalCount nodes { id label date { value } participants { ... on Person { id } } } }
-        statements(first: 100) { totalCount nodes { id quote speaker { ... on Person { id } ... on Organization { id } } } }
+        statements(first: 100) { totalCount nodes { id quote speaker { ... on Person { id } """
+        """... on Organization { id } } } }
         roles(first: 100, asOf: "2023-07-01") { nodes { id title } }
-        disputes { nodes { id versions { __typename } } } search(text: "minister", first: 100) { nodes { score field node { id } } } }""",
+        disputes { nodes { id versions { __typename } } } """
+        """search(text: "minister", first: 100) { nodes { score field node { id } } } }""",
     **{_name(e): e for e in EXAMPLES},
 }
 
@@ -37,7 +39,8 @@ def _answers(root: Path, backend: str) -> dict[str, Any]:
     with apikit.serve(apikit.app(root, backend)) as http:
         for name, query in QUERIES.items():
             given = VARIABLES.search(query)
-            response = http.post("/graphql", json={"query": query, "variables": json.loads(given.group(1)) if given else {}})
+            response = http.post("/graphql",
+                                 json={"query": query, "variables": json.loads(given.group(1)) if given else {}})
             found[name] = response.json()
     return found
 
@@ -68,11 +71,13 @@ def _hub_root(path: Path) -> Path:
     kb = pipeline.load(path)
     tied = next(m for m in kb.of("meetings").values() if HUB in m.participants and m.date is not None)
     ev = tied.evidence[0]
-    evidence = f"  evidence:\n  - source: {ev.source}\n    quote: {json.dumps(ev.quote)}\n    start: {ev.start}\n    end: {ev.end}\n"
+    evidence = (f"  evidence:\n  - source: {ev.source}\n    quote: {json.dumps(ev.quote)}\n"
+                f"    start: {ev.start}\n    end: {ev.end}\n")
     extra = ""
     for n, date in enumerate([tied.date.value, tied.date.value, None, None]):
         when = "" if date is None else f'  date:\n    value: "{date}"\n'
-        extra += f"- id: meeting-hub-{n}\n  kind: call\n  status: held\n  label: Hub {n}\n  participants: [{HUB}]\n{when}{evidence}"
+        extra += (f"- id: meeting-hub-{n}\n  kind: call\n  status: held\n  label: Hub {n}\n"
+                  f"  participants: [{HUB}]\n{when}{evidence}")
     meetings.write_text(meetings.read_text("utf-8") + extra, "utf-8")
     people = path / "curation" / "people" / "0000.yaml"
     people.write_text(people.read_text("utf-8") + f"- id: {LONER}\n  name: Lone Person\n", "utf-8")

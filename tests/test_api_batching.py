@@ -24,7 +24,8 @@ def costs(api: Api) -> tuple[list[int], int]:
     everyone = api.data(NESTED, {"n": 100})["people"]["nodes"]
     alone = []
     for person in everyone:
-        query = NESTED.replace("people(first: $n)", "people(first: $n, name: $name)").replace("$n: Int", "$n: Int, $name: String")
+        query = (NESTED.replace("people(first: $n)", "people(first: $n, name: $name)")
+                 .replace("$n: Int", "$n: Int, $name: String"))
         alone.append(api.queries(query, {"n": 1, "name": person["name"]}))
     # numbered, so the answer cache does not replay the first request's count: that one also fetched the
     # articles' texts, which the snapshot then keeps (UTF-16 offsets), as every request after it finds them

@@ -13,7 +13,8 @@ VERSIONS = f"""versions {{ __typename
 
 
 def test_disputes_lists_every_disagreement(api: Api) -> None:
-    disputes = api.data(f"{{ disputes {{ totalCount nodes {{ id label description attribute fact {{ id }} {VERSIONS} }} }} }}")["disputes"]
+    disputes = api.data(f"{{ disputes {{ totalCount nodes {{ id label description attribute fact {{ id }} "
+                        f"{VERSIONS} }} }} }}")["disputes"]
     assert ids(disputes) == ["dispute/blinken-wang-jakarta/duration", "dispute/why-qin-was-absent"]
     assert disputes["totalCount"] == 2
     duration, absence = disputes["nodes"]
@@ -48,7 +49,9 @@ def test_undisputed_fact_has_no_disputes(api: Api) -> None:
 
 
 def test_dispute_by_id(api: Api) -> None:
-    data = api.data("""{ a: dispute(id: "why-qin-was-absent") { id } b: dispute(id: "dispute/blinken-wang-jakarta/duration") { id }
-        c: node(id: "dispute/blinken-wang-jakarta/duration") { id } d: dispute(id: "blinken-wang-jakarta/duration/x") { id } }""")
+    data = api.data('{ a: dispute(id: "why-qin-was-absent") { id } '
+                    'b: dispute(id: "dispute/blinken-wang-jakarta/duration") { id }\n'
+                    '        c: node(id: "dispute/blinken-wang-jakarta/duration") { id } '
+                    'd: dispute(id: "blinken-wang-jakarta/duration/x") { id } }')
     assert data == {"a": {"id": "dispute/why-qin-was-absent"}, "b": {"id": "dispute/blinken-wang-jakarta/duration"},
                     "c": {"id": "dispute/blinken-wang-jakarta/duration"}, "d": None}

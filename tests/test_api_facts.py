@@ -39,9 +39,11 @@ def test_meetings_filters(api: Api, args: str, expected: list[str]) -> None:
 def test_meeting_fields(api: Api) -> None:
     meeting = api.data(f"""{{ meeting(id: "blinken-wang-jakarta") {{
         label kind status certainty hedge note disputed sourceCount sources {{ id }}
-        participants {{ __typename ... on Person {{ id }} }} place {{ id }} topics {{ id }} occasion {{ id }} endDate {{ value }}
+        participants {{ __typename ... on Person {{ id }} }} place {{ id }} topics {{ id }} occasion {{ id }} """
+        f"""endDate {{ value }}
         date {{ value precision asWritten resolvedAgainst {{ id }} earliest latest }}
-        duration {{ value disputed versions {{ id attribute value asWritten disputed evidence {{ {EVIDENCE} }} fact {{ id }} }} }}
+        duration {{ value disputed versions {{ id attribute value asWritten disputed evidence {{ {EVIDENCE} }} """
+        f"""fact {{ id }} }} }}
         characterization {{ value disputed versions {{ value saidBy {{ ... on Person {{ name }} }} }} }}
         outcomes {{ value }} statements {{ nodes {{ id }} }} disputes {{ id attribute }}
         evidence {{ {EVIDENCE} }} }} }}""")["meeting"]
@@ -68,9 +70,11 @@ def test_meeting_fields(api: Api) -> None:
 
 
 def test_cancelled_call_has_a_month_date(api: Api) -> None:
-    call = api.data('{ meeting(id: "blinken-qin-call") { status kind date { value precision earliest latest asWritten } disputed duration { value } } }')["meeting"]
+    call = api.data('{ meeting(id: "blinken-qin-call") { status kind '
+                    'date { value precision earliest latest asWritten } disputed duration { value } } }')["meeting"]
     assert call == {"status": "CANCELLED", "kind": "CALL", "disputed": False, "duration": None, "date": {
-        "value": "2023-08", "precision": "MONTH", "earliest": "2023-08-01", "latest": "2023-08-31", "asWritten": "August"}}
+        "value": "2023-08", "precision": "MONTH", "earliest": "2023-08-01", "latest": "2023-08-31",
+        "asWritten": "August"}}
 
 
 def test_statements_ordered_by_date_undated_last(api: Api) -> None:
@@ -116,7 +120,8 @@ def test_sanctions(api: Api) -> None:
     data = api.data(f"""{{ sanctions {{ nodes {{ id label reason certainty hedge date {{ value }}
           target {{ __typename ... on Organization {{ id }} }} imposedBy {{ ... on Organization {{ id }} }}
           relatedStatements {{ id }} evidence {{ {EVIDENCE} }} }} }}
-        onChina: sanctions(target: "prc-government") {{ totalCount }} onWang: sanctions(target: "wang-yi") {{ totalCount }}
+        onChina: sanctions(target: "prc-government") {{ totalCount }} """
+        f"""onWang: sanctions(target: "wang-yi") {{ totalCount }}
         byUs: sanctions(imposedBy: "us-government") {{ totalCount }} }}""")
     (sanction,) = data["sanctions"]["nodes"]
     assert sanction["target"] == {"__typename": "Organization", "id": "organization/prc-government"}

@@ -19,7 +19,8 @@ api = apikit.fixture()
 
 
 def test_a_deep_query_is_refused(api: Api) -> None:
-    deep = "{ person(id: \"wang-yi\") " + "{ meetings { nodes { participants { ... on Person " * 4 + "{ id }" + " } } } }" * 4 + " }"
+    deep = ("{ person(id: \"wang-yi\") " + "{ meetings { nodes { participants { ... on Person " * 4
+            + "{ id }" + " } } } }" * 4 + " }")
     (message,) = api.errors(deep)
     assert "deep" in message and "12" in message
 
@@ -84,7 +85,8 @@ def test_internal_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixture)
     assert body["data"] == {"person": None}
     assert [e["message"] for e in body["errors"]] == ["Unexpected error."]
     assert "secret" not in response.text and "RuntimeError" not in response.text
-    assert any("secret internal detail" in record.getMessage() or (record.exc_info and "secret" in str(record.exc_info[1]))
+    assert any("secret internal detail" in record.getMessage()
+               or (record.exc_info and "secret" in str(record.exc_info[1]))
                for record in caplog.records)
 
 

@@ -11,7 +11,8 @@ from tests.apikit import Api
 
 api = apikit.fixture()
 
-PAGE = "totalCount edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+PAGE = ("totalCount edges { cursor node { id } } nodes { id } "
+        "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }")
 
 
 def walk(api: Api, field: str, size: int, wrap: str = "{{ {} }}") -> list[dict[str, Any]]:
@@ -48,7 +49,8 @@ def test_root_lists_page_without_gaps_or_repeats(api: Api, field: str) -> None:
 
 def test_nested_lists_page_too(api: Api) -> None:
     pages = walk(api, "roles", 1, '{{ person(id: "wang-yi") {{ {} }} }}')
-    assert [n["id"] for p in pages for n in p["nodes"]] == ["role/wang-yi-foreign-minister", "role/wang-yi-top-diplomat"]
+    assert [n["id"] for p in pages for n in p["nodes"]] == ["role/wang-yi-foreign-minister",
+                                                            "role/wang-yi-top-diplomat"]
     assert [p["pageInfo"]["hasNextPage"] for p in pages] == [True, False]
     assert [p["pageInfo"]["hasPreviousPage"] for p in pages] == [False, True]
     pages = walk(api, "facts", 4, '{{ source(id: "wire-jakarta") {{ {} }} }}')

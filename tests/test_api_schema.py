@@ -22,7 +22,8 @@ def test_committed_sdl_is_up_to_date() -> None:
 def test_kb_schema_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     stale = tmp_path / "schema.graphql"
     stale.write_text(sdl().replace("type Person", "type Persona"), "utf-8")
-    done = subprocess.run([KB, "schema", "--check", str(stale)], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run([KB, "schema", "--check", str(stale)],
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "out of date" in done.stderr
     fresh = tmp_path / "fresh.graphql"
     assert subprocess.run([KB, "schema", "-o", str(fresh)], timeout=60, check=False).returncode == 0

@@ -21,7 +21,8 @@ HITS = "totalCount nodes { score field text matchStart matchEnd node { __typenam
 
 
 def search(api: Api, text: str, extra: str = "") -> dict[str, object]:
-    found: dict[str, object] = api.data(f"query($t: String!) {{ search(text: $t{extra}) {{ {HITS} }} }}", {"t": text})["search"]
+    found: dict[str, object] = api.data(f"query($t: String!) {{ search(text: $t{extra}) {{ {HITS} }} }}",
+                                        {"t": text})["search"]
     return found
 
 
@@ -74,7 +75,8 @@ def test_search_pages_through_hits(api: Api) -> None:
     seen: list[str] = []
     after = None
     for _ in range(20):
-        page = api.data("query($a: String) { search(text: \"wang\", first: 2, after: $a) { nodes { node { id } } pageInfo { hasNextPage endCursor } } }",
+        page = api.data("query($a: String) { search(text: \"wang\", first: 2, after: $a) { nodes { node { id } } "
+                        "pageInfo { hasNextPage endCursor } } }",
                         {"a": after})["search"]
         seen += [n["node"]["id"] for n in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:

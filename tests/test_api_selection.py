@@ -46,7 +46,8 @@ QUERIES = [
 @pytest.mark.parametrize("query", QUERIES)
 def test_narrowed_descriptions_answer_exactly_as_whole_ones(api: Api, query: str,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    narrowed = api.data(query, {"unused": 1})  # numbered: the answer cache (kb/serve/middleware/cache.py) must not reply
+    # numbered: the answer cache (kb/serve/middleware/cache.py) must not reply
+    narrowed = api.data(query, {"unused": 1})
     monkeypatch.setattr(selection, "FIELDS", {})  # every type described whole, as before narrowing
     assert narrowed == api.data(query, {"unused": 2})
 
@@ -67,14 +68,16 @@ def _info(document: str, *path: str) -> Any:
 
 def test_wanted_reads_fields_through_fragments_and_connections() -> None:
     info = _info("""fragment F on Meeting { date { value } } query {
-        person(id: "x") { meetings { nodes { label ...F } edges { node { ... on Meeting { participants { id } } } } } } }""",
+        person(id: "x") { meetings { nodes { label ...F } """
+                 """edges { node { ... on Meeting { participants { id } } } } } } }""",
                  "person", "meetings")
     assert selection.wanted(info, [Meeting], connection=True) == frozenset({
         str(RDF.type), str(RDFS.label), str(SDO.startDate), str(SDO.attendee)})
 
 
 def test_wanted_asks_for_the_type_alone_when_only_ids_are_selected() -> None:
-    info = _info('{ meeting(id: "x") { participants { __typename ... on Person { id } ... on Organization { iri } } } }',
+    info = _info('{ meeting(id: "x") { participants { __typename ... on Person { id } '
+                 '... on Organization { iri } } } }',
                  "meeting", "participants")
     assert selection.wanted(info, [Person, Organization], connection=False) == frozenset({str(RDF.type)})
 

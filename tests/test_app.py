@@ -65,7 +65,8 @@ def test_graphql_response_counts_its_sparql_queries(http: apikit.Http) -> None:
 
 
 def test_sparql_get_answers_json_by_default(http: apikit.Http) -> None:
-    query = "SELECT ?name WHERE { <https://kb.example.org/person/wang-yi> <http://www.w3.org/2000/01/rdf-schema#label> ?name }"
+    query = ("SELECT ?name WHERE { <https://kb.example.org/person/wang-yi> "
+             "<http://www.w3.org/2000/01/rdf-schema#label> ?name }")
     response = http.get("/sparql", params={"query": query})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/sparql-results+json")
@@ -101,7 +102,8 @@ def test_sparql_construct_gives_turtle(http: apikit.Http) -> None:
 
 
 @pytest.mark.parametrize(("method", "kwargs"), [
-    ("POST", {"content": "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "headers": {"content-type": "application/sparql-update"}}),
+    ("POST", {"content": "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+              "headers": {"content-type": "application/sparql-update"}}),
     ("POST", {"data": {"update": "DELETE WHERE { ?s ?p ?o }"}}),
     ("GET", {"params": {"query": "DELETE WHERE { ?s ?p ?o }"}}),
     ("GET", {"params": {"query": "PREFIX x: <urn:x> CLEAR ALL"}}),
@@ -135,7 +137,8 @@ def test_sparql_refuses_other_content_types(http: apikit.Http) -> None:
 
 
 @pytest.mark.parametrize(("path", "fmt", "media"), [
-    ("/export.ttl", ox.RdfFormat.TURTLE, "text/turtle"), ("/export.nt", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    ("/export.ttl", ox.RdfFormat.TURTLE, "text/turtle"),
+    ("/export.nt", ox.RdfFormat.N_TRIPLES, "application/n-triples"),
     ("/export.jsonld", ox.RdfFormat.JSON_LD, "application/ld+json"),
 ])
 def test_exports_hold_the_whole_graph(http: apikit.Http, path: str, fmt: Any, media: str) -> None:
@@ -174,7 +177,8 @@ def test_cors_is_off_by_default_and_configurable() -> None:
 
 
 def test_a_swapped_snapshot_answers_the_next_request() -> None:
-    fixture, mini = apikit.snapshot(ROOT, "oxigraph"), apikit.snapshot(apikit.ROOT / "tests" / "fixtures" / "mini", "oxigraph")
+    fixture, mini = (apikit.snapshot(ROOT, "oxigraph"),
+                     apikit.snapshot(apikit.ROOT / "tests" / "fixtures" / "mini", "oxigraph"))
     app = create_app(Settings(root=ROOT), fixture)
     with apikit.serve(app) as http:
         before = http.post("/graphql", json={"query": "{ people { totalCount } }"})
@@ -187,7 +191,8 @@ def test_a_swapped_snapshot_answers_the_next_request() -> None:
 
 
 def test_a_request_keeps_the_snapshot_it_started_with() -> None:
-    fixture, mini = apikit.snapshot(ROOT, "oxigraph"), apikit.snapshot(apikit.ROOT / "tests" / "fixtures" / "mini", "oxigraph")
+    fixture, mini = (apikit.snapshot(ROOT, "oxigraph"),
+                     apikit.snapshot(apikit.ROOT / "tests" / "fixtures" / "mini", "oxigraph"))
     app = create_app(Settings(root=ROOT), fixture)
     swapped: list[Snapshot] = []
 

@@ -36,8 +36,9 @@ def _compose_binary() -> str:
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     """The compose file as docker-compose resolves it (anchors merged, variables filled in)."""
-    result = subprocess.run([_compose_binary(), "--project-directory", str(ROOT), "-f", str(ROOT / "docker-compose.yml"),
-                             "config"], capture_output=True, text=True, timeout=60, cwd=ROOT,
+    result = subprocess.run([_compose_binary(), "--project-directory", str(ROOT),
+                             "-f", str(ROOT / "docker-compose.yml"), "config"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT,
                             env={**os.environ, "KB_VIRTUOSO_PASSWORD": "secret"}, check=False)
     assert result.returncode == 0, result.stderr
     resolved: dict[str, Any] = yaml.safe_load(result.stdout)

@@ -26,7 +26,7 @@ def test_folder_in_a_checkout_is_its_schema_folder() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The kb wheel built from a copy of this checkout's package, contracts and metadata."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
     for folder in ("kb", "schema"):
         shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))

@@ -46,7 +46,8 @@ def test_workflow_runs_on_pull_requests_and_may_comment() -> None:
     assert set(triggers) == {"pull_request"}  # never pull_request_target: PR code must not see secrets
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
     runs = "\n".join(s.get("run", "") for s in steps())
-    for command in ("kb validate", "kb anchor --fix --check", "kb schema-json --check", 'kb diff "origin/${BASE_REF}" HEAD'):
+    for command in ("kb validate", "kb anchor --fix --check", "kb schema-json --check",
+                    'kb diff "origin/${BASE_REF}" HEAD'):
         assert command in runs
 
 

@@ -110,7 +110,8 @@ def test_applied_delta_gives_the_full_build_of_the_new_version(which: str, name:
     assert set(native) == set(expected)
     assert change.shared == +expected_shared
     default = ox.DefaultGraph()
-    assert change.triples == sum(q.graph_name == default for q in expected) - sum(q.graph_name == default for q in before)
+    assert change.triples == (sum(q.graph_name == default for q in expected)
+                              - sum(q.graph_name == default for q in before))
     assert change.records < sum(map(len, old.by_kind().values())) / 2  # an edit, not a rebuild
 
 

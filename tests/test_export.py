@@ -127,7 +127,8 @@ def _expected_evidence_nodes(which: str) -> int:
 @BOTH
 def test_sparql_over_the_export_finds_every_evidence_and_each_anchor_holds(which: str) -> None:
     data = export.serialize(memory_store(which).dataset, "turtle")
-    rows_rdflib = {tuple(str(v) for v in row) for row in Graph().parse(data=data, format="turtle").query(EVIDENCE_QUERY)}  # type: ignore[union-attr]
+    rows_rdflib = {tuple(str(v) for v in row)  # type: ignore[union-attr]
+                   for row in Graph().parse(data=data, format="turtle").query(EVIDENCE_QUERY)}
     native = ox.Store()
     native.load(data, format=ox.RdfFormat.TURTLE)
     rows_ox = {tuple(term.value for term in row) for row in native.query(EVIDENCE_QUERY)}  # type: ignore[union-attr]

@@ -72,9 +72,11 @@ def test_fast_path_matches_ruamel_on_edge_cases(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "- a: &x 1\n  b: *x\n", "- !!str 5\n", "%YAML 1.2\n---\n- a\n", "- <<: {a: 1}\n", "- a: 1\n  a: 2\n", "- 1: a\n  true: b\n",
+    "- a: &x 1\n  b: *x\n", "- !!str 5\n", "%YAML 1.2\n---\n- a\n", "- <<: {a: 1}\n",
+    "- a: 1\n  a: 2\n", "- 1: a\n  true: b\n",
     "- 010\n", "- 1_000\n", "- 1.5\n", "- 1e3\n", "- .inf\n", "- 0x1F\n", "- +3\n", "- 2023-02-30\n",
-    "- 2023-07-13T10:00:00Z\n", "- ? [a]\n    : b\n", "- a\r\n", "a: 1\n", "", "- [a\n", "- a\n---\n- b\n", "- x: a & b and *c* !\n",
+    "- 2023-07-13T10:00:00Z\n", "- ? [a]\n    : b\n", "- a\r\n", "a: 1\n",
+    "", "- [a\n", "- a\n---\n- b\n", "- x: a & b and *c* !\n",
     "- " + "[" * 20 + "]" * 20 + "\n", "- a\x07\n", "- a\x7f\n", "- \ufffe\n", '- "a\x1b"\n',
     "- |#\n", "- a: >-#\n",  # a comment glued to a block scalar header: libyaml takes it, ruamel refuses
 ])

@@ -1,4 +1,5 @@
-"""kb/graph/builder.py, kb/vocab.py and kb/graph/shapes.py: the graph a knowledge base makes, and the shapes it meets."""
+"""kb/graph/builder.py, kb/vocab.py and kb/graph/shapes.py: the graph a knowledge base makes, and the shapes it meets.
+"""
 
 from __future__ import annotations
 

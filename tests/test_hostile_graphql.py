@@ -179,7 +179,8 @@ def test_body_over_the_cap_is_refused_before_parsing(http: Client) -> None:
     body = b"{" * (LIMITS.max_body_bytes + 1)
     response = http.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413
-    assert response.json() == {"errors": [{"message": f"request body too large: the limit is {LIMITS.max_body_bytes} bytes"}]}
+    assert response.json() == {
+        "errors": [{"message": f"request body too large: the limit is {LIMITS.max_body_bytes} bytes"}]}
 
 
 def test_streamed_body_over_the_cap_is_refused(http: Client) -> None:
@@ -203,7 +204,8 @@ def test_body_at_the_cap_is_parsed(http: Client) -> None:
 def test_query_running_past_the_deadline_is_stopped() -> None:
     # A zero deadline has passed by the first field: execution stops there, with one error.
     http = client(Limits(timeout_seconds=0))
-    response = graphql(http, "{ people(first: 100) { edges { node { id name aliases roles { edges { node { id } } } } } } }")
+    response = graphql(http,
+                       "{ people(first: 100) { edges { node { id name aliases roles { edges { node { id } } } } } } }")
     assert errors(response) == [graphql_guard.TIMEOUT_MESSAGE.format(seconds=0)]
     assert response.json()["data"] is None
 

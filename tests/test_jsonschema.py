@@ -17,7 +17,8 @@ from kb.model.records import KINDS
 from tests.conftest import ROOT
 
 CURATION_FILES = sorted(
-    [*loader.curation_files(ROOT / "curation"), *loader.curation_files(ROOT / "tests" / "fixtures" / "mini" / "curation")]
+    [*loader.curation_files(ROOT / "curation"),
+     *loader.curation_files(ROOT / "tests" / "fixtures" / "mini" / "curation")]
 )
 
 

@@ -182,7 +182,8 @@ def test_malformed_input_through_the_installed_command(name: str, tmp_path: Path
     root = build_case(name, tmp_path)
     before = tree_digest(root)
     kb = Path(sys.executable).with_name("kb")
-    result = subprocess.run([str(kb), "validate", "--root", str(root)], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([str(kb), "validate", "--root", str(root)],
+                            capture_output=True, text=True, timeout=60, check=False)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (CORPUS / name / "expected.txt").read_text("utf-8")
     assert tree_digest(root) == before

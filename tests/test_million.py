@@ -54,7 +54,8 @@ def test_measure_answers_as_the_raw_sparql_does(measured: Measured) -> None:
     for question in ("typical", "hub"):
         assert rows[("kb-graphql-remote", f"{question}_answers_match_raw_sparql")]["value"] == 1
         assert rows[("kb-graphql-remote", f"{question}_quotes")]["value"] > 0
-    assert rows[("kb-graphql-remote", "hub_meetings")]["value"] > rows[("kb-graphql-remote", "typical_meetings")]["value"]
+    assert (rows[("kb-graphql-remote", "hub_meetings")]["value"]
+            > rows[("kb-graphql-remote", "typical_meetings")]["value"])
 
 
 def test_measure_reports_virtuoso_memory_disk_and_latency_rows(measured: Measured) -> None:

@@ -27,7 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from kb.config import Settings
 from kb.serve.app import create_app
-from tests.pages_support import chromium, live_server, viewer_project
+from tests.pages_support import chromium, live_server, viewer_project, wait_for_picture
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -41,6 +41,7 @@ def viewer_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app serving the viewer fixture."""
     root = viewer_project(tmp_path_factory.mktemp("viewer"))
     with live_server(create_app(Settings(root=root))) as url:
+        wait_for_picture(lambda path: httpx.get(url + path, timeout=WAIT).text)
         yield url
 
 
@@ -48,6 +49,7 @@ def viewer_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def real_site(root: Path) -> Iterator[str]:
     """Base URL of the app serving the project's own knowledge base."""
     with live_server(create_app(Settings(root=root))) as url:
+        wait_for_picture(lambda path: httpx.get(url + path, timeout=WAIT).text)
         yield url
 
 

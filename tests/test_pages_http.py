@@ -22,7 +22,7 @@ from kb.config import Settings
 from kb.serve.app import create_app
 from tests.apikit import Http, serve
 from tests.conftest import MINI_ARTICLE, write_project
-from tests.pages_support import viewer_project
+from tests.pages_support import viewer_project, wait_for_picture
 
 
 class Page(HTMLParser):
@@ -85,6 +85,7 @@ class Page(HTMLParser):
 def viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Http]:
     root = viewer_project(tmp_path_factory.mktemp("viewer-http"))
     with serve(create_app(Settings(root=root))) as client:
+        wait_for_picture(lambda path: client.get(path).text)
         yield client
 
 

@@ -1,6 +1,6 @@
-"""kb publish --bulk (kb/publish/bulk.py) and its Virtuoso driver (kb/publish/isql.py): the files hold exactly what kb publish
-sends over the Graph Store Protocol, Virtuoso's bulk loader puts them into a real Virtuoso, and the API served
-from it answers as the embedded store does."""
+"""kb publish --bulk (kb/publish/bulk.py) and its Virtuoso driver (kb/publish/isql.py): the files hold exactly what
+kb publish sends over the Graph Store Protocol, Virtuoso's bulk loader puts them into a real Virtuoso, and the API
+served from it answers as the embedded store does."""
 
 from __future__ import annotations
 
@@ -309,7 +309,8 @@ def test_switch_catalogue_holds_thousands_of_digests(virtuoso_server: Virtuoso) 
                   for n in range(graphs)]
         ntriples = ("\n".join(lines) + "\n").encode()
         sql.switch_catalogue(base, ntriples)
-        expected = {(t.subject.value, t.predicate.value, t.object.value) for t in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)}
+        expected = {(t.subject.value, t.predicate.value, t.object.value)
+                    for t in ox.parse(ntriples, ox.RdfFormat.N_TRIPLES)}
         assert remote_graph(virtuoso_server, dataset) == expected, version
     assert sql.digests(base)[f"{base}graph/10"] == "two-10"
 
@@ -330,7 +331,8 @@ def test_printed_oxigraph_commands_load_a_store_the_api_answers_from(tmp_path: P
     commands = [lines[first].removeprefix("Oxigraph:"), lines[first + 1]]
     assert all("oxigraph load" in command for command in commands)
     for command in commands:
-        shell = command.replace("oxigraph load --location DB", f"{shlex.quote(oxigraph)} load --location {tmp_path / 'db'}")
+        shell = command.replace("oxigraph load --location DB",
+                                f"{shlex.quote(oxigraph)} load --location {tmp_path / 'db'}")
         assert shell != command
         done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], check=False, capture_output=True, text=True,
                               timeout=120)

@@ -38,7 +38,8 @@ QUADS: list[tuple[Any, Any, Any, Any]] = [
     (rdflib.URIRef(EX + "a"), rdflib.URIRef(EX + "note"), rdflib.Literal('say "hi"\n\\ 🙂'), None),
     (rdflib.URIRef(EX + "b"), rdflib.URIRef(EX + "knows"), rdflib.URIRef(EX + "a"), None),
     (rdflib.URIRef(EX + "b"), rdflib.URIRef(EX + "name"), rdflib.Literal("Blinken", datatype=XSD.string), None),
-    (rdflib.URIRef(EX + "c"), rdflib.URIRef(EX + "name"), rdflib.Literal("in a named graph only"), rdflib.URIRef(EX + "g")),
+    (rdflib.URIRef(EX + "c"), rdflib.URIRef(EX + "name"), rdflib.Literal("in a named graph only"),
+     rdflib.URIRef(EX + "g")),
 ]
 
 
@@ -69,7 +70,8 @@ def test_select_terms_keep_kind_datatype_and_language(backend: Any) -> None:
 
 
 def test_select_leaves_unbound_variables_out_of_rows(backend: Any) -> None:
-    table = run(backend.select(f"SELECT ?s ?missing WHERE {{ ?s <{EX}knows> ?o OPTIONAL {{ ?s <{EX}none> ?missing }} }}"))
+    table = run(backend.select(f"SELECT ?s ?missing WHERE {{ ?s <{EX}knows> ?o "
+                               f"OPTIONAL {{ ?s <{EX}none> ?missing }} }}"))
     assert table.variables == ("s", "missing")
     assert table.rows == [{"s": Term(EX + "b", "uri")}]
 
@@ -153,7 +155,8 @@ def test_answer_serialises_construct_as_a_graph(backend: Any) -> None:
         answer = run(backend.answer(query, ResultFormat.JSON, fmt))
         graph = rdflib.Graph().parse(data=answer.body, format="nt" if fmt is GraphFormat.NTRIPLES else "turtle")
         # RDF 1.1: "Blinken" and "Blinken"^^xsd:string are one literal; rdflib writes the datatype out
-        assert {(s, p, str(o)) for s, p, o in graph} == {(rdflib.URIRef(EX + "b"), rdflib.URIRef(EX + "named"), "Blinken")}
+        assert {(s, p, str(o)) for s, p, o in graph} == {
+            (rdflib.URIRef(EX + "b"), rdflib.URIRef(EX + "named"), "Blinken")}
         assert answer.media_type == fmt.value
 
 

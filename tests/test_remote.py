@@ -43,7 +43,8 @@ class Endpoint:
 def endpoint() -> Iterator[Endpoint]:
     store = ox.Store()
     for i in range(3):
-        store.add(ox.Quad(ox.NamedNode(f"https://e.example/{i}"), ox.NamedNode("https://e.example/p"), ox.Literal(str(i))))
+        store.add(ox.Quad(ox.NamedNode(f"https://e.example/{i}"), ox.NamedNode("https://e.example/p"),
+                          ox.Literal(str(i))))
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(store))
     found = Endpoint(f"http://127.0.0.1:{server.server_port}/sparql")
     server.endpoint = found  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """What protects the server from expensive requests, on by default, and how errors reach the client.
 
 Query depth, aliases and tokens are checked before execution (:func:`kb.api.guard.extensions`); the request
-body is capped before it is parsed (kb.serve.middleware.body_limit); ``first`` is bounded in every connection. The bounds
-themselves are :class:`kb.config.Limits`. A :class:`UserError` (a bad argument) reaches the client as
+body is capped before it is parsed (kb.serve.middleware.body_limit); ``first`` is bounded in every connection. The
+bounds themselves are :class:`kb.config.Limits`. A :class:`UserError` (a bad argument) reaches the client as
 written; any other exception inside a resolver is logged with its traceback and masked as "Unexpected error."
 so nothing internal leaks.
 """
@@ -34,3 +34,14 @@ def check_first(first: int | None, limits: Limits) -> int:
     if not 0 <= first <= limits.max_page_size:
         raise UserError(f"first must be between 0 and {limits.max_page_size}, got {first}")
     return first
+
+
+def check_text(text: str) -> str:
+    """Return ``text``. Raises UserError when it is not Unicode text: JSON lets a string hold half of a UTF-16
+    surrogate pair (``"\\ud800"``), which no store and no UTF-8 encoder accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UserError(f"text arguments must be Unicode text: {text[exc.start]!r} at position {exc.start} is "
+                        "half of a UTF-16 surrogate pair") from None
+    return text

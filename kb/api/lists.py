@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from kb.api.context import Info
-from kb.api.limits import check_first
+from kb.api.limits import check_first, check_text
 from kb.api.pagination import (
     Connection,
     Window,
@@ -42,7 +42,7 @@ def _match(name: str, ref: Ref, pattern: str) -> str:
 
 def _text(value: str) -> str:
     try:
-        return literal(value.lower())
+        return literal(check_text(value).lower())
     except QueryError as exc:
         raise UserError(str(exc)) from exc
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import strawberry
 
-from kb.errors import UserError
+from kb.errors import QueryError, UserError
+from kb.graph.query import literal
 
 T = TypeVar("T")
 KEY_PREFIX = "k:"
 OFFSET_PREFIX = "o:"
+_OFFSET = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 
 
 def encode_cursor(key: str) -> str:
@@ -35,20 +38,31 @@ def encode_offset(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{OFFSET_PREFIX}{offset}".encode()).decode()
 
 
+def _invalid(cursor: str) -> UserError:
+    return UserError(f"invalid cursor {cursor[:40]!r}: pass an endCursor this list returned")
+
+
 def _decode(cursor: str, prefix: str) -> str:
     try:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
         text = ""
     if not text.startswith(prefix):
-        raise UserError(f"invalid cursor {cursor[:40]!r}: pass an endCursor this list returned")
+        raise _invalid(cursor)
     return text[len(prefix):]
 
 
 def decode_cursor(cursor: str | None) -> str | None:
     """Return the sort key in a cursor (None for None). Raises UserError for a cursor this API did not
     make."""
-    return None if cursor is None else _decode(cursor, KEY_PREFIX)
+    if cursor is None:
+        return None
+    key = _decode(cursor, KEY_PREFIX)
+    try:
+        literal(key)  # the key goes into query text: a forged one may hold what no literal may (backslash-u)
+    except QueryError:
+        raise _invalid(cursor) from None
+    return key
 
 
 def decode_offset(cursor: str | None) -> int:
@@ -56,8 +70,8 @@ def decode_offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
     text = _decode(cursor, OFFSET_PREFIX)
-    if not text.isdigit():
-        raise UserError(f"invalid cursor {cursor[:40]!r}: pass an endCursor this list returned")
+    if not _OFFSET.fullmatch(text):  # also bounds int(): 5,000 digits would raise ValueError (a masked error)
+        raise _invalid(cursor)
     return int(text) + 1
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from kb.api import lists, search
 from kb.api.context import QUERIES_HEADER, Context, Info
 from kb.api.guard import extensions
-from kb.api.limits import check_first, should_mask
+from kb.api.limits import check_first, check_text, should_mask
 from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
@@ -34,6 +34,7 @@ from kb.api.types.topic import Topic
 from kb.api.types.version import Version
 from kb.config import Limits
 from kb.errors import QueryError, UserError
+from kb.graph.pool import off_loop
 
 log = logging.getLogger("kb.api")
 
@@ -60,6 +61,7 @@ class Query:
     @strawberry.field(description="Any node by its global id (\"person/wang-yi\", \"meeting/...\").")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         key = str(id)
+        registry.segments(key)  # raises UserError for a malformed id: the client's mistake, never put in an IRI
         if registry.type_of(key) is None:
             return None
         return await registry.load_node(info, info.context.snapshot.mint.base + key, selected=True)
@@ -174,7 +176,7 @@ class Query:
         self, info: Info, text: str, first: args.First = None, after: args.After = None,
     ) -> Connection[SearchHit]:
         limits = info.context.limits
-        needle = search.normalize(text)
+        needle = search.normalize(check_text(text))
         if not needle or len(needle) > limits.max_search_chars:
             raise UserError(f"search text must have 1 to {limits.max_search_chars} characters")
         size, start = check_first(first, limits), decode_offset(after)
@@ -206,16 +208,13 @@ async def _candidates(info: Info, needle: str) -> list[search.Candidate]:
     except QueryError as exc:
         raise UserError(str(exc)) from exc
     if backend.name in LOCAL_BACKENDS:
-        index = snapshot.memo.get("search")
-        if index is None:
-            native = snapshot.graph.native
-            if native is not None:  # pyoxigraph's own values (never kb's terms), off the event loop
-                rows = await asyncio.to_thread(search.texts_of, native)
-            else:
-                rows = search.candidates_of((await backend.select(search.texts_query())).rows)
-            index = snapshot.cached("search", lambda: search.TextIndex.of(rows))
-        assert isinstance(index, search.TextIndex)
-        return index.candidates(needle)
+        native = snapshot.graph.native
+        if native is not None:  # pyoxigraph's own values (never kb's terms), built once a version, off the loop
+            index = await snapshot.computed("search", lambda: search.TextIndex.of(search.texts_of(native)))
+        else:
+            rows = search.candidates_of((await backend.select(search.texts_query())).rows)
+            index = await snapshot.computed("search", lambda: search.TextIndex.of(rows))
+        return await off_loop(index.candidates, needle)
     return search.candidates_of((await backend.select(sparql)).rows)
 
 
@@ -241,10 +240,13 @@ class Schema(strawberry.Schema):
                 log.info("refused: %s", error.message)
 
 
-def make_schema(limits: Limits | None = None) -> Schema:
-    """Return the schema with ``limits`` (the defaults when None) enforced."""
+def make_schema(limits: Limits | None = None, *, introspection: bool = True) -> Schema:
+    """Return the schema with ``limits`` (the defaults when None) enforced; without ``introspection``, a
+    document asking for ``__schema`` or ``__type`` fails validation (``__typename`` stays: it is not
+    introspection, and clients need it for unions and interfaces)."""
+    refuse = [] if introspection else [partial(AddValidationRules, [NoSchemaIntrospectionCustomRule])]
     return Schema(
-        query=Query, extensions=[*extensions(limits or Limits()), CountQueries],
+        query=Query, extensions=[*extensions(limits or Limits()), *refuse, CountQueries],
         types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute,
                Version, Fact],
     )

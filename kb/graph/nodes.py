@@ -94,7 +94,7 @@ class NodeWriter:
         """Return a time:Instant holding ``date`` with its precision, its words and how it was resolved."""
         triples: list[TextTriple] = [
             (node, RDF.type, TIME.Instant),
-            (node, nt.DATE_TYPES[len(date.value)][1], nt.date(date.value)),
+            (node, nt.date_property(date.value), nt.date(date.value)),
         ]
         if date.as_written is not None:
             triples.append((node, KB.asWritten, nt.text(date.as_written)))

@@ -7,12 +7,14 @@ as it is; :class:`kb.graph.terms.NTriplesParser` reads it back into rdflib terms
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rdflib import URIRef
 
 from kb import vocab
 from kb.graph.terms import escape
+from kb.model import dates
 from kb.vocab import Mint
 
 Line = bytes
@@ -49,9 +51,10 @@ DCTERMS, KB, KBV, OA, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, XSD = (
     TextNamespace(ns) for ns in (vocab.DCTERMS, vocab.KB, vocab.KBV, vocab.OA, vocab.ORG, vocab.PROV,
                                  vocab.RDF, vocab.RDFS, vocab.SDO, vocab.SKOS, vocab.TIME, vocab.XSD))
 
-DATE_TYPES = {4: (vocab.XSD.gYear, TIME.inXSDgYear), 7: (vocab.XSD.gYearMonth, TIME.inXSDgYearMonth),
-              10: (vocab.XSD.date, TIME.inXSDDate)}
-"""The length of a date -> its datatype (by precision: year, month, day) and the time: property for it."""
+DATE_TYPES: dict[dates.Precision, tuple[URIRef, str]] = {
+    "year": (vocab.XSD.gYear, TIME.inXSDgYear), "month": (vocab.XSD.gYearMonth, TIME.inXSDgYearMonth),
+    "day": (vocab.XSD.date, TIME.inXSDDate)}
+"""The precision of a date -> its datatype (xsd:gYear, xsd:gYearMonth, xsd:date) and the time: property for it."""
 
 
 def text(value: str) -> str:
@@ -72,9 +75,24 @@ def integer(value: int) -> str:
 BOOLEAN = {True: f'"true"^^<{vocab.XSD.boolean}>', False: f'"false"^^<{vocab.XSD.boolean}>'}
 
 
+@lru_cache(maxsize=4096)  # a graph holds few distinct dates, each written several times
+def _date(value: str) -> tuple[str, str]:
+    datatype, prop = DATE_TYPES[dates.precision(value)]
+    return f'"{value}"^^<{datatype}>', prop
+
+
 def date(value: str) -> str:
-    """Return a date as a literal keeping its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
-    return f'"{value}"^^<{DATE_TYPES[len(value)][0]}>'
+    """Return a date as a literal keeping its precision: xsd:gYear, xsd:gYearMonth or xsd:date.
+
+    Raises ValueError for what :mod:`kb.model.dates` does not take as a date: the records were checked by
+    the same function, so this never writes a literal no store would read as a date.
+    """
+    return _date(value)[0]
+
+
+def date_property(value: str) -> str:
+    """Return the time: property holding a date of this precision (``time:inXSDgYear`` ...). Raises ValueError."""
+    return _date(value)[1]
 
 
 class TextMint(Mint):

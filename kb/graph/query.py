@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,6 +30,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result, ResultRow
 
 from kb.errors import QueryError
+from kb.graph.pool import off_loop
 from kb.graph.terms import TermKind, from_json, from_ox, from_rdflib
 from kb.vocab import PREFIXES
 
@@ -193,6 +195,9 @@ class OxigraphBackend:
             raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
+        return await off_loop(self._select, sparql)
+
+    def _select(self, sparql: str) -> Table:
         solutions = self._run(sparql)
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
@@ -217,6 +222,9 @@ class OxigraphBackend:
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        return await off_loop(self._answer, sparql, results, graphs)
+
+    def _answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         outcome = self._run(sparql)
         if isinstance(outcome, ox.QueryTriples):
             return Answer(_bytes(outcome.serialize(format=_OX_GRAPHS[graphs])), graphs.value)
@@ -244,6 +252,7 @@ class RdflibBackend:
     def __init__(self, dataset: rdflib.Dataset) -> None:
         self.dataset = dataset
         self.graph = dataset.graph(DATASET_DEFAULT_GRAPH_ID)
+        self._lock = threading.Lock()  # rdflib's parser (pyparsing) and lazy results are not for sharing
 
     def _run(self, sparql: str) -> Result:
         try:
@@ -252,6 +261,13 @@ class RdflibBackend:
             raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
+        return await off_loop(self._select, sparql)
+
+    def _select(self, sparql: str) -> Table:
+        with self._lock:
+            return self._select_alone(sparql)
+
+    def _select_alone(self, sparql: str) -> Table:
         result = self._run(sparql)
         if result.type != "SELECT" or result.vars is None:
             raise QueryError("expected a SELECT query")
@@ -263,6 +279,13 @@ class RdflibBackend:
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        return await off_loop(self._answer, sparql, results, graphs)
+
+    def _answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        with self._lock:
+            return self._answer_alone(sparql, results, graphs)
+
+    def _answer_alone(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         result = self._run(sparql)
         if result.type in {"CONSTRUCT", "DESCRIBE"}:
             assert result.graph is not None

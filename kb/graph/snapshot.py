@@ -3,18 +3,24 @@ hash of the seed and curation bytes) and counts. A :class:`Snapshot` never chang
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from kb.config import Settings
 from kb.graph import store
+from kb.graph.pool import executor
 from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
 from kb.graph.store import GraphStore
 from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import Mint
 
 T = TypeVar("T")
+_FUTURE = "future:"
+_memo_lock = threading.Lock()
 
 
 def backend_for(graph_store: GraphStore) -> Backend:
@@ -56,6 +62,24 @@ class Snapshot:
         if key not in self.memo:
             self.memo[key] = make()
         return self.memo[key]  # type: ignore[return-value]
+
+    def started(self, key: str, make: Callable[[], T]) -> Future[T]:
+        """Return the computation of ``make()`` for ``key`` in the store pool, started by the first caller:
+        everyone who asks for ``key`` of this version shares the one computation (and its error, if any)."""
+        with _memo_lock:
+            found = self.memo.get(_FUTURE + key)
+            if found is None:
+                found = self.memo[_FUTURE + key] = executor().submit(make)
+        return found  # type: ignore[return-value]
+
+    async def computed(self, key: str, make: Callable[[], T]) -> T:
+        """Return ``make()`` computed once for this version, off the event loop (see :meth:`started`)."""
+        return await asyncio.wrap_future(self.started(key, make))
+
+    def ready(self, key: str) -> Future[object] | None:
+        """Return the computation for ``key`` when one was started, else None (never starts one)."""
+        found = self.memo.get(_FUTURE + key)
+        return found if isinstance(found, Future) else None
 
 
 def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:

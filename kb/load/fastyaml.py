@@ -13,13 +13,14 @@ resolving plain scalars here (never with PyYAML's 1.1 resolver) keeps ruamel's 1
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from yaml import YAMLError
 from yaml.cyaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode
+
+from kb.model import dates
 
 PathKey = tuple[str | int, ...]
 Positions = dict[PathKey, tuple[int, int]]
@@ -80,10 +81,11 @@ def _scalar(node: Node) -> Any:
         if _INT.fullmatch(value):
             return int(value)
         if _DATE.fullmatch(value):
-            try:
-                return dt.date.fromisoformat(value).isoformat()
-            except ValueError:
-                raise _Unsure from None
+            # A YAML 1.2 timestamp ruamel keeps as text (kb.load.loader._TextDates); one off the calendar is
+            # left to ruamel, so its reading is the one the models then refuse.
+            if dates.problem(value) is not None:
+                raise _Unsure
+            return value
         if _OTHER.fullmatch(value):
             raise _Unsure
     return value

@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kb.errors import CurationError, Location
-from kb.load import loader, validate
+from kb.load import files, loader, validate
 from kb.load.gc import gc_paused
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import KINDS, CuratedRecord
@@ -62,15 +62,16 @@ class IncrementalLoader:
         self.kb: KnowledgeBase | None = None
         self.stats = Stats()
 
-    def _read_articles(self, errors: list[CurationError]) -> bool:
+    def _read_articles(self, listed: files.Listing, errors: list[CurationError]) -> bool:
         """Refresh the article cache; return True when any article was added, changed or removed."""
-        seeds = self.root / "seeds"
         found: dict[str, tuple[str, Article]] = {}
         changed = False
-        for path in sorted(seeds.iterdir()) if seeds.is_dir() else []:
-            if not path.is_file():
+        for path in listed.seeds:
+            try:
+                data = files.read_bytes(path)
+            except OSError as exc:
+                errors.append(loader.unreadable(path.relative_to(self.root).as_posix(), exc))
                 continue
-            data = path.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
             cached = self.articles.get(path.name)
             if cached is not None and cached[0] == sha:
@@ -85,7 +86,7 @@ class IncrementalLoader:
         self.articles = found
         return changed
 
-    def _read_curation(self, errors: list[CurationError]) -> tuple[list[str], list[str]]:
+    def _read_curation(self, listed: files.Listing, errors: list[CurationError]) -> tuple[list[str], list[str]]:
         """Refresh the file cache; return the display paths of changed (or new) files and of removed files."""
         curation = self.root / "curation"
         seen: dict[str, _File] = {}
@@ -93,10 +94,14 @@ class IncrementalLoader:
         tasks: list[loader.Task] = []
         shas: list[str] = []
         order: list[str] = []
-        for path in loader.curation_files(curation) if curation.is_dir() else []:
+        for path in listed.curation:
             display = path.relative_to(self.root).as_posix()
             order.append(display)
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            try:
+                sha = hashlib.sha256(files.read_bytes(path)).hexdigest()
+            except OSError as exc:
+                errors.append(loader.unreadable(display, exc))
+                continue
             cached = self.files.get(display)
             if cached is not None and cached.sha == sha:
                 seen[display] = cached
@@ -139,10 +144,11 @@ class IncrementalLoader:
     def load(self) -> KnowledgeBase:
         """Return the validated knowledge base under ``root``, as ``pipeline.load`` does. Raises
         CurationErrors."""
-        errors: list[CurationError] = []
+        listed = files.listing(self.root)  # links under seeds/ and curation/ are refused, never followed
+        errors: list[CurationError] = list(listed.refused)
         ids_before = {name: file.ids for name, file in self.files.items()}
-        articles_changed = self._read_articles(errors)
-        dirty, removed = self._read_curation(errors)
+        articles_changed = self._read_articles(listed, errors)
+        dirty, removed = self._read_curation(listed, errors)
         self.stats.files = len(self.files)
         if errors:
             return self._full("read errors")  # loader.read words these errors; let it

@@ -32,7 +32,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from kb.errors import CurationError, Location
-from kb.load import fastyaml
+from kb.load import fastyaml, files
 from kb.load.gc import gc_paused
 from kb.model.records import KINDS
 from kb.model.sources import Article
@@ -169,8 +169,15 @@ def kind_of(path: Path, curation: Path) -> str | None:
 
 
 def curation_files(curation: Path) -> Iterator[Path]:
-    """Yield every curation YAML file in a stable order."""
-    yield from sorted(p for p in curation.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    """Yield every curation YAML file in a stable order: regular files only, never through a link
+    (:mod:`kb.load.files`; :func:`read` reports the links)."""
+    yield from files.curation_files(curation)
+
+
+def unreadable(display: str, exc: OSError) -> CurationError:
+    """Return the error for a file that vanished or turned into a link or special file after it was listed."""
+    reason = exc.strerror or "not a regular file"
+    return CurationError(Location(display, 1, 1), f"cannot be read ({reason}); {files.ONLY_REGULAR}", "file")
 
 
 def parse_yaml(data: bytes, display: str, kind: str) -> RawFile:
@@ -241,21 +248,24 @@ class RawKnowledgeBase:
 @gc_paused()
 def read(root: Path) -> RawKnowledgeBase:
     """Read ``root/seeds`` and ``root/curation``. Problems are collected, never raised."""
-    errors: list[CurationError] = []
+    listed = files.listing(root)
+    errors: list[CurationError] = list(listed.refused)
     articles: dict[str, Article] = {}
-    seeds = root / "seeds"
-    for path in sorted(seeds.iterdir()) if seeds.is_dir() else []:
-        if path.is_file():
-            display = path.relative_to(root).as_posix()
-            data = path.read_bytes()
-            try:
-                articles[path.name] = Article.from_bytes(path.name, data)
-            except UnicodeDecodeError as exc:
-                message = f"article is not valid UTF-8 ({exc.reason})"
-                errors.append(CurationError(_undecodable(data, exc, display), message))
+    for path in listed.seeds:
+        display = path.relative_to(root).as_posix()
+        try:
+            data = files.read_bytes(path)
+        except OSError as exc:
+            errors.append(unreadable(display, exc))
+            continue
+        try:
+            articles[path.name] = Article.from_bytes(path.name, data)
+        except UnicodeDecodeError as exc:
+            message = f"article is not valid UTF-8 ({exc.reason})"
+            errors.append(CurationError(_undecodable(data, exc, display), message))
     tasks: list[Task] = []
     curation = root / "curation"
-    for path in curation_files(curation) if curation.is_dir() else []:
+    for path in listed.curation:
         display = path.relative_to(root).as_posix()
         kind = kind_of(path, curation)
         if kind is None:
@@ -264,13 +274,13 @@ def read(root: Path) -> RawKnowledgeBase:
             errors.append(CurationError(Location(display, 1, 1), message))
             continue
         tasks.append((path, display, kind))
-    files: list[RawFile] = []
+    read_files: list[RawFile] = []
     for parsed in parse_files(tasks):
         if isinstance(parsed, RawFile):
-            files.append(parsed)
+            read_files.append(parsed)
         else:
             errors.append(parsed)
-    return RawKnowledgeBase(articles=articles, files=files, errors=errors)
+    return RawKnowledgeBase(articles=articles, files=read_files, errors=errors)
 
 
 Task = tuple[Path, str, str]
@@ -289,7 +299,7 @@ def parse_files(tasks: list[Task], parallel: bool = True) -> list[RawFile | Cura
     worker is only a speed-up: if it cannot start or fails, its half is parsed here, so the result never
     depends on it.
     """
-    sizes = [path.stat().st_size if path.is_file() else 0 for path, _, _ in tasks]
+    sizes = [_size(path) for path, _, _ in tasks]
     if not parallel or sum(sizes) < PARALLEL_BYTES or (os.cpu_count() or 1) < 2:
         return _parse_here(tasks)
     half, running = len(tasks), 0
@@ -307,13 +317,22 @@ def parse_files(tasks: list[Task], parallel: bool = True) -> list[RawFile | Cura
     return _parse_here(mine) + worker.results()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size  # a link's own size: its target is never looked at
+    except OSError:
+        return 0
+
+
 def _parse_here(tasks: list[Task]) -> list[RawFile | CurationError]:
     parsed: list[RawFile | CurationError] = []
     for path, display, kind in tasks:
         try:
-            parsed.append(parse_yaml(path.read_bytes(), display, kind))
+            parsed.append(parse_yaml(files.read_bytes(path), display, kind))
         except CurationError as exc:
             parsed.append(exc)
+        except OSError as exc:
+            parsed.append(unreadable(display, exc))
     return parsed
 
 

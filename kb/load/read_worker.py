@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import CurationError
+from kb.load.files import read_bytes
 from kb.load.gc import gc_paused
 from kb.load.loader import parse_yaml
 
@@ -32,9 +33,9 @@ def main() -> None:
 def answer(path: Path, display: str, kind: str) -> dict[str, Any] | None:
     """Return what the fast parser read from ``path``, or None when the parent must parse it."""
     try:
-        parsed = parse_yaml(path.read_bytes(), display, kind)
+        parsed = parse_yaml(read_bytes(path), display, kind)  # never through a link: kb.load.files
     except (CurationError, OSError):
-        return None
+        return None  # the parent reports it
     if parsed.source is None or not _string_keys(parsed.records):
         return None  # ruamel's reading, or a key JSON would alter
     positions = [[list(key), line, column] for key, (line, column) in parsed.positions.items()]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from kb.errors import CurationError, CurationErrors
 from kb.load.gc import gc_paused
 from kb.load.loader import PathKey, RawFile, RawKnowledgeBase
+from kb.model import dates
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import (
     KINDS,
@@ -150,7 +151,8 @@ class _Parser:
             file, index = self.origin[sid]
             article = self.raw.articles.get(source.file)
             if article is None:
-                if not any(e.location.path == f"seeds/{source.file}" for e in self.raw.errors):
+                # seeds/ itself refused (a link): its own error says why every article is missing
+                if not any(e.location.path in (f"seeds/{source.file}", "seeds") for e in self.raw.errors):
                     self.error(file, (index, "file"), f"no article seeds/{source.file}", "file")
                 continue
             if article.sha256 != source.sha256:
@@ -238,7 +240,7 @@ class Checker:
         found = article.text[evidence.start : evidence.end]
         if found != evidence.quote:
             self.error(file, (*key, "quote"),
-                       f"article text at {evidence.start}..{evidence.end} is {found[:60]!r}, not the quote; "
+                       f"article text at {evidence.start}..{evidence.end} is {_excerpt(found)}, not the quote; "
                        "run kb anchor --fix", f"{name}.quote")
 
     def check_dates(self) -> None:
@@ -247,7 +249,7 @@ class Checker:
             for first, last in (("date", "end_date"), ("start", "end")):
                 begin, finish = getattr(record, first, None), getattr(record, last, None)
                 if (isinstance(begin, DateValue) and isinstance(finish, DateValue)
-                        and _latest(finish.value) < begin.value):
+                        and dates.latest(finish.value) < dates.earliest(begin.value)):
                     self.error(file, (index, last), f"{finish.value} is before {first} {begin.value}", last)
 
     def check_disputes(self) -> None:
@@ -273,9 +275,10 @@ class Checker:
                         self.error(file, (index, name, position), message, f"{name}.{position}")
 
 
-def _latest(partial: str) -> str:
-    """Return a string sorting after every full date within a partial date: 2023-07 -> 2023-07-99."""
-    return partial + "-99" * (2 - partial.count("-"))
+def _excerpt(text: str) -> str:
+    """Quote at most 60 code points of one line of an article: an error shows where, never a passage."""
+    line = text.split("\n", 1)[0]
+    return repr(line[:60]) + ("..." if line != text[:60] else "")
 
 
 def _message(problem: Any) -> str:

@@ -5,21 +5,30 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from kb.load.loader import curation_files
+from kb.load import files
 
 VERSION_CHARS = 16
 
 
 def kb_version(root: Path) -> str:
     """Return the version of the knowledge base under ``root``: the first 16 hex digits of a sha256 over the
-    names and bytes of every seed article and curation file, in sorted order."""
+    names and bytes of every seed article and curation file, in sorted order.
+
+    A link under seeds/ or curation/ counts by its name alone: its target is never read (kb.load.files), yet
+    adding or removing one changes the version, so a live server notices and reports it.
+    """
     digest = hashlib.sha256()
-    seeds = root / "seeds"
-    paths = sorted(p for p in seeds.iterdir() if p.is_file()) if seeds.is_dir() else []
-    paths += list(curation_files(root / "curation")) if (root / "curation").is_dir() else []
-    for path in paths:
+    listed = files.listing(root)
+    for path in listed.seeds + listed.curation:
         name = path.relative_to(root).as_posix().encode()
-        data = path.read_bytes()
+        try:
+            data = files.read_bytes(path)
+        except OSError:
+            digest.update(b"unreadable:%d:%s" % (len(name), name))
+            continue
         digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
         digest.update(data)
+    for error in listed.refused:
+        name = error.location.path.encode()
+        digest.update(b"refused:%d:%s" % (len(name), name))
     return digest.hexdigest()[:VERSION_CHARS]

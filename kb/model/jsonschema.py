@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from kb.model import dates
 from kb.model import records as models
 from kb.model.records import KINDS
 
@@ -28,8 +29,8 @@ MODELINE = re.compile(r"^# yaml-language-server: \$schema=\S*\n")
 # The models check these strings with functions, which JSON Schema cannot call; their regular expressions
 # say the same for editors (kb validate still checks the calendar: 2023-02-30 passes the pattern only).
 _PATTERNS: dict[Callable[..., Any], str] = {
-    models._check_partial_date: models._PARTIAL_DATE.pattern,
-    models._check_duration: models._DURATION.pattern,
+    models._check_partial_date: dates.SCHEMA_PATTERN,
+    models._check_duration: models.DURATION_SCHEMA_PATTERN,
 }
 
 

@@ -7,31 +7,32 @@ These models check one record alone; checks across records live in :mod:`kb.load
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from kb.model import dates
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=120)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+# [0-9], not \d (which takes Arabic-Indic and fullwidth digits), and matched in full (``$`` would take a final
+# line break): see kb.model.dates.
+_DURATION = re.compile(r"P(?!\Z)([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?")
+DURATION_SCHEMA_PATTERN = r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+"""The same form for JSON Schema editors (ECMA-262: ``\\d`` is ASCII only, ``$`` ends the text)."""
 
 
 def _check_partial_date(value: str) -> str:
-    match = _PARTIAL_DATE.match(value)
-    if not match:
-        raise ValueError("expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = match.groups()
-    dt.date(int(year), int(month or 1), int(day or 1))  # raises ValueError on 2023-02-30
-    return value
+    return dates.check(value)
 
 
 def _check_duration(value: str) -> str:
-    if not _DURATION.match(value):
-        raise ValueError("expected an ISO 8601 duration such as PT1H30M")
+    if not _DURATION.fullmatch(value):
+        digit = dates.non_ascii_digit(value)
+        where = f", in ASCII digits 0-9, not {digit}" if digit else ""
+        raise ValueError(f"expected an ISO 8601 duration such as PT1H30M{where}")
     return value
 
 
@@ -50,7 +51,7 @@ class Evidence(Record):
 
     ``start``/``end`` are code-point offsets (end exclusive). ``kb anchor --fix`` fills them from the quote;
     ``occurrence`` (1-based) or ``near`` (a longer passage holding the quote once) disambiguate a repeated quote.
-    """  # noqa: E501  (the docstring is the schema's description: its lines are the editors' text)
+    """  # the docstring is the schema's description: its lines are the editors' text
 
     source: Id
     quote: Text
@@ -84,7 +85,7 @@ class Version(Record):
 
 
 class DurationVersion(Version):
-    """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""  # noqa: E501
+    """A duration as ISO 8601 (``PT1H30M``); ``value`` is left out where the article gives none ("for hours")."""
 
     value: Duration | None = None
 

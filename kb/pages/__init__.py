@@ -11,7 +11,8 @@ panel; every page works without it. Nothing is fetched from another host.
     /organizations/{id}     the same for a body
     /meetings/{id}, /roles/{id}, /statements/{id}, /sanctions/{id}
                             one fact, its passages and its disputed versions side by side
-    /network                who met whom: SVG picture and table
+    /network                who met whom: SVG picture (drawn once per version, off the event loop:
+                            pages.pictures) and table
     /disputes               every disagreement between sources
 """
 
@@ -28,10 +29,17 @@ from kb.pages.handlers import FACT_KINDS, Pages
 
 STATIC = Path(__file__).resolve().parent / "static"
 
+__all__ = ["Pages", "routes", "routes_of"]
+
 
 def routes(schema: Schema, get_context: ContextGetter) -> list[BaseRoute]:
     """Return the page routes, answering through ``schema`` with contexts from ``get_context``."""
-    pages = Pages(schema, get_context)
+    return routes_of(Pages(schema, get_context))
+
+
+def routes_of(pages: Pages) -> list[BaseRoute]:
+    """Return the routes of ``pages``: an app that keeps its :class:`Pages` can warm each version it serves
+    (:meth:`Pages.warm`) and end the drawing process at shutdown (:meth:`Pages.close`)."""
     return [
         Route("/", pages.home, methods=["GET"], name="pages-home"),
         Route("/sources/{id}", pages.source, methods=["GET"], name="pages-source"),

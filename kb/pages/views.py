@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from kb.pages.network import Node, NodeKind, Picture, draw
+from kb.pages.network import LIMIT, Node, NodeKind, Picture, draw
 from kb.pages.segments import Segment, Span, paragraphs
 
 Data = Mapping[str, Any]
@@ -193,8 +192,12 @@ def agents(meeting: Data) -> Iterator[Data]:
     yield from (p for p in meeting.get("participants", []) if href(p))
 
 
-def network(meetings: Sequence[Data]) -> Picture:
-    """Return the who-met-whom picture: every participant joined to each meeting they attended."""
+Graph = tuple[tuple[Node, ...], tuple[tuple[str, str], ...]]
+"""The who-met-whom network before it is laid out: nodes by id, (participant, meeting) edges sorted."""
+
+
+def graph(meetings: Sequence[Data]) -> Graph:
+    """Return the who-met-whom network: every participant joined to each meeting they attended."""
     nodes: dict[str, Node] = {}
     edges: list[tuple[str, str]] = []
     for meeting in meetings:
@@ -207,13 +210,14 @@ def network(meetings: Sequence[Data]) -> Picture:
             aid = f"{kind}/{agent['slug']}"
             nodes.setdefault(aid, Node(aid, kind, agent["name"], href(agent) or ""))
             edges.append((aid, mid))
-    return _draw(tuple(sorted(nodes.values(), key=lambda n: n.id)), tuple(sorted(set(edges))))
+    return tuple(sorted(nodes.values(), key=lambda n: n.id)), tuple(sorted(set(edges)))
 
 
-@lru_cache(maxsize=8)
-def _draw(nodes: tuple[Node, ...], edges: tuple[tuple[str, str], ...]) -> Picture:
-    # The layout costs a few hundred milliseconds on a hundred nodes and depends only on its input.
-    return draw(nodes, edges)
+def network(meetings: Sequence[Data], limit: int | None = LIMIT) -> Picture:
+    """Return the who-met-whom picture, laid out here and now: the pages draw it in the background instead
+    (:mod:`kb.pages.pictures`), once per version."""
+    nodes, edges = graph(meetings)
+    return draw(nodes, edges, limit=limit)
 
 
 def pairs(meetings: Sequence[Data]) -> list[tuple[Data, Data, list[Data]]]:

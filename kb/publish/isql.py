@@ -138,7 +138,8 @@ class Isql:
             state, error = states.get(name, ("", ""))
             if error or state != "2":
                 self.run(f"DELETE FROM DB.DBA.LOAD_LIST WHERE ll_file IN ({listed}) AND ll_state = 0;")
-                raise LoadError(f"{name}: Virtuoso's bulk loader refused it: {error}" if error else f"{name}: {NOT_READ}")
+                raise LoadError(f"{name}: Virtuoso's bulk loader refused it: {error}" if error
+                                else f"{name}: {NOT_READ}")
 
     def checkpoint(self) -> None:
         """Write Virtuoso's buffers and transaction log into its database file."""

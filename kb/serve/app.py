@@ -12,30 +12,36 @@ current snapshot once per request, and every handler answers from that one, so a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
+from cross_web import HTTPException  # what Strawberry's views raise to refuse a request
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from kb import export, pages
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.schema import Schema, make_schema
 from kb.config import Limits, Settings
+from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
 from kb.serve import remote
 from kb.serve import served as serving
+from kb.serve.background import run_beside
+from kb.serve.middleware.admission import Admission
 from kb.serve.middleware.body_limit import BodyLimit
 from kb.serve.middleware.cache import VersionCache
-from kb.serve.middleware.pin import VERSION_HEADER, PinSnapshot, pinned
+from kb.serve.middleware.pin import VERSION_HEADER, InFlight, PinSnapshot, pinned
+from kb.serve.probe import LoopLag
 from kb.serve.served import Served
 from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
@@ -48,28 +54,88 @@ class GraphQLView(GraphQL[Context, None]):
 
     schema: Schema  # kb's own schema class (the base view only knows BaseSchema)
 
-    def __init__(self, limits: Limits, production: bool) -> None:
-        super().__init__(make_schema(limits), graphql_ide=None if production else "graphiql")
+    MAX_JSON_DEPTH: ClassVar[int] = 32
+    """Lists and objects nested deeper than this in a request's JSON are refused. A GraphQL request nests three
+    or four (body, variables, a value); json.loads itself fails on about a thousand (RecursionError), and how
+    deep it gets depends on the stack of the moment: this bound is the same for every request."""
+
+    def __init__(self, limits: Limits, production: bool, introspection: bool = True) -> None:
+        """``introspection``: answer ``__schema`` and ``__type`` (Settings.answers_introspection)."""
+        super().__init__(make_schema(limits, introspection=introspection),
+                         graphql_ide=None if production else "graphiql")
         self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer as Strawberry does, except that a request refused before it runs (not JSON, not a GraphQL
+        request, a batch, a wrong method) is answered in JSON like every other answer of /graphql,
+        ``{"errors": [{"message": ...}]}``, where Strawberry answers in plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = JSONResponse({"errors": [{"message": exc.reason}]}, status_code=exc.status_code)
+        await response(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return make_context(pinned(request.scope), self.limits, request, response)
 
     def decode_json(self, data: str | bytes) -> object:
-        """Parse a request body as JSON, which is UTF-8 (RFC 8259): other bytes are a 400, never a crash."""
+        """Parse the JSON of a request (a POST body; GET's variables and extensions) or refuse it with a 400,
+        never a crash: bytes that are not UTF-8 (RFC 8259), text that is not JSON, nesting deeper than
+        :attr:`MAX_JSON_DEPTH`, and a value that is neither an object nor a list (Strawberry reads a body with
+        ``.get``, which failed on ``null``, ``"x"`` or ``5`` with a 500; it refuses a list as a batch, and GET's
+        variables and extensions other than objects)."""
         try:
             text = data.decode("utf-8") if isinstance(data, bytes) else data
         except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("the body is not UTF-8", "", exc.start) from None
-        return json.loads(text)
+            raise HTTPException(400, f"the body is not UTF-8 (at byte {exc.start})") from None
+        too_deep = f"the JSON nests lists and objects more than {self.MAX_JSON_DEPTH} deep"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        except RecursionError:  # deeper than the stack allowed the parser
+            raise HTTPException(400, too_deep) from None
+        if self.nested_deeper(value, self.MAX_JSON_DEPTH):
+            raise HTTPException(400, too_deep)
+        if not isinstance(value, (dict, list)):
+            kind = {type(None): "null", bool: "a boolean", str: "a string"}.get(type(value), "a number")
+            raise HTTPException(400, f"expected a JSON object, got {kind}")
+        return value
+
+    @staticmethod
+    def nested_deeper(value: object, limit: int) -> bool:
+        """Return True when ``value`` nests lists and dicts more than ``limit`` deep. Walks one level at a time,
+        not recursively: a recursive walk would fail where the parser did not."""
+        level = [value]
+        for _ in range(limit + 1):
+            level = [child for item in level if isinstance(item, (dict, list))
+                     for child in (item.values() if isinstance(item, dict) else item)]
+            if not level:
+                return False
+        return True
 
 
 async def health(request: Request) -> Response:
     """Return status, version, store and record counts of the snapshot being served."""
     current = pinned(request.scope)
-    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": current.counts}
+    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": current.counts,
+            "load": dataclasses.asdict(admission_of(request.app).stats),
+            "event_loop": request.app.state.loop_lag.summary()}
     extra = getattr(request.app.state, "health_extra", None)  # kb.serve.reload: live-reload status and errors
     return JSONResponse(body | extra() if extra is not None else body)
+
+
+def admission_of(app: Starlette) -> Admission:
+    """Return the app's admission gate (Starlette builds the middleware stack on first use)."""
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, Admission):
+        layer = getattr(layer, "app", None)
+    if layer is None:
+        raise LookupError("the app has no admission gate")
+    return layer
 
 
 async def sparql(request: Request) -> Response:
@@ -82,7 +148,7 @@ def export_route(suffix: str, fmt: str) -> Route:
 
     async def exported(request: Request) -> Response:
         current = pinned(request.scope)
-        body = current.cached(f"export:{fmt}", lambda: export.serialize(current.graph.dataset, fmt))
+        body = await current.computed(f"export:{fmt}", lambda: export.serialize(current.graph.dataset, fmt))
         return Response(body, headers={"content-type": f"{export.MEDIA_TYPES[fmt]}; charset=utf-8"})
 
     return Route(f"/export.{suffix}", exported, methods=["GET"])
@@ -101,9 +167,14 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
     limits = limits or Limits()
     served = Served(snapshot if snapshot is not None else serving.build(settings))
-    graphql = GraphQLView(limits, settings.production)
+    graphql = GraphQLView(limits, settings.production, settings.answers_introspection)
+    configure_pool(limits.store_threads)
+    gate = Middleware(Admission, executing=limits.max_executing, queued=limits.max_queued,
+                      wait_seconds=limits.max_queue_seconds)
+    # Outermost first: a body is read whole before the request queues, queues before it counts as in flight on
+    # a snapshot, and is in flight before the answer cache looks it up (answers cached per version, ETag/304).
     middleware = [Middleware(PinSnapshot, served=served), Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
-                  Middleware(VersionCache)]  # answers cached per version, ETag/304 (kb.serve.middleware.cache)
+                  gate, Middleware(InFlight, served=served), Middleware(VersionCache)]
     if settings.cors_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
@@ -121,6 +192,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.settings = settings
     app.state.limits = limits
     app.state.sparql_guard = SparqlGuard(limits)
+    app.state.loop_lag = LoopLag()
+    run_beside(app, app.state.loop_lag.run)
     if remote.is_remote(settings.store):
         remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart
     return app

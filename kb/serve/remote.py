@@ -113,9 +113,9 @@ class RemoteBackend:
     """SPARQL answered by a remote SPARQL 1.1 Protocol endpoint, on one graph (``default-graph-uri``).
 
     Queries share one pooled ``httpx.AsyncClient`` per event loop (HTTP keep-alive: a new TCP connection a
-    query costs more than most queries, docs/performance.md). A client belongs to the loop it was made on, so each loop gets its own,
-    made on first use; :meth:`aclose` closes them (kb.serve.app does on shutdown), and a loop that ends without it
-    (a test's ``asyncio.run``) closes its client as it shuts down (:func:`_closed_at_shutdown`).
+    query costs more than most queries, docs/performance.md). A client belongs to the loop it was made on, so each
+    loop gets its own, made on first use; :meth:`aclose` closes them (kb.serve.app does on shutdown), and a loop
+    that ends without it (a test's ``asyncio.run``) closes its client as it shuts down (:func:`_closed_at_shutdown`).
     """
 
     name = "sparql"

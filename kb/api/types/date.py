@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,12 +11,13 @@ from kb.api.context import Info
 from kb.api.props import Props
 from kb.api.types import registry
 from kb.api.types.enums import DatePrecision
+from kb.model import dates
 from kb.vocab import KB
 
 if TYPE_CHECKING:
     from kb.api.types.source import Source
 
-_PRECISION = {4: DatePrecision.YEAR, 7: DatePrecision.MONTH, 10: DatePrecision.DAY}
+_PRECISION = {"year": DatePrecision.YEAR, "month": DatePrecision.MONTH, "day": DatePrecision.DAY}
 
 
 @strawberry.type(description="A date with its precision (2023, 2023-07 or 2023-07-13) and the article's "
@@ -32,20 +32,15 @@ class DateValue:
 
     @strawberry.field(description="How precisely the date is known.")
     def precision(self) -> DatePrecision:
-        return _PRECISION[len(self.literal)]
+        return _PRECISION[dates.precision(self.literal)]
 
     @strawberry.field(description="The first day the date may be (2023-07 -> 2023-07-01).")
     def earliest(self) -> dt.date:
-        year, month, day = (self.literal.split("-") + ["1", "1"])[:3]
-        return dt.date(int(year), int(month), int(day))
+        return dates.earliest(self.literal)
 
     @strawberry.field(description="The last day the date may be (2023-07 -> 2023-07-31).")
     def latest(self) -> dt.date:
-        parts = self.literal.split("-")
-        year = int(parts[0])
-        month = int(parts[1]) if len(parts) > 1 else 12
-        day = int(parts[2]) if len(parts) > 2 else calendar.monthrange(year, month)[1]
-        return dt.date(year, month, day)
+        return dates.latest(self.literal)
 
     @strawberry.field(description="The article's words for it, e.g. \"Thursday\" or \"last month\".")
     async def as_written(self, info: Info) -> str | None:

@@ -4,14 +4,17 @@ Person, ``{base}meeting/{id}/duration/{n}`` a Version. Also turns the ids client
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from kb.api import selection
 from kb.api.context import Info
 from kb.api.props import Props
+from kb.errors import UserError
+from kb.model.records import Id
 
 # the first segment of a node's key -> "module:Type"
 TYPES = {
@@ -23,7 +26,10 @@ TYPES = {
 VERSION = "version:Version"
 ATTRIBUTE_SEGMENTS = frozenset({"duration", "characterization", "outcome", "title"})
 AGENTS = ("person", "organization")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+_SEGMENT = TypeAdapter(Id)
+"""What one segment of an id may be: the curation ids' own rule (kb.model.records), so a client's id and a
+curator's cannot drift apart. Pydantic's check ends at the end of the text (``re``'s ``$`` would let a final
+newline through) and refuses lone surrogates instead of failing on them."""
 
 
 @cache
@@ -100,17 +106,32 @@ async def load_required(info: Info, iri: str | None, missing: str, *, selected: 
     return node
 
 
+def segments(identifier: str) -> list[str]:
+    """Return the ``/``-separated segments of an id sent by a client. Raises UserError for a malformed id: one
+    whose segments are not all made of what curation ids allow (lower-case letters, digits and hyphens, not
+    starting with a hyphen, 1 to 120 characters), which could name nothing and must never reach a query."""
+    parts = identifier.split("/")
+    for part in parts:
+        try:
+            _SEGMENT.validate_python(part)
+        except ValidationError:
+            shown = identifier if len(identifier) <= 60 else identifier[:60] + "…"
+            raise UserError(f"malformed id {shown!r}: ids are lower-case letters, digits and hyphens, such as "
+                            "\"wang-yi\" or \"person/wang-yi\"") from None
+    return parts
+
+
 def iris_for(info: Info, identifier: str, kinds: Iterable[str]) -> list[str]:
     """Return the IRIs an id sent by a client may name among ``kinds`` (``person``, ``organization``...).
 
     The id is a curation id (``wang-yi``) or a global id (``person/wang-yi``); ids are unique across kinds,
-    so the candidates never name two nodes. Malformed ids name nothing.
+    so the candidates never name two nodes. A well-formed id of another kind names nothing. Raises UserError
+    for a malformed id (:func:`segments`).
     """
     base, wanted = info.context.snapshot.mint.base, tuple(kinds)
-    kind, _, rest = identifier.partition("/") if "/" in identifier else ("", "", identifier)
-    slugs = rest.split("/")
-    if not all(_SLUG.match(s) for s in slugs) or (kind and kind not in wanted):
+    parts = segments(identifier)
+    kind, slugs = (parts[0], parts[1:]) if len(parts) > 1 else ("", parts)
+    if kind and kind not in wanted or len(slugs) > (2 if kind == "dispute" else 1):
         return []
-    if len(slugs) > (2 if kind == "dispute" else 1):
-        return []
+    rest = "/".join(slugs)
     return [f"{base}{k}/{rest}" for k in ((kind,) if kind else wanted)]

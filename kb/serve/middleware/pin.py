@@ -17,11 +17,8 @@ def pinned(scope: Scope) -> Snapshot:
 
 
 class PinSnapshot:
-    """ASGI middleware: takes the served snapshot once per request and adds its version to the response.
-
-    The request counts as in flight (:meth:`Served.enter`) until its response is sent, so a patched version
-    (kb.serve.served.patched) never changes the store under it.
-    """
+    """ASGI middleware, outermost: takes the served snapshot for the request and names, on the response, the
+    version it was answered from (refusals included: they name the version being served)."""
 
     def __init__(self, app: ASGIApp, served: Served) -> None:
         self.app = app
@@ -31,17 +28,50 @@ class PinSnapshot:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        current = await self.served.enter()  # held until the response is sent: a patch waits for it
+        state = scope.setdefault("state", {})
+        state["kb_snapshot"] = self.served.current
+
+        async def send_versioned(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                version = pinned(scope).version.encode()  # InFlight may have pinned a newer one
+                message["headers"] = [*message.get("headers", []), (VERSION_HEADER.lower().encode(), version)]
+            await send(message)
+
+        await self.app(scope, receive, send_versioned)
+
+
+class InFlight:
+    """ASGI middleware, inside admission: counts a request as in flight (:meth:`Served.enter`) only while it
+    executes, from the moment it reaches the app (its body already read, its place admitted) until its response
+    starts, and pins the snapshot it executes on. A patched version (kb.serve.served.patched) waits for these
+    alone, so a client that trickles its body in, waits in the queue or reads its answer slowly never holds a
+    reload back. Paths in ``unpinned`` (``/health``) are not counted: they never wait for a patch.
+    """
+
+    def __init__(self, app: ASGIApp, served: Served, unpinned: tuple[str, ...] = ("/health", "/metrics")) -> None:
+        self.app = app
+        self.served = served
+        self.unpinned = unpinned
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.unpinned):
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["kb_snapshot"] = await self.served.enter()
+        counted = True
+
+        def done() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.served.leave()
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                done()  # the answer is made: the store is no longer read
+            await send(message)
+
         try:
-            scope.setdefault("state", {})["kb_snapshot"] = current
-            version = current.version.encode()
-
-            async def send_versioned(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (VERSION_HEADER.lower().encode(), version)]
-                await send(message)
-
-            await self.app(scope, receive, send_versioned)
+            await self.app(scope, receive, send_counted)
         finally:
-            self.served.leave()
+            done()

@@ -35,7 +35,7 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -44,7 +44,7 @@ from kb.config import Limits
 from kb.errors import QueryError, SparqlRefused
 from kb.graph.query import GraphFormat, ResultFormat
 from kb.graph.snapshot import Snapshot
-from kb.graph.terms import to_oxigraph
+from kb.graph.terms import Quad, to_oxigraph
 from kb.serve.sparql.worker import frame
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
@@ -88,7 +88,7 @@ def nquads(snapshot: Snapshot) -> bytes:
         if native is None:  # rdflib's own N-Quads serialiser warns of its deprecated Dataset.contexts
             native = ox.Store()
             quads = snapshot.graph.dataset.quads((None, None, None, None))
-            native.extend(to_oxigraph((s, p, o, _graph_name(g)) for s, p, o, g in quads))
+            native.extend(to_oxigraph(cast(Quad, (s, p, o, _graph_name(g))) for s, p, o, g in quads))
         data: bytes = native.dump(format=ox.RdfFormat.N_QUADS)
         return data
 

@@ -1,0 +1,255 @@
+"""Overload: how ``kb serve`` holds up when more clients come than it can answer at once.
+
+For each knowledge base (the seeds, and a generated one of 10k facts), a real ``kb serve --production`` on
+127.0.0.1 is asked, by closed-loop clients that each send their next request as soon as the last is answered:
+
+- the heavy GraphQL question (a person with meetings, participants and evidence) at 1, 10, 50, 100, 200 clients;
+- the person page (HTML) at 200 clients;
+- a SPARQL SELECT at 200 clients.
+
+Beside them a probe asks ``/health`` every 50 ms and reads the server's own event-loop stall
+(``event_loop.lag_ms_recent_max``, kb.serve.probe). Per step: answers, refusals (429/503, and how long a
+refusal took), server errors (any other status >= 500, or a transport error), goodput (answers a second), p50
+and p99 latency of answers, /health p99 and the largest loop stall. Then the home page of the knowledge base, once
+its layout is built. Prints a table and writes ``benchmarks/results_overload.json``::
+
+    python benchmarks/overload.py            # seeds and 10k, 8 s a step
+    python benchmarks/overload.py --quick    # seeds only, 3 s a step
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate  # noqa: E402
+from benchmarks.questions import KB_GRAPHQL  # noqa: E402
+from benchmarks.servers import free_port, wait_until_up  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+RESULTS = ROOT / "benchmarks" / "results_overload.json"
+SEED_PERSON = "antony-blinken"
+SPARQL = ("PREFIX sdo: <https://schema.org/> SELECT ?m ?p WHERE { ?m a sdo:Event ; sdo:attendee ?p } "
+          "ORDER BY ?m ?p LIMIT 200")
+
+
+@dataclass
+class Step:
+    """One load step: what was asked and what came back."""
+
+    kb: str
+    request: str
+    clients: int
+    seconds: float
+    answered: int = 0
+    refused: int = 0
+    server_errors: int = 0
+    refusal_ms_max: float = 0.0
+    goodput: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    health_p99_ms: float = 0.0
+    loop_stall_ms_max: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextmanager
+def kb_serve(root: Path) -> Iterator[str]:
+    """Run ``kb serve --production`` on ``root``; yield its base URL."""
+    port = free_port()
+    kb = shutil.which("kb") or str(Path(sys.executable).parent / "kb")
+    log = open(DATA / "overload-server.log", "ab")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen([kb, "serve", "--root", str(root), "--port", str(port), "--production"],
+                            stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/health", proc, timeout=900)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def requests_for(kind: str, person: str) -> tuple[str, str, dict[str, Any] | None]:
+    """Return (method, path, JSON body) of one request of ``kind``."""
+    if kind == "graphql":
+        return "POST", "/graphql", {"query": KB_GRAPHQL, "variables": {"id": person, "first": 20}}
+    if kind == "page":
+        return "GET", f"/people/{person}", None
+    if kind == "sparql":
+        return "GET", "/sparql?" + httpx.QueryParams({"query": SPARQL}).__str__(), None
+    if kind == "home":
+        return "GET", "/", None
+    raise ValueError(kind)
+
+
+async def run_step(url: str, kb_name: str, kind: str, clients: int, seconds: float, person: str) -> Step:
+    step = Step(kb_name, kind, clients, seconds)
+    method, path, body = requests_for(kind, person)
+    latencies: list[float] = []
+    health: list[float] = []
+    stalls: list[float] = []
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
+    counter = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal counter
+        while time.monotonic() < stop:
+            counter += 1
+            payload = None
+            if body is not None:  # an unused variable numbers each request: the answer cache never replies
+                payload = {**body, "variables": {**body["variables"], "n": counter}}
+            started = time.perf_counter()
+            try:
+                response = await http.request(method, path, json=payload)
+            except httpx.HTTPError as exc:
+                step.server_errors += 1
+                step.notes.append(type(exc).__name__)
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code in (429, 503):
+                step.refused += 1
+                step.refusal_ms_max = max(step.refusal_ms_max, elapsed)
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")) * 0.1)
+            elif response.status_code >= 500:
+                step.server_errors += 1
+            elif response.status_code == 200 and b'"errors"' not in response.content[:200]:
+                step.answered += 1
+                latencies.append(elapsed)
+            else:
+                step.server_errors += 1
+                step.notes.append(f"{response.status_code}: {response.text[:120]}")
+
+    async def probe(http: httpx.AsyncClient) -> None:
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            response = await http.get("/health")
+            health.append((time.perf_counter() - started) * 1000)
+            stalls.append(response.json()["event_loop"]["lag_ms_recent_max"])
+            await asyncio.sleep(0.05)
+
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http, \
+            httpx.AsyncClient(base_url=url, timeout=30) as health_http:
+        await http.get("/health")  # the loop's stall window starts after the previous step
+        await asyncio.sleep(WINDOW_REST)
+        started = time.monotonic()
+        await asyncio.gather(probe(health_http), *(client(http) for _ in range(clients)))
+        elapsed = time.monotonic() - started
+    step.goodput = step.answered / elapsed
+    step.p50_ms = statistics.median(latencies) if latencies else 0.0
+    step.p99_ms = percentile(latencies, 0.99)
+    step.health_p99_ms = percentile(health, 0.99)
+    step.loop_stall_ms_max = max(stalls, default=0.0)
+    step.notes = sorted(set(step.notes))[:5]
+    return step
+
+
+WINDOW_REST = 5.2  # the probe's window is 5 s: a step's stall figure is its own
+
+
+def home_page(url: str, samples: int = 20) -> dict[str, float]:
+    """Time the home page once its layout is built (the first answers may show the placeholder)."""
+    with httpx.Client(base_url=url, timeout=120) as http:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            page = http.get("/")
+            if "being drawn" not in page.text:
+                break
+            time.sleep(0.5)
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            http.get("/").raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return {"home_p50_ms": statistics.median(times), "home_p99_ms": percentile(times, 0.99)}
+
+
+def knowledge_bases(quick: bool) -> list[tuple[str, Path, str]]:
+    found = [("seeds", ROOT, SEED_PERSON)]
+    if not quick:
+        out = DATA / "overload-10000"
+        if not (out / "curation").is_dir():
+            generate.write(out, 10_000)
+        found.append(("10k", out, "person-000001"))
+    return found
+
+
+def table(steps: list[Step]) -> str:
+    head = (f"{'kb':6} {'request':8} {'clients':>7} {'answered':>8} {'refused':>7} {'5xx':>4} {'refuse ms':>9} "
+            f"{'goodput/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'health p99':>10} {'stall ms':>8}")
+    lines = [head, "-" * len(head)]
+    for s in steps:
+        lines.append(f"{s.kb:6} {s.request:8} {s.clients:>7} {s.answered:>8} {s.refused:>7} {s.server_errors:>4} "
+                     f"{s.refusal_ms_max:>9.0f} {s.goodput:>9.1f} {s.p50_ms:>8.0f} {s.p99_ms:>8.0f} "
+                     f"{s.health_p99_ms:>10.1f} {s.loop_stall_ms_max:>8.1f}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the seeds only, 3 s a step")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds a step (default 8, quick 3)")
+    args = parser.parse_args()
+    seconds = args.seconds or (3.0 if args.quick else 8.0)
+    DATA.mkdir(parents=True, exist_ok=True)
+    steps: list[Step] = []
+    extra: dict[str, Any] = {}
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    for name, root, person in knowledge_bases(args.quick):
+        with kb_serve(root) as url:
+            for clients in (1, 10, 50, 100, 200):
+                steps.append(asyncio.run(run_step(url, name, "graphql", clients, seconds, person)))
+                print(table(steps[-1:]).splitlines()[-1], flush=True)
+            for kind in ("page", "sparql"):
+                steps.append(asyncio.run(run_step(url, name, kind, 200, seconds, person)))
+                print(table(steps[-1:]).splitlines()[-1], flush=True)
+            extra[name] = home_page(url)
+    print()
+    print(table(steps))
+    for name, figures in extra.items():
+        print(f"{name}: home page p50 {figures['home_p50_ms']:.0f} ms, p99 {figures['home_p99_ms']:.0f} ms")
+    graphql = [s for s in steps if s.request == "graphql"]
+    for name in {s.kb for s in steps}:
+        mine = [s for s in graphql if s.kb == name]
+        best = max(s.goodput for s in mine)
+        at_200 = next(s.goodput for s in mine if s.clients == 200)
+        extra.setdefault(name, {})["goodput_200_of_best"] = at_200 / best if best else 0.0
+        print(f"{name}: goodput at 200 clients is {at_200 / best:.0%} of the sweep's best ({best:.1f}/s)")
+    RESULTS.write_text(json.dumps({"loadavg_before": load_before, "loadavg_after": Path("/proc/loadavg").read_text()
+                                   .split()[:3], "seconds_per_step": seconds, "steps": [asdict(s) for s in steps],
+                                   "summary": extra}, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

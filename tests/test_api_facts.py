@@ -20,7 +20,7 @@ def test_meetings_ordered_by_date_undated_last(api: Api) -> None:
     ('participant: "qin-gang"', ["meeting/blinken-qin-call"]),
     ('participant: "person/wang-yi"', ["meeting/blinken-wang-jakarta"]),
     ('participant: "prc-mfa"', []),
-    ('participant: "no such id"', []),
+    ('participant: "no-such-id"', []),  # a malformed one ("no such id") is refused: tests/test_client_errors.py
     ('place: "jakarta"', ["meeting/blinken-wang-jakarta"]),
     ('topic: "sanctions"', ["meeting/blinken-wang-jakarta"]),
     ("status: CANCELLED", ["meeting/blinken-qin-call"]),

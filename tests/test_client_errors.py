@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import hypothesis.strategies as st
 import httpx
+import hypothesis.strategies as st
 import pytest
 from click.testing import CliRunner
 from graphql import (
@@ -32,7 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from kb import cli
 from kb.api.limits import MASKED_MESSAGE
 from kb.config import Settings
-from kb.pages.graphql import QUERIES, query
+from kb.pages import graphql as page_queries
 from kb.serve.app import GraphQLView, create_app
 from tests import apikit
 from tests.apikit import Api
@@ -46,13 +47,25 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,119}(?:/[a-z0-9][a-z0-9-]{0,119})*
 api = apikit.fixture()
 
 
-@pytest.fixture(scope="module")
-def http() -> Client:
+@cache
+def one_client() -> Client:
+    """The app over the small fixture KB, made once (hypothesis calls a test many times; fixtures once)."""
     return client()
 
 
-def post(http: Client, body: bytes, content_type: str = "application/json") -> httpx.Response:
+@pytest.fixture(scope="module")
+def http() -> Client:
+    return one_client()
+
+
+def post(http: Client | apikit.Http, body: bytes, content_type: str = "application/json") -> httpx.Response:
     return http.post("/graphql", content=body, headers={"content-type": content_type})
+
+
+def request(query: str, value: str) -> bytes:
+    """Return the body of a GraphQL request passing ``value`` as ``$v``. JSON escapes (ensure_ascii) carry what
+    UTF-8 cannot, a lone surrogate, as a client may send it; httpx's own ``json=`` would fail to encode it."""
+    return json.dumps({"query": query, "variables": {"v": value}}).encode()
 
 
 def refused(response: httpx.Response) -> str:
@@ -85,10 +98,10 @@ def test_a_list_is_a_batch_and_batches_are_refused(http: Client, body: bytes) ->
     (b"", "invalid JSON: Expecting value (line 1, column 1)"),
     (b"not json", "invalid JSON: Expecting value (line 1, column 1)"),
     (b'{"query": "{ __typename }"} x', "invalid JSON: Extra data (line 1, column 29)"),
-    (b'{"query": "{ __typename }",}', "invalid JSON: Expecting property name enclosed in double quotes "
-                                     "(line 1, column 28)"),
-    (b'\xef\xbb\xbf{"query": "{ __typename }"}', "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) "
-                                                 "(line 1, column 1)"),
+    (b'{"query": "{ __typename }",}',
+     "invalid JSON: Expecting property name enclosed in double quotes (line 1, column 28)"),
+    (b'\xef\xbb\xbf{"query": "{ __typename }"}',
+     "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) (line 1, column 1)"),
     (b"\xff\xfe{}", "the body is not UTF-8 (at byte 0)"),
     (b'{"query": "\xed\xa0\x80"}', "the body is not UTF-8 (at byte 11)"),  # a surrogate encoded: not UTF-8
     (b'{"query": null}', "No GraphQL query found in the request"),
@@ -114,7 +127,7 @@ def test_json_nested_too_deep_for_the_parser_is_a_400(http: Client, monkeypatch:
 
 @pytest.mark.parametrize("levels", [GraphQLView.MAX_JSON_DEPTH + 1, 500, 10_000])
 def test_deeply_nested_objects_anywhere_in_the_body_are_a_400(http: Client, levels: int) -> None:
-    nest = '{"a": ' * levels + "1" + "}" * levels
+    nest = '{"a":' * levels + "1" + "}" * levels
     for body in (nest,  # the whole body
                  '{"query": "{ __typename }", "variables": {"v": ' + nest + "}}",
                  '{"query": "{ __typename }", "extensions": ' + nest + "}",
@@ -195,7 +208,7 @@ TEXT_SITES = argument_sites("String")
 
 
 def answer(api: Api, query: str, value: str) -> dict[str, Any]:
-    response = api.post(query, {"v": value})
+    response = post(api.client, request(query, value))
     assert response.status_code == 200, response.text[:300]
     assert leaks(response.text) == [], response.text[:300]
     body: dict[str, Any] = response.json()
@@ -228,8 +241,9 @@ def test_a_malformed_id_is_bad_user_input_everywhere(api: Api) -> None:
 
 def test_a_well_formed_id_naming_nothing_is_null_or_empty(api: Api) -> None:
     wrong = []
+    unknown = WELL_FORMED_UNKNOWN if api.backend == "oxigraph" else WELL_FORMED_UNKNOWN[:2]  # rdflib is slow
     for type_name, field, arg, query in ID_SITES:
-        for identifier in WELL_FORMED_UNKNOWN:
+        for identifier in unknown:
             body = answer(api, query, identifier)
             if body.get("errors"):
                 wrong.append((f"{type_name}.{field}({arg}:)", identifier[:30], body["errors"]))
@@ -260,16 +274,16 @@ def test_a_long_malformed_id_is_cut_in_the_message(api: Api) -> None:
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(
     st.from_regex(ID_PATTERN, fullmatch=True).filter(lambda s: len(s) < 300),
-    st.text(alphabet=st.sampled_from([*"az09-/ AZ_.'\"<>{}\\#?%\n\t\r\x00\x7fé", "\ud800", "\udfff", "ワ", "🛑", "\u202e"]),
-            max_size=40),
+    st.text(alphabet=st.sampled_from([*"az09-/ AZ_.'\"<>{}\\#?%\n\t\r\x00\x7fé", "\ud800", "\udfff", "ワ", "🛑",
+                                      "\u202e"]), max_size=40),
     st.lists(st.sampled_from(["person", "meeting", "wang-yi", "", "a b", "x\n", "-", "Q"]), max_size=5).map("/".join),
 ))
 def test_any_id_is_answered_or_refused_as_bad_user_input(identifier: str) -> None:
-    http = client()  # the app is made once per store (tests.hostile caches the snapshot); cheap enough here
+    http = one_client()
     well_formed = ID_PATTERN.fullmatch(identifier) is not None
     for query in ("query($v: ID!) { node(id: $v) { id } }", "query($v: ID!) { person(id: $v) { id } }",
                   "query($v: ID) { statements(about: $v) { totalCount } }"):
-        response = http.post("/graphql", json={"query": query, "variables": {"v": identifier}})
+        response = post(http, request(query, identifier))
         assert response.status_code == 200 and leaks(response.text) == []
         body = response.json()
         expected = [] if well_formed else ["BAD_USER_INPUT"]
@@ -287,14 +301,22 @@ HOSTILE_TEXT = [
     " ", "'", '"', '" } UNION { ?s ?p ?o } #', "}", "#", "<script>", "\u202e", "🛑", "Ｗａｎｇ", "%", "*", "\t",
     # cursors this API did not make: forged keys and offsets, and texts that are no cursor at all
     cursor("k:\\u0041"), cursor('k:"><\x00'), cursor("k:\ud800"), cursor("o:" + "9" * 5_000), cursor("o:²"),
-    cursor("o:-1"), cursor("o:"), cursor("k:"), cursor("x:1"), "!!!", "=",
+    cursor("o:-1"), cursor("o:"), cursor("k:"), cursor("x:1"), "!!!", "=", cursor('k:"><'), cursor('k:" } #'),
 ]
+REACHING_TEXT = ['"><', "x\\y", "a\nb", "x" * 10_000, "", "'", '" } UNION { ?s ?p ?o } #', "\u202e", "🛑", "%",
+                 cursor('k:"><'), cursor('k:" } #')]
+"""What passes the API's checks and reaches the store as query text: walked on every store."""
 
 
 def test_hostile_text_and_cursors_are_refused_or_answered(api: Api) -> None:
     wrong = []
-    for type_name, field, arg, query in TEXT_SITES:
-        for text in HOSTILE_TEXT:
+    # Every site on one store; on the others, those whose text reaches the store (filters, search, a top-level
+    # and a nested list's cursor): a cursor that is refused is refused before any store is asked.
+    reaching = {"Query.people(after:)", "Person.meetings(after:)"}
+    sites = TEXT_SITES if api.backend == "oxigraph" else [
+        site for site in TEXT_SITES if site[2] != "after" or f"{site[0]}.{site[1]}(after:)" in reaching]
+    for type_name, field, arg, query in sites:
+        for text in HOSTILE_TEXT if api.backend == "oxigraph" else REACHING_TEXT:
             body = answer(api, query, text)
             masked = MASKED_MESSAGE in [e["message"] for e in body.get("errors") or []]
             if masked or any(code != "BAD_USER_INPUT" for code in codes(body)):
@@ -305,8 +327,9 @@ def test_hostile_text_and_cursors_are_refused_or_answered(api: Api) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("\ud800", "text arguments must be Unicode text: '\\ud800' at position 0 is half of a UTF-16 surrogate pair"),
     ("wang\udfff", "text arguments must be Unicode text: '\\udfff' at position 4 is half of a UTF-16 surrogate pair"),
+    ("wang\x00", "text arguments may not hold NUL (\\x00): one is at position 4"),  # was a 500 from Virtuoso
 ])
-def test_a_lone_surrogate_in_text_is_bad_user_input(api: Api, text: str, message: str) -> None:
+def test_text_no_store_takes_is_bad_user_input(api: Api, text: str, message: str) -> None:
     for query in ("query($v: String) { people(name: $v) { totalCount } }",
                   "query($v: String!) { search(text: $v) { totalCount } }"):
         [error] = answer(api, query, text)["errors"]
@@ -321,6 +344,7 @@ SEARCH_AFTER = 'query($v: String) { search(text: "wang", after: $v) { totalCount
     (PEOPLE_AFTER, cursor("k:\\u0041")),  # a key no SPARQL literal may hold: was "Unexpected error."
     (SEARCH_AFTER, cursor("o:" + "9" * 5_000)),  # int() refuses 5,000 digits: was "Unexpected error."
     (SEARCH_AFTER, cursor("o:²")),  # a digit to str.isdigit(), not to int(): was "Unexpected error."
+    (PEOPLE_AFTER, cursor('k:"><\x00')),  # NUL ends a literal early in Virtuoso: was "Unexpected error." there
 ])
 def test_a_forged_cursor_is_an_invalid_cursor(api: Api, query: str, forged: str) -> None:
     [error] = answer(api, query, forged)["errors"]
@@ -372,10 +396,10 @@ def test_introspection_follows_the_setting(production: bool, introspection: bool
 
 def test_pages_ask_no_introspection() -> None:
     schema = SCHEMA
-    names = sorted(p.stem for p in QUERIES.glob("*.graphql") if p.stem != "fragments")
+    names = sorted(p.stem for p in page_queries.QUERIES.glob("*.graphql") if p.stem != "fragments")
     assert {"fact", "person", "source", "home"} <= set(names)
     for name in names:
-        assert validate(schema, parse(query(name)), [NoSchemaIntrospectionCustomRule]) == [], name
+        assert validate(schema, parse(page_queries.query(name)), [NoSchemaIntrospectionCustomRule]) == [], name
 
 
 @pytest.mark.parametrize("path", ["/people/wang-yi", "/organizations/us-state-department",

@@ -261,11 +261,17 @@ def test_internal_error_is_masked_and_leaks_nothing(http: Client, monkeypatch: p
     (b'{"query": "mutation { x }"}', {"content-type": "application/json"}),
     (b'{"query": "subscription { x }"}', {"content-type": "application/json"}),
     (b'{"query": "{ __typename }", "operationName": "Nope"}', {"content-type": "application/json"}),
+    (b"null", {"content-type": "application/json"}),  # these three were 500s (tests/test_client_errors.py)
+    (b'"{ __typename }"', {"content-type": "application/json"}),
+    (b"5", {"content-type": "application/json"}),
+    (b"{}", {"content-type": "text/plain"}),
 ])
 def test_malformed_requests_get_readable_errors(http: Client, body: bytes, headers: dict[str, str]) -> None:
     response = http.post("/graphql", content=body, headers=headers)
     assert 400 <= response.status_code < 500 or errors(response), response.text
     assert response.status_code < 500
+    assert response.headers["content-type"].startswith("application/json")  # a refusal too, not plain text
+    assert errors(response), response.text
     assert leaks(response.text) == [], response.text
     assert response.text.strip()
 

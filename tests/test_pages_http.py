@@ -225,6 +225,26 @@ def test_unknown_or_wrong_kind_ids_are_404_pages(viewer: Http, path: str) -> Non
     assert page.tags["h1"] == 1
 
 
+MALFORMED_URL_IDS = ["a%20b", "%3C", "x%22", "a%5Cb", "%22%3E%3Cscript%3Ealert(1)%3C%5Cscript%3E", "a%00b",
+                     "wang-yi%0A", "%0Awang-yi", "Wang-Yi", "-x", "wang_yi", "%E3%83%AF", "%ED%A0%80", "%FF",
+                     "x" * 121, "x" * 5_000]
+
+
+@pytest.mark.parametrize("kind", ["people", "organizations", "sources", "meetings", "roles", "statements",
+                                  "sanctions"])
+def test_malformed_ids_are_404_pages(viewer: Http, kind: str) -> None:
+    # These were 500s on the fact pages: the id went into the query as it was (the API now refuses it).
+    for ident in MALFORMED_URL_IDS:
+        response = viewer.get(f"/{kind}/{ident}")
+        assert response.status_code == 404, (kind, ident, response.text[:300])
+        assert response.headers["content-type"].startswith("text/html")
+        page = Page(response.text)
+        assert page.tags["h1"] == 1 and page.tags["main"] == 1, (kind, ident)
+        assert "<script>alert" not in response.text and "Traceback" not in response.text
+    for ident in ("%2F", "person%2Fwang-yi", "a%2F..%2Fb"):  # a "/" decoded: no page route matches (Starlette's 404)
+        assert viewer.get(f"/{kind}/{ident}").status_code == 404
+
+
 def test_network_page_draws_and_tabulates_who_met_whom(viewer: Http) -> None:
     response = viewer.get("/network")
     page = Page(response.text)

@@ -181,7 +181,7 @@ def test_reload_swaps_under_concurrent_queries_and_survives_broken_edits(project
     assert clients.failures == []
     seen = {version for version, _ in clients.answers}
     assert seen <= set(expected), "a response named a version no good save produced"
-    assert len(seen) == 4  # the first version and the three good saves; never a broken one
+    assert {version for version, n in expected.items() if n > 0} <= seen  # each good save was answered from
     for version, labels in clients.answers:  # every answer is wholly the version it names
         n = expected[version]
         assert labels == tuple(f"{label}, take {n}" for label in LABELS)

@@ -37,11 +37,15 @@ def check_first(first: int | None, limits: Limits) -> int:
 
 
 def check_text(text: str) -> str:
-    """Return ``text``. Raises UserError when it is not Unicode text: JSON lets a string hold half of a UTF-16
-    surrogate pair (``"\\ud800"``), which no store and no UTF-8 encoder accepts."""
+    """Return ``text``, a text argument bound for a query. Raises UserError when it is not Unicode text (JSON
+    lets a string hold half of a UTF-16 surrogate pair, ``"\\ud800"``, which no store and no UTF-8 encoder
+    accepts) or holds NUL (which ends a string literal early in Virtuoso: its query failed)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise UserError(f"text arguments must be Unicode text: {text[exc.start]!r} at position {exc.start} is "
                         "half of a UTF-16 surrogate pair") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise UserError(f"text arguments may not hold NUL (\\x00): one is at position {nul}")
     return text

@@ -62,6 +62,8 @@ def decode_cursor(cursor: str | None) -> str | None:
         literal(key)  # the key goes into query text: a forged one may hold what no literal may (backslash-u)
     except QueryError:
         raise _invalid(cursor) from None
+    if "\x00" in key:  # ends a string literal early in Virtuoso (kb.api.limits.check_text)
+        raise _invalid(cursor)
     return key
 
 

@@ -31,6 +31,8 @@ def configure(threads: int) -> None:
     if threads < 1:
         raise ValueError(f"the store pool needs at least one thread, not {threads}")
     with _lock:
+        if threads == _threads:
+            return
         previous, _executor, _threads = _executor, None, threads
     if previous is not None:
         previous.shutdown(wait=False)

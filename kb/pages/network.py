@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import igraph
+import igraph  # type: ignore[import-untyped]  # igraph ships no type information
 
 NodeKind = Literal["person", "organization", "meeting"]
 LIMIT = 300
@@ -103,17 +103,17 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]],
             found = graph.layout_fruchterman_reingold(seed=start, niter=iterations, grid="auto")
         finally:
             igraph.set_random_number_generator(random)  # igraph's default: the random module itself
-    pos = [[float(x), float(y)] for x, y in found.coords]
-    return {node: _fit(pos, i) for node, i in index.items()}
+    return dict(zip(ids, _fit([(float(x), float(y)) for x, y in found.coords])))
 
 
-def _fit(pos: list[list[float]], i: int) -> tuple[float, float]:
-    """Return node ``i`` rescaled so that all nodes fill the unit square."""
+def _fit(pos: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Return the positions rescaled so that together they fill the unit square (one alone: its centre)."""
+    if len(pos) == 1:
+        return [(0.5, 0.5)]
     xs, ys = [p[0] for p in pos], [p[1] for p in pos]
-    span_x, span_y = max(xs) - min(xs) or 1.0, max(ys) - min(ys) or 1.0
-    x = (pos[i][0] - min(xs)) / span_x if len(pos) > 1 else 0.5
-    y = (pos[i][1] - min(ys)) / span_y if len(pos) > 1 else 0.5
-    return x, y
+    left, top = min(xs), min(ys)
+    span_x, span_y = max(xs) - left or 1.0, max(ys) - top or 1.0
+    return [((x - left) / span_x, (y - top) / span_y) for x, y in pos]
 
 
 def select(nodes: Sequence[Node], edges: Sequence[tuple[str, str]],

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -53,8 +55,23 @@ def draw_graph(graph: Graph) -> Picture:
 
 
 def worker_process() -> Executor:
-    """Return a pool of one spawned worker process."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    """Return a pool of one spawned worker process, which ends with the process that started it."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_end_with_parent)
+
+
+def _end_with_parent() -> None:
+    # Runs in the worker. A server killed outright never shuts its pool down, and the worker, holding both ends
+    # of its own task pipe, would wait for work forever: watch the pipe that closes when the parent ends.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_closed, args=(parent.sentinel,), daemon=True,
+                         name="kb-parent-watch").start()
+
+
+def _exit_when_closed(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _shut(pools: list[Executor]) -> None:

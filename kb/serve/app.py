@@ -37,6 +37,7 @@ from kb.graph.snapshot import Snapshot
 from kb.serve import remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
+from kb.serve.execution import OnExecutionLoop
 from kb.serve.middleware.admission import Admission
 from kb.serve.middleware.body_limit import BodyLimit
 from kb.serve.middleware.cache import VersionCache
@@ -180,12 +181,16 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
             allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
         ))
+    page_routes = pages.routes(graphql.schema, graphql.get_context)
+    for route in page_routes:
+        if isinstance(route, Route):  # GraphQL and templates: the execution loop (static files stay here)
+            route.app = OnExecutionLoop(route.app)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", OnExecutionLoop(graphql), methods=["GET", "POST"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
-        *pages.routes(graphql.schema, graphql.get_context),
+        *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
     app.state.served = served

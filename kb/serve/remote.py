@@ -125,6 +125,8 @@ class RemoteBackend:
         self.graph = graph
         self.timeout = timeout
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = weakref.WeakKeyDictionary()
+        # Queries also run on kb.serve.execution's loop, which never ends: its client is closed with the backend.
+        weakref.finalize(self, _close_elsewhere, self._clients)
 
     def _form(self, sparql: str) -> dict[str, str]:
         form = {"query": sparql}
@@ -143,10 +145,14 @@ class RemoteBackend:
         return pooled.client
 
     async def aclose(self) -> None:
-        """Close the running loop's pooled client (the next query makes a new one)."""
-        pooled = self._clients.pop(asyncio.get_running_loop(), None)
-        if pooled is not None:
-            await pooled.closer.aclose()
+        """Close the pooled clients of every loop (the next query makes a new one)."""
+        here = asyncio.get_running_loop()
+        for loop, pooled in list(self._clients.items()):
+            del self._clients[loop]
+            if loop is here:
+                await pooled.closer.aclose()
+            elif loop.is_running():
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(pooled.closer.aclose(), loop))
 
     async def _post(self, sparql: str, accept: str) -> httpx.Response:
         try:
@@ -186,6 +192,12 @@ async def _closed_at_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[None,
         yield
     finally:
         await client.aclose()
+
+
+def _close_elsewhere(clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled]) -> None:
+    for loop, pooled in list(clients.items()):
+        if loop.is_running():
+            asyncio.run_coroutine_threadsafe(pooled.closer.aclose(), loop)
 
 
 async def close(backend: object) -> None:

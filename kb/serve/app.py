@@ -12,8 +12,11 @@ current snapshot once per request, and every handler answers from that one, so a
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
@@ -32,12 +35,14 @@ from kb import export, pages
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.schema import Schema, make_schema
 from kb.config import Limits, Settings
+from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
 from kb.serve import remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
+from kb.serve.execution import loop as execution_loop
 from kb.serve.middleware.admission import Admission
 from kb.serve.middleware.body_limit import BodyLimit
 from kb.serve.middleware.cache import VersionCache
@@ -48,6 +53,7 @@ from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
 
 EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
+log = logging.getLogger("kb.serve")
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -155,10 +161,29 @@ def export_route(suffix: str, fmt: str) -> Route:
     return Route(f"/export.{suffix}", exported, methods=["GET"])
 
 
+def _warm(site: pages.Pages, served: Served, log_failure: bool) -> concurrent.futures.Future[object]:
+    """Start, on the execution loop, what the pages compute once per version (the who-met-whom picture) for the
+    version being served; return at once. Its queries count as in flight, so no patch lands under them."""
+
+    async def warm() -> None:
+        snapshot = await served.enter()
+        try:
+            await site.warm(snapshot)
+        except PageQueryError as exc:
+            if log_failure:
+                log.warning("the pages of version %s were not prepared: %s", snapshot.version, exc)
+        finally:
+            served.leave()
+
+    return asyncio.run_coroutine_threadsafe(warm(), execution_loop())
+
+
 @asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sparql_guard.warm()
+    _warm(app.state.pages, app.state.served, log_failure=True)
     yield
+    app.state.pages.close()  # the process that draws the pictures
     app.state.sparql_guard.close()  # end the /sparql worker processes with the server
     await remote.close(app.state.served.current.backend)  # the pooled connections to a remote store
 
@@ -181,7 +206,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
             allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
         ))
-    page_routes = pages.routes(graphql.schema, graphql.get_context)
+    site = pages.Pages(graphql.schema, graphql.get_context, context_for=lambda s: make_context(s, limits))
+    page_routes = pages.routes_of(site)
     for route in page_routes:
         if isinstance(route, Route):  # GraphQL and templates: the execution loop (static files stay here)
             route.app = OnExecutionLoop(route.app)
@@ -198,6 +224,12 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.limits = limits
     app.state.sparql_guard = SparqlGuard(limits)
     app.state.loop_lag = LoopLag()
+    app.state.pages = site
+
+    def prepare(snapshot: Snapshot) -> None:
+        _warm(site, served, log_failure=True)
+
+    served.on_swap.append(prepare)
     run_beside(app, app.state.loop_lag.run)
     if remote.is_remote(settings.store):
         remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart

@@ -107,12 +107,19 @@ class Reloader:
                                  last_build_seconds=self.status.last_build_seconds, last_build=self.status.last_build)
             return False
         started = time.perf_counter()
+        reloads = self.status.reloads + 1
+
+        def announce(how: str) -> None:  # just before the swap: /health never shows the new version as stale
+            self.status = Status(True, version, reloads=reloads,
+                                 last_build_seconds=round(time.perf_counter() - started, 4), last_build=how)
+
         try:
             kb = self.loader.load()
             snapshot = None
             if self.kb is not None:  # patch the served store when kb.graph.delta can say what changed
                 snapshot = serving.patched(self.served, self.kb, kb, self.settings, version,
-                                             before_applying=lambda: self._check_unchanged(version))
+                                           before_applying=lambda: self._check_unchanged(version),
+                                           before_swap=lambda: announce("patched"))
             how = "patched" if snapshot is not None else "built"
             if snapshot is None:
                 snapshot = self.make(kb, self.settings, version)
@@ -129,16 +136,14 @@ class Reloader:
             return False
         if how == "built":
             self._check_unchanged(version)
+            announce("built")
             self.served.swap(snapshot)
         self.kb = kb
         # The knowledge base lives as long as it is served: move what is alive now out of the collector's
         # sight, or its next full collection walks millions of records (100k facts: an edit took 2.2 s
         # instead of 0.7 s). Records that die later are still freed: none of them is cyclic.
         gc.freeze()
-        seconds = time.perf_counter() - started
-        self.status = Status(True, version, reloads=self.status.reloads + 1, last_build_seconds=round(seconds, 4),
-                             last_build=how)
-        log.info("serving knowledge base %s (%s in %.3f s)", version, how, seconds)
+        log.info("serving knowledge base %s (%s in %.3f s)", version, how, self.status.last_build_seconds)
         return True
 
     def _check_unchanged(self, version: str) -> None:

@@ -43,13 +43,18 @@ class Served:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.current = snapshot
+        self.on_swap: list[Callable[[Snapshot], None]] = []
+        """Called with each snapshot swapped in: work done once per version starts there (kb.serve.app)."""
         self._lock = threading.Condition()
         self._readers = 0
         self._writing = False
 
     def swap(self, snapshot: Snapshot) -> Snapshot:
-        """Serve ``snapshot`` from now on (one assignment, atomic for readers) and return the previous one."""
+        """Serve ``snapshot`` from now on (one assignment, atomic for readers) and return the previous one;
+        then tell each of :attr:`on_swap` (which must not block: it is called wherever the swap happens)."""
         previous, self.current = self.current, snapshot
+        for listener in self.on_swap:
+            listener(snapshot)
         return previous
 
     async def enter(self) -> Snapshot:
@@ -89,11 +94,13 @@ class Served:
 
 
 def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Settings, version: str,
-            before_applying: Callable[[], None] = lambda: None) -> Snapshot | None:
+            before_applying: Callable[[], None] = lambda: None,
+            before_swap: Callable[[], None] = lambda: None) -> Snapshot | None:
     """Patch the store of the served snapshot (built from ``old``) into the graph of ``new`` and serve it as
     ``version``; return the new snapshot, or None when only a full build will do (kb.graph.delta decides, or the
     store cannot be patched). ``before_applying`` runs once the change is known, before the store changes
-    (the reloader checks there that the files did not change meanwhile; it may raise to give up).
+    (the reloader checks there that the files did not change meanwhile; it may raise to give up);
+    ``before_swap`` runs once the store is patched, just before the new snapshot is served.
     """
     current = served.current
     graph_store = current.graph
@@ -110,5 +117,6 @@ def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Se
     with served.exclusively():
         delta.apply(graph_store.native, change)
         graph_store.shared = change.shared
+        before_swap()
         served.swap(snapshot)
     return snapshot

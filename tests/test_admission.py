@@ -8,11 +8,12 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -177,3 +178,63 @@ def test_a_slow_client_does_not_hold_back_a_reload(project) -> None:  # noqa: F8
 def testadmission_of_refuses_bounds_that_admit_nothing(executing: int, queued: int, wait: float) -> None:
     with pytest.raises(ValueError, match="admission needs"):
         Admission(Starlette(), executing, queued, wait)
+
+
+@contextmanager
+def real_server(app: Starlette) -> Iterator[str]:
+    """The app under uvicorn on 127.0.0.1 (a free port), in a thread; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(60)
+        sock.close()
+
+
+HEAVY = ('query ($id: ID!) { person(id: $id) { name meetings(first: 20) { nodes { id label '
+         'participants { ... on Person { id name } } evidence { quote start end source { id } } } } } }')
+
+
+def test_overload_is_refused_quickly_never_a_server_error_and_health_keeps_answering() -> None:
+    app = create_app(Settings(root=ROOT, production=True),
+                     limits=Limits(max_executing=2, max_queued=4, max_queue_seconds=60))
+    served = app.state.served
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_queries() -> None:  # a patch that takes its time: admitted requests wait, the queue fills
+        with served.exclusively():
+            holding.set()
+            release.wait(60)
+
+    async def burst(url: str) -> tuple[list[httpx.Response], list[int]]:
+        limits = httpx.Limits(max_connections=60)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+            body = {"query": HEAVY, "variables": {"id": "antony-blinken"}}
+            sent = [asyncio.create_task(http.post("/graphql", json=body)) for _ in range(40)]
+            await until(lambda: sum(task.done() for task in sent) >= 40 - 6)  # all but 2 + 4 answered at once
+            health = [(await http.get("/health")).status_code for _ in range(5)]  # while 6 still wait
+            assert not all(task.done() for task in sent)
+            release.set()
+            return list(await asyncio.gather(*sent)), health
+
+    with real_server(app) as url:
+        writer = threading.Thread(target=hold_queries)
+        writer.start()
+        holding.wait(30)
+        answers, health = asyncio.run(burst(url))
+        writer.join()
+    statuses = sorted(response.status_code for response in answers)
+    assert health == [200] * 5
+    assert statuses.count(200) == 6 and statuses.count(429) == 34, statuses  # 2 executing + 4 queued
+    assert all(r.headers["retry-after"] == "1" for r in answers if r.status_code == 429)
+    names = {r.json()["data"]["person"]["name"] for r in answers if r.status_code == 200}
+    assert names == {"Antony Blinken"}

@@ -8,7 +8,7 @@ The stages, in the order data flows through them (docs/architecture.md):
 4. ``kb.api`` and ``kb.pages``: GraphQL and the HTML pages over a built graph;
 5. ``kb.serve``: the running server; ``kb.cli`` on top.
 
-Below them all: ``kb.errors``, ``kb.config``, ``kb.vocab``, ``kb.contracts``.
+Below them all: ``kb.errors``, ``kb.config``, ``kb.vocab``, ``kb.contracts``, ``kb.progress``.
 """
 
 __version__ = "0.1.0"

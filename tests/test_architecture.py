@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kb"
 MAX_LINES = 400
 STAGES = {"model", "load", "graph", "curate", "publish", "serve", "api", "pages"}
-FOUNDATIONS = {"__init__", "cli", "config", "contracts", "errors", "export", "vocab"}
+FOUNDATIONS = {"__init__", "config", "contracts", "errors", "export", "progress", "vocab"}
 
 
 def _modules() -> list[Path]:

@@ -33,6 +33,7 @@ from kb.errors import AnchorError
 from kb.load import loader
 from kb.load.loader import RawKnowledgeBase
 from kb.model.sources import CONTEXT_CHARS, Article, context, locate, occurrences
+from kb.progress import Progress, silent
 
 # Hypothesis's weights (client/src/annotator/anchoring/match-quote.ts): the quote counts most, then context.
 QUOTE_WEIGHT, PREFIX_WEIGHT, SUFFIX_WEIGHT, POSITION_WEIGHT = 50.0, 20.0, 20.0, 2.0
@@ -342,15 +343,19 @@ def read_sources(root: Path) -> dict[str, SourceText]:
     return source_texts(loader.read(root), partial(revisions.version_with_sha256, root))
 
 
-def fix_files(root: Path, sources: Mapping[str, SourceText], write: bool) -> Iterator[tuple[str, Change]]:
+def fix_files(root: Path, sources: Mapping[str, SourceText], write: bool,
+              progress: Progress = silent) -> Iterator[tuple[str, Change]]:
     """Fill or move the evidence offsets of every file in ``root``/curation; yield each change with its file
     (relative to ``root``).
 
     With ``write``, a file that changed is replaced once its changes have been yielded; without, none is.
+    Reports "anchoring" (files done of all) to ``progress``.
     """
     texts = {sid: s.now.text for sid, s in sources.items()}
     previous = {sid: s.before for sid, s in sources.items() if s.changed}
-    for path in loader.curation_files(root / "curation"):
+    files = list(loader.curation_files(root / "curation"))
+    for done, path in enumerate(files, 1):
+        progress("anchoring", done - 1, len(files))
         before = path.read_text("utf-8")
         after, changes = fix_text(before, texts, previous)
         display = path.relative_to(root).as_posix()
@@ -360,3 +365,4 @@ def fix_files(root: Path, sources: Mapping[str, SourceText], write: bool) -> Ite
             tmp = path.with_suffix(path.suffix + ".tmp")
             tmp.write_text(after, "utf-8")
             tmp.replace(path)  # atomic: a crash never leaves a half-written file
+        progress("anchoring", done, len(files))

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from kb.graph import builder
 from kb.model.knowledge_base import KnowledgeBase
+from kb.progress import Progress, silent
 from kb.publish.catalogue import catalogue, catalogue_iri, changed, version_graph
 from kb.publish.gsp import Spool
 
@@ -107,12 +108,14 @@ class _Parts:
 
 
 def write(kb: KnowledgeBase, version: str, base_iri: str, folder: Path, replaces: str | None = None,
-          part_bytes: int = PART_BYTES, recorded: dict[str, str] | None = None) -> Dump:
+          part_bytes: int = PART_BYTES, recorded: dict[str, str] | None = None,
+          progress: Progress = silent) -> Dump:
     """Write the graphs ``kb publish`` would write for ``kb`` at ``version`` into ``folder`` (created if
     missing) as gzip N-Quads: the data files, then the catalogue (naming ``replaces`` as the version graph it
     replaces, when given, and every article graph's digest). Article graphs whose digest is the one
     ``recorded`` gives (the digests of the store's catalogue) are left out of the data files: the store holds
-    them. Returns what was written. Raises CurationError as kb.graph.builder does, OSError when ``folder`` cannot be
+    them. Reports "writing triples" and "writing article graphs" to ``progress``. Returns what was written.
+    Raises CurationError as kb.graph.builder does, OSError when ``folder`` cannot be
     written; either way ``folder`` is left as it was."""
     folder.mkdir(parents=True, exist_ok=True)
     graph = version_graph(base_iri, version)
@@ -126,13 +129,15 @@ def write(kb: KnowledgeBase, version: str, base_iri: str, folder: Path, replaces
                 for default, named in builder.graphs(kb, base_iri):  # what kb.publish.gsp sends, piece by piece
                     parts.write(as_quads(default, graph))
                     triples += default.count(b"\n")
+                    progress("writing triples", triples, 0)
                     spool.add(named)
                 digests = spool.digests()
                 loading = changed(digests, recorded or {})
-                for name in loading:
+                for done, name in enumerate(loading, 1):
                     text = spool.text(name)
                     parts.write(as_quads(text, name))
                     quads += text.count(b"\n")
+                    progress("writing article graphs", done, len(loading))
             quads += triples
             if not parts.files:  # an empty knowledge base: one empty file, so the loaders' globs match
                 parts.write(b"")

@@ -41,6 +41,7 @@ import httpx
 from kb.errors import PublishError
 from kb.graph import builder
 from kb.model.knowledge_base import KnowledgeBase
+from kb.progress import Progress, silent
 from kb.publish.catalogue import (
     catalogue,
     catalogue_iri,
@@ -160,14 +161,16 @@ class Spool:
         return {name: digest(self.text(name)) for name in self.names()}
 
 
-def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store: GraphStoreClient) -> Published:
+def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store: GraphStoreClient,
+                           progress: Progress = silent) -> Published:
     """Build the graph of a validated knowledge base straight into ``store``, never holding it whole.
 
     The default graph goes out as it is built (kb.graph.builder.graphs: every triple exactly once, so its lines
     count its triples); each article's share waits in a :class:`Spool` until the default graph is written,
     then replaces its named graph if its digest differs from the one the store's catalogue records. At
     100,000 facts this needs no Oxigraph store of 2.7 GB and no dump of it. Writes in the order the module
-    docstring gives. Raises PublishError, CurationError.
+    docstring gives. Reports "publishing triples" and "publishing article graphs" to ``progress``. Raises
+    PublishError, CurationError.
     """
     dataset, graph = catalogue_iri(base_iri), version_graph(base_iri, version)
     previous = read_previous(store.read(dataset), dataset)
@@ -179,6 +182,7 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
                 store.send(method, graph, piece)
                 method = "POST"
             triples += default.count(b"\n")
+            progress("publishing triples", triples, 0)
             spool.add(named)
         if method == "PUT":  # an empty knowledge base: the version graph exists, empty
             store.replace(graph, b"")
@@ -186,8 +190,9 @@ def publish_knowledge_base(kb: KnowledgeBase, version: str, base_iri: str, store
         sending = changed(digests, previous.digests)
         if set(sending) & previous.digests.keys():  # no digest may outlive the content it describes
             store.replace(dataset, previous.without_digests(sending))
-        for name in sending:
+        for done, name in enumerate(sending, 1):
             store.replace(name, spool.text(name))
+            progress("publishing article graphs", done, len(sending))
     # The switch readers follow: the catalogue names the new version graph; then the one before the previous
     # goes, and the article graphs of articles no longer there.
     kept, removed = succession(previous.current, previous.replaced, graph)

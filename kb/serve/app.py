@@ -3,6 +3,7 @@
     /graphql        the GraphQL API (GraphiQL in a browser, unless production)
     /sparql         SPARQL 1.1 Protocol, read-only (kb.serve.sparql.endpoint)
     /health         status, knowledge base version and counts
+    /metrics        Prometheus metrics (kb.serve.metrics)
     /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
 
 Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
@@ -17,6 +18,7 @@ import concurrent.futures
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
@@ -43,6 +45,8 @@ from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
 from kb.serve.execution import loop as execution_loop
+from kb.serve.logs import AccessLog
+from kb.serve.metrics import Metrics, Observe
 from kb.serve.middleware.admission import Admission
 from kb.serve.middleware.body_limit import BodyLimit
 from kb.serve.middleware.cache import VersionCache
@@ -181,6 +185,7 @@ def _warm(site: pages.Pages, served: Served, log_failure: bool) -> concurrent.fu
 @asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sparql_guard.warm()
+    app.state.sparql_guard.prepare(app.state.served.current)
     _warm(app.state.pages, app.state.served, log_failure=True)
     yield
     app.state.pages.close()  # the process that draws the pictures
@@ -192,7 +197,13 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     """Return the app serving ``snapshot`` (built from ``settings.root`` when None) under ``limits``
     (the defaults when None). Raises CurationErrors when the knowledge base does not validate."""
     limits = limits or Limits()
+    app: Starlette  # made last: the metrics read it only once requests come
+    started = time.perf_counter()
     served = Served(snapshot if snapshot is not None else serving.build(settings))
+    build_seconds = time.perf_counter() - started
+    metrics = Metrics(served, lambda: admission_of(app).stats, lambda: getattr(app.state, "reloader", None))
+    if snapshot is None:
+        metrics.build_seconds.set(build_seconds)
     graphql = GraphQLView(limits, settings.production, settings.answers_introspection)
     configure_pool(limits.store_threads)
     gate = Middleware(Admission, executing=limits.max_executing, queued=limits.max_queued,
@@ -206,6 +217,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
             allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
         ))
+    # Outside everything: refusals (429, 503, 413) are counted, timed and logged like answers.
+    middleware[:0] = [Middleware(Observe, metrics=metrics, routes=lambda: app.router.routes), Middleware(AccessLog)]
     site = pages.Pages(graphql.schema, graphql.get_context, context_for=lambda s: make_context(s, limits))
     page_routes = pages.routes_of(site)
     for route in page_routes:
@@ -215,12 +228,14 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/graphql", OnExecutionLoop(graphql), methods=["GET", "POST"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
         *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)
     app.state.served = served
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.limits = limits
     app.state.sparql_guard = SparqlGuard(limits)
     app.state.loop_lag = LoopLag()
@@ -228,6 +243,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
 
     def prepare(snapshot: Snapshot) -> None:
         _warm(site, served, log_failure=True)
+        app.state.sparql_guard.prepare(snapshot)
 
     served.on_swap.append(prepare)
     run_beside(app, app.state.loop_lag.run)

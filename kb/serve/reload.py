@@ -77,6 +77,7 @@ class Reloader:
         self.settings = settings
         self.make = make
         self.status = Status(ok=True, serving=served.current.version)
+        self.failures = 0  # edits refused since the start (/metrics: kb_reload_failures)
         self._lock = asyncio.Lock()
         # Re-reads and re-checks only the files that changed since the last build (kb.load.incremental); gives
         # exactly pipeline.load's knowledge base or errors.
@@ -153,6 +154,7 @@ class Reloader:
     def _fail(self, version: str, errors: list[str]) -> None:
         for line in errors[:MAX_ERRORS_SHOWN]:
             log.warning("not reloaded: %s", line)
+        self.failures += 1
         self.status = Status(False, self.served.current.version, errors=errors[:MAX_ERRORS_SHOWN], rejected=version,
                              reloads=self.status.reloads, last_build_seconds=self.status.last_build_seconds,
                              last_build=self.status.last_build)

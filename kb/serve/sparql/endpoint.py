@@ -293,6 +293,9 @@ async def answer(request: Request, snapshot: Snapshot) -> Response:
     except ProtocolError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
     except SparqlRefused as exc:
+        metrics = getattr(request.app.state, "metrics", None)  # kb.serve.metrics: time-outs, memory kills
+        if metrics is not None:
+            metrics.refused(exc.status)
         return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
     except QueryError as exc:
         return JSONResponse({"error": f"the query was refused: {exc}"}, status_code=400)

@@ -183,6 +183,29 @@ class SparqlGuard:
             if not worker.alive():
                 worker.start()
 
+    def prepare(self, snapshot: Snapshot) -> None:
+        """Load ``snapshot`` into every idle worker now, in the guard's threads, and return at once: the first
+        queries of a version then find it loaded (work done once per version, off the request path). A worker
+        busy meanwhile loads the version when it next answers, as before."""
+        if snapshot.backend.name not in LOCAL_ENGINES:
+            return
+        with self.lock:
+            taken, self.idle = self.idle, []
+        for worker in taken:
+            self.executor.submit(self._prepare, worker, snapshot)
+
+    def _prepare(self, worker: _Worker, snapshot: Snapshot) -> None:
+        try:
+            if not worker.alive():
+                worker.start()
+            if worker.version != snapshot.version:
+                self._load(worker, snapshot)
+        except (_TimedOut, _Died):
+            worker.stop()  # started again by the next query that takes it
+        finally:
+            with self.lock:
+                self.idle.append(worker)
+
     def close(self) -> None:
         """Stop every worker process."""
         self._finalizer()

@@ -1,0 +1,101 @@
+"""``kb serve``: build the knowledge base, run the web app under uvicorn, say where everything is once it answers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from pathlib import Path
+
+import click
+import uvicorn
+
+from kb.cli.common import fail, root_option
+from kb.config import Limits, Settings
+from kb.errors import CurationErrors, ReloadError
+from kb.serve import http as http_server
+from kb.serve import reload as reloading
+from kb.serve.app import create_app
+from kb.serve.background import run_beside
+from kb.serve.logs import FORMATS, uvicorn_log_config
+
+
+@click.command()
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0: every one).")
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option("--store", envvar="KB_STORE", default="oxigraph", show_default=True,
+              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
+@click.option("--production", is_flag=True, envvar="KB_PRODUCTION",
+              help="Production mode: no GraphiQL page on /graphql, no introspection.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="An origin allowed to call the API from a browser "
+              "(repeat for several; KB_CORS_ORIGINS, comma-separated).")
+@click.option("--reload", "live", is_flag=True, help="Watch seeds/ and curation/ and serve each good edit.")
+@click.option("--introspection/--no-introspection", default=None, help="Answer GraphQL introspection (__schema, "
+              "__type). Default: on, but off with --production (KB_INTROSPECTION=1|0).")
+@click.option("--log-format", type=click.Choice(FORMATS), envvar="KB_LOG_FORMAT", default="text", show_default=True,
+              help="json: one JSON object a line on stderr for every request (method, path, status, duration_ms, "
+              "version, client) and every other log record.")
+def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
+          live: bool, introspection: bool | None, log_format: str) -> None:
+    """Serve the knowledge base: the pages on /, GraphQL on /graphql, SPARQL on /sparql, /health, /metrics,
+    /export.ttl|nt|jsonld.
+
+    Validates and builds the graph first (curation errors print as path:line:col and exit 2). The pages (/)
+    browse sources, people, organizations, disputes and who met whom. GraphiQL, an in-browser query editor,
+    opens at http://HOST:PORT/graphql unless --production. Once the server answers it prints every address.
+    /metrics is for Prometheus (docs/operations.md). Every response names the knowledge base version it was
+    answered from in the X-KB-Version header. docs/api.md has examples.
+    """
+    settings = Settings.from_env(root=root, store=store, production=production or None,
+                                 cors_origins=cors_origins or None, introspection=introspection)
+    try:
+        if live:
+            try:
+                app = reloading.create_live_app(settings)
+            except ReloadError as exc:
+                raise click.UsageError(str(exc)) from None
+        else:
+            app = create_app(settings)
+    except CurationErrors as errors:
+        fail(errors)
+    # What was built lives as long as the server: keep the collector from walking it again and again.
+    gc.freeze()
+    click.echo(f"kb {app.state.served.current.version}: http://{_authority(host, port)}/graphql", err=True)
+    lines = addresses(f"http://{_authority(host, port)}", settings.production)
+    run_beside(app, lambda stop: _announce(_reachable(host), port, lines, stop))
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(log_format),
+                **http_server.uvicorn_options(Limits.from_env()))
+
+
+def addresses(base: str, production: bool) -> list[str]:
+    """Return what ``kb serve`` prints once it answers: one line per thing served, under ``base``."""
+    graphiql = [] if production else [f"  GraphiQL  {base}/graphql (in a browser)"]
+    return [f"  pages     {base}/", f"  GraphQL   {base}/graphql", *graphiql, f"  SPARQL    {base}/sparql",
+            f"  health    {base}/health", f"  metrics   {base}/metrics (Prometheus)",
+            f"  exports   {base}/export.ttl, .nt, .jsonld",
+            "  docs      docs/api.md (queries), docs/operations.md (alerts); kb schema prints the SDL"]
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _reachable(host: str) -> str:
+    """Return an address this machine reaches ``host`` by (listening on every interface: the loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+async def _announce(host: str, port: int, lines: list[str], stop: asyncio.Event) -> None:
+    """Print ``lines`` once a TCP connection to the server succeeds: uvicorn binds its socket after the app's
+    startup, so the startup itself is too early to say "ready"."""
+    while not stop.is_set():
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        click.echo("kb is ready:\n" + "\n".join(lines), err=True)
+        return

@@ -314,6 +314,8 @@ def main() -> None:
     print()
     print(table(steps))
     for name, figures in extra.items():
+        if "home_p50_ms" not in figures:
+            continue
         print(f"{name}: home page p50 {figures['home_p50_ms']:.0f} ms, p99 {figures['home_p99_ms']:.0f} ms")
     graphql = [s for s in steps if s.request == "graphql"]
     for name in sorted({s.kb for s in steps}):

@@ -152,10 +152,11 @@ def app(root: Path, backend: str, limits: Limits | None = None, **settings: Any)
     return create_app(Settings(root=root, store=backend, **settings), snapshot(root, backend), limits)
 
 
-def fixture(root: Path = API_FIXTURE) -> Any:
-    """Return a module-scoped pytest fixture yielding an :class:`Api` over ``root``, once per backend."""
+def fixture(root: Path = API_FIXTURE, backends: tuple[str, ...] = BACKENDS) -> Any:
+    """Return a module-scoped pytest fixture yielding an :class:`Api` over ``root``, once per backend of
+    ``backends`` (a test that one backend shows asks for that one rather than skipping the others)."""
 
-    @pytest.fixture(scope="module", params=BACKENDS)
+    @pytest.fixture(scope="module", params=backends)
     def api(request: pytest.FixtureRequest) -> Iterator[Api]:
         if request.param == "virtuoso":
             from tests import virtuoso

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,24 @@ from kb.model.knowledge_base import KnowledgeBase
 pytest_plugins = ("tests.audit",)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_ci() -> bool:
+    """True under CI (CI=true, as .ci/run is run): there every test must run, none may skip."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def needs_debian(package: str, program: str) -> str:
+    """Return the path of ``program`` (a name looked up on PATH, or an absolute path), which the Debian package
+    ``package`` installs. Without it the test skips outside CI, naming the package and ``bash .ci/run`` (which
+    installs every such package), and fails under CI, where a skip would hide a missing install step."""
+    found = shutil.which(program)
+    if found is not None:
+        return found
+    reason = f"{program} not found: install the Debian package {package} (bash .ci/run installs it)"
+    if in_ci():
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -31,15 +50,10 @@ def knowledge_base(root: Path) -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A private Virtuoso on 127.0.0.1 (tests/virtuoso.py), started once per session; skipped only outside CI
-    when Debian's virtuoso-opensource is not installed."""
+    """A private Virtuoso on 127.0.0.1 (tests/virtuoso.py), started once per session (needs_debian)."""
     from tests import virtuoso
 
-    reason = virtuoso.available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    needs_debian("virtuoso-opensource", virtuoso.BINARY)
     server = virtuoso.start(tmp_path_factory.mktemp("virtuoso"))
     yield server
     server.stop()

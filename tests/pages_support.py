@@ -18,6 +18,8 @@ from typing import Any
 
 import uvicorn
 
+from tests.conftest import needs_debian
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -89,6 +91,8 @@ def chromium(page_load_timeout: float = 30.0) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    needs_debian("chromium", str(CHROMIUM))
+    needs_debian("chromium-driver", str(CHROMEDRIVER))
     options = webdriver.ChromeOptions()
     for arg in CHROMIUM_ARGS:
         options.add_argument(arg)

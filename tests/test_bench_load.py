@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import socket
 import threading
 import time
@@ -22,6 +20,7 @@ import pytest
 import uvicorn
 
 from benchmarks.load import Outcome, Request, hammer
+from tests.conftest import needs_debian
 
 
 class Recorder:
@@ -87,11 +86,8 @@ def generators() -> list[str]:
 
 @pytest.fixture(params=generators())
 def using(request: pytest.FixtureRequest) -> str:
-    if request.param == "wrk" and shutil.which("wrk") is None:
-        message = "wrk is not installed (Debian package wrk; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    if request.param == "wrk":
+        needs_debian("wrk", "wrk")
     return str(request.param)
 
 

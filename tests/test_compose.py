@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,11 @@ import pytest
 import yaml
 
 from kb import cli
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_debian
 
 
 def _compose_binary() -> str:
-    found = shutil.which("docker-compose")
-    if found is None:
-        reason = "docker-compose not found: install Debian's docker-compose (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
+    return needs_debian("docker-compose", "docker-compose")
 
 
 @pytest.fixture(scope="module")

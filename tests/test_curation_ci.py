@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from kb.cli import main
 from kb.curate.diffreport import MARKER
 from tests import gitrepo
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_debian
 
 WORKFLOW = ROOT / ".github" / "workflows" / "curation.yml"
 PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
@@ -118,7 +118,6 @@ const context = { repo: { owner: "o", repo: "r" }, issue: { number: 7 } };
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node runs the workflow's github-script step")
 @pytest.mark.parametrize(("existing", "action"), [
     ([], "create"),
     ([{"id": 3, "user": {"type": "User"}, "body": "looks good"},
@@ -129,7 +128,8 @@ def test_workflow_comment_script_creates_then_updates_one_comment(tmp_path: Path
     (tmp_path / "kb-diff.md").write_text(f"{MARKER}\nnew diff\n", "utf-8")
     harness = tmp_path / "harness.js"
     harness.write_text(NODE_HARNESS % step("Post the diff")["with"]["script"], "utf-8")
-    done = subprocess.run(["node", str(harness)], cwd=tmp_path, env={**os.environ, "EXISTING": json.dumps(existing)},
+    done = subprocess.run([needs_debian("nodejs", "node"), str(harness)], cwd=tmp_path,
+                          env={**os.environ, "EXISTING": json.dumps(existing)},
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     [[kind, args]] = json.loads(done.stdout)

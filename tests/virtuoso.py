@@ -8,7 +8,6 @@ A fresh database starts in about 3 seconds. ``.ci/run`` installs the package.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -66,13 +65,6 @@ ResultSetMaxRows = 10000000
 MaxQueryExecutionTime = 120
 MaxQueryCostEstimationTime = 0
 """
-
-
-def available() -> str | None:
-    """Return why Virtuoso cannot run here (binary missing), or None when it can."""
-    if shutil.which(BINARY) is None:
-        return f"{BINARY} not found: install Debian's virtuoso-opensource (.ci/run does)"
-    return None
 
 
 def free_port() -> int:

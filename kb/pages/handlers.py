@@ -74,6 +74,9 @@ class Pages:
         response = self.templates.TemplateResponse(request, name, {"queries": run.ran, **context},
                                                    status_code=status)
         response.headers[QUERIES_HEADER] = str(run.sparql_queries)
+        drawing = context.get("drawing")
+        if isinstance(drawing, Drawing) and drawing.pending:  # this page changes once the picture is drawn
+            response.headers["cache-control"] = "no-store"
         return response
 
     async def home(self, request: Request) -> Response:

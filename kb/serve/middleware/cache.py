@@ -2,7 +2,7 @@
 
 A snapshot never changes (kb.serve.served), so the answer to a request against one version is fixed: the same
 GraphQL query with the same variables, or the same SPARQL request, always gets the same bytes. The key is
-the version the request was pinned to (kb.serve.app's ``PinSnapshot``, which must run first) plus everything that
+the version the request was pinned to (kb.serve.middleware.pin, which must run first) plus everything that
 can change the answer: method, path, query string, the ``Accept`` and ``Content-Type`` headers and the body.
 
 - A cached answer is replayed without running anything (header ``X-KB-Cache: hit``).
@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CACHE_HEADER = "x-kb-cache"
 PATHS = ("/graphql", "/sparql")
+PAGES = ("/", "/network", "/disputes")
+PAGE_PREFIXES = ("/sources/", "/people/", "/organizations/", "/meetings/", "/roles/", "/statements/", "/sanctions/")
 VARYING = (b"accept", b"content-type")
 
 
@@ -47,8 +49,7 @@ class VersionCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snapshot = scope.get("state", {}).get("kb_snapshot")
-        if scope["type"] != "http" or scope["path"] not in PATHS or scope["method"] not in {"GET", "POST"} \
-                or snapshot is None:
+        if scope["type"] != "http" or not cacheable(scope) or snapshot is None:
             await self.app(scope, receive, send)
             return
         body, disconnected = await _read_body(receive)
@@ -98,7 +99,8 @@ class VersionCache:
     async def finish(self, send: Send, start: Message, body: bytes, key: str, etag: bytes) -> None:
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in {b"content-length", b"etag"}]
         entry = Entry(start["status"], headers, body)
-        clean = entry.status == 200 and b'"errors"' not in body[:64] and b'"errors":' not in body
+        stored = (b"no-store" not in v for k, v in headers if k.lower() == b"cache-control")
+        clean = entry.status == 200 and b'"errors"' not in body[:64] and b'"errors":' not in body and all(stored)
         if clean:
             entry = Entry(entry.status, [*headers, (b"etag", etag)], body)
             self.store(key, entry)
@@ -112,6 +114,16 @@ class VersionCache:
         while len(self.cache) > self.entries or self.size > self.max_bytes:
             _, old = self.cache.popitem(last=False)
             self.size -= len(old.body)
+
+
+def cacheable(scope: Scope) -> bool:
+    """Return whether a request's answer is fixed by its version: GraphQL and SPARQL (GET or POST), and the
+    pages (GET: the same page of the same version is the same HTML; a page that will change, such as one showing
+    the picture still being drawn, says ``Cache-Control: no-store`` and is not kept)."""
+    path, method = scope["path"], scope["method"]
+    if path in PATHS:
+        return method in {"GET", "POST"}
+    return method == "GET" and (path in PAGES or path.startswith(PAGE_PREFIXES))
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -164,6 +164,7 @@ def _stop_all(workers: list[_Worker]) -> None:
     for worker in workers:
         worker.stop()
 
+PREPARE_POLL_SECONDS = 0.01
 
 class SparqlGuard:
     """Runs /sparql queries in ``limits.sparql_max_concurrent`` worker processes under ``limits``."""
@@ -173,6 +174,8 @@ class SparqlGuard:
         self.workers = [_Worker() for _ in range(limits.sparql_max_concurrent)]
         self.idle = list(self.workers)
         self.lock = threading.Lock()
+        self.preparing = 0
+        """Workers taken by :meth:`prepare`: a query waits for one of them rather than being refused."""
         self.executor = ThreadPoolExecutor(max_workers=len(self.workers), thread_name_prefix="kb-sparql")
         # A guard dropped without close() (an app built in a test) still ends its processes.
         self._finalizer = weakref.finalize(self, _stop_all, self.workers)
@@ -191,6 +194,7 @@ class SparqlGuard:
             return
         with self.lock:
             taken, self.idle = self.idle, []
+            self.preparing += len(taken)
         for worker in taken:
             self.executor.submit(self._prepare, worker, snapshot)
 
@@ -204,6 +208,7 @@ class SparqlGuard:
             worker.stop()  # started again by the next query that takes it
         finally:
             with self.lock:
+                self.preparing -= 1
                 self.idle.append(worker)
 
     def close(self) -> None:
@@ -214,8 +219,7 @@ class SparqlGuard:
     async def answer(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
         """Answer ``query`` from ``snapshot``: SELECT/ASK as the media type ``results``, CONSTRUCT/DESCRIBE as
         ``graphs``. Raises SparqlRefused (400 refused, 429 busy, 503 too slow, 500 worker lost)."""
-        with self.lock:
-            worker = self.idle.pop() if self.idle else None
+        worker = await self._take()
         if worker is None:
             raise SparqlRefused(429, BUSY_MESSAGE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
         try:
@@ -227,6 +231,18 @@ class SparqlGuard:
         finally:
             with self.lock:
                 self.idle.append(worker)
+
+    async def _take(self) -> _Worker | None:
+        """Return an idle worker, waiting while one is only loading the version being served; None when every
+        worker is answering a query."""
+        deadline = time.monotonic() + self.limits.sparql_timeout_seconds
+        while True:
+            with self.lock:
+                if self.idle:
+                    return self.idle.pop()
+                if not self.preparing or time.monotonic() > deadline:
+                    return None
+            await asyncio.sleep(PREPARE_POLL_SECONDS)
 
     async def _remote(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
         seconds = self.limits.sparql_timeout_seconds

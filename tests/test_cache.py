@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from kb.graph import snapshot as snapshots
@@ -66,3 +68,26 @@ def test_errors_are_neither_cached_nor_tagged(served: tuple[apikit.Http, Countin
     for _ in range(2):
         response = http.post("/graphql", json={"query": "{ nosuchfield }"})
         assert "etag" not in response.headers and response.headers["x-kb-cache"] == "none"
+
+
+def test_a_burst_of_one_cold_request_runs_it_once_and_shares_the_answer() -> None:
+    app = apikit.app(apikit.API_FIXTURE, "oxigraph")
+    current = app.state.served.current
+    counting = CountingBackend(current.backend)
+    app.state.served.on_swap.clear()  # only the burst may query
+    app.state.served.swap(snapshots.Snapshot(current.version, current.graph, counting, current.mint, current.counts))
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kb") as http:
+            alone = await http.post("/graphql", json={"query": QUERY, "variables": {"alone": 1}})
+            assert alone.status_code == 200
+            asked = len(counting.queries)
+            answers = await asyncio.gather(*(http.post("/graphql", json={"query": QUERY}) for _ in range(10)))
+            assert len(counting.queries) == 2 * asked  # the ten ran once
+            return list(answers)
+
+    answers = asyncio.run(burst())
+    assert {a.content for a in answers} == {answers[0].content} and answers[0].status_code == 200
+    states = [a.headers["x-kb-cache"] for a in answers]
+    assert states.count("miss") == 1 and "shared" in states and set(states) <= {"miss", "shared", "hit"}

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from kb.cli import main
@@ -85,3 +88,26 @@ def test_every_command_is_documented() -> None:
     assert isinstance(main, click.Group)
     for name, command in main.commands.items():
         assert command.help and len(command.help.split()) >= 5, f"kb {name} has no --help text"
+
+
+def test_exit_codes_usage_errors_are_64_not_2(tmp_path: Path) -> None:
+    # 2 means invalid curation: a mistyped command must not look like one (README "Exit codes")
+    assert run("no-such-command")[0] == 64
+    assert run("validate", "--no-such-option")[0] == 64
+    assert run("publish", "--root", str(tmp_path))[0] == 64  # a UsageError raised by the command itself
+    assert run("--version")[0] == 0
+
+
+def test_exit_code_of_an_unexpected_error_is_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("kb.load.pipeline.load", broken)
+    assert run("validate", "--root", str(project(tmp_path)))[0] == 1
+
+
+def test_exit_codes_as_a_shell_sees_them(tmp_path: Path) -> None:
+    kb = [sys.executable, "-c", "from kb.cli import main; main()"]
+    codes = [subprocess.run([*kb, *args], capture_output=True, timeout=120, check=False).returncode
+             for args in (["validate", "--root", str(project(tmp_path))], ["validate", "--bogus"])]
+    assert codes == [0, 64]

@@ -38,6 +38,17 @@ def compose() -> dict[str, Any]:
     return resolved
 
 
+def test_compose_refuses_to_start_without_a_virtuoso_password() -> None:
+    # No default password: a deployment that forgot to set one must not come up with a guessable one.
+    env = {key: value for key, value in os.environ.items() if key != "KB_VIRTUOSO_PASSWORD"}
+    result = subprocess.run([needs_debian("docker-compose", "docker-compose"), "--project-directory", str(ROOT),
+                             "-f", str(ROOT / "docker-compose.yml"), "config"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env, check=False)
+    assert result.returncode != 0
+    assert "set KB_VIRTUOSO_PASSWORD" in result.stderr
+    assert "change-me" not in (ROOT / "docker-compose.yml").read_text("utf-8")
+
+
 def kb_command_errors(argv: list[str]) -> str | None:
     """Parse a ``kb ...`` command line with kb's CLI without running it; return the usage error, or None."""
     assert argv[0] == "kb"

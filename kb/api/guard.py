@@ -53,6 +53,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from kb.api import strawberry_compat as compat
 from kb.api.limits import MASKED_MESSAGE, should_mask
 from kb.config import Limits
 from kb.errors import UserError
@@ -205,10 +206,11 @@ class QueryCost(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
-            reason = refusal(measure(context.graphql_document, self.limits.max_depth + 1), self.limits)
+        parsed = compat.document(context)
+        if parsed is not None and compat.pre_execution_errors(context) is None:
+            reason = refusal(measure(parsed, self.limits.max_depth + 1), self.limits)
             if reason is not None:
-                context.pre_execution_errors = [GraphQLError(reason)]  # Strawberry then skips validation
+                compat.set_pre_execution_errors(context, [GraphQLError(reason)])  # Strawberry then skips validation
         yield
 
 
@@ -289,21 +291,21 @@ class KnownDocuments(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is None and context.query:
+        if compat.document(context) is None and context.query:
             found = self.cache.get(context.query)
             if found is not None:
-                context.graphql_document = found  # Strawberry parses only when no document is set
+                compat.set_document(context, found)  # Strawberry parses only when no document is set
                 self.known = True
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if self.known and context.pre_execution_errors is None:
-            context.pre_execution_errors = []  # checked when first seen: Strawberry validates only on None
+        if self.known and compat.pre_execution_errors(context) is None:
+            compat.set_pre_execution_errors(context, [])  # checked when first seen: Strawberry validates only on None
         yield
-        if not self.known and context.pre_execution_errors == [] and context.query \
-                and context.graphql_document is not None:
-            self.cache.put(context.query, context.graphql_document)
+        parsed = compat.document(context)
+        if not self.known and compat.pre_execution_errors(context) == [] and context.query and parsed is not None:
+            self.cache.put(context.query, parsed)
 
 
 def guards(limits: Limits) -> list[Callable[[], SchemaExtension]]:

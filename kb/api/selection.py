@@ -24,6 +24,7 @@ from graphql import (
     SelectionSetNode,
 )
 
+from kb.api import strawberry_compat
 from kb.api.context import Info
 from kb.vocab import DCTERMS, KB, ORG, PROV, RDF, RDFS, SDO, SKOS
 
@@ -79,7 +80,7 @@ def wanted(info: Info, kinds: Iterable[type], connection: bool) -> Predicates:
     """Return the predicates the nodes a resolver returns need for what the request selects on them, or None
     for whole descriptions. ``kinds`` are the Strawberry types the nodes may be; ``connection`` says the
     nodes sit in a connection (under ``nodes`` and ``edges { node }``) rather than being the field's value."""
-    raw = info._raw_info
+    raw = strawberry_compat.raw_info(info)
     memo: dict[tuple[int, bool], set[str]] = info.context.memo
     key = (id(raw.field_nodes[0]), connection)  # one document per request: its nodes stay put
     names = memo.get(key)

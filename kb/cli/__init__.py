@@ -1,7 +1,7 @@
 """The ``kb`` command line: each command parses its arguments, calls the pipeline and prints.
 
 Every command's docstring is its ``--help``. Curation errors print as ``path:line:col: field: message``
-and exit with status 2.
+and exit with status 2; usage errors exit 64, unexpected errors 1 (kb.cli.common: the exit statuses).
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import uvicorn as uvicorn
 
 from kb.cli import curation, output, publishing, serving
 from kb.cli.common import EXIT_INVALID as EXIT_INVALID
+from kb.cli.common import EXIT_USAGE as EXIT_USAGE
+from kb.cli.common import KbGroup
 from kb.cli.common import fail as fail
 from kb.cli.common import root_option as root_option
 
 
-@click.group()
+@click.group(cls=KbGroup)
 @click.version_option(package_name="kb")
 def main() -> None:
     """kb: a provenance-first knowledge base of diplomatic news.

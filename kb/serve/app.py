@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
-from cross_web import HTTPException  # what Strawberry's views raise to refuse a request
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -36,6 +35,7 @@ from strawberry.asgi import GraphQL
 from kb import export, pages
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.schema import Schema, make_schema
+from kb.api.strawberry_compat import HTTPException  # what Strawberry's views raise to refuse a request
 from kb.config import Limits, Settings
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool

@@ -5,7 +5,9 @@ GraphQL query with the same variables, or the same SPARQL request, always gets t
 the version the request was pinned to (kb.serve.middleware.pin, which must run first) plus everything that
 can change the answer: method, path, query string, the ``Accept`` and ``Content-Type`` headers and the body.
 
-- A cached answer is replayed without running anything (header ``X-KB-Cache: hit``).
+- A cached answer is replayed without running anything (header ``X-KB-Cache: hit``); a request that arrives
+  while the same one is being answered waits for that answer and shares it (``X-KB-Cache: shared``), so a burst of
+  one cold page renders it once.
 - Every cacheable answer carries ``ETag: "<version>-<key>"``; a request whose ``If-None-Match`` names it gets
   304 without running anything, cached or not — the ETag is a function of the request and the version alone.
 - Only 200 answers without GraphQL ``errors`` are cached or tagged: a deadline or a refusal is not an answer.
@@ -15,6 +17,7 @@ can change the answer: method, path, query string, the ``Accept`` and ``Content-
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -46,6 +49,7 @@ class VersionCache:
         self.max_bytes = max_bytes
         self.size = 0
         self.cache: OrderedDict[str, Entry] = OrderedDict()
+        self.running: dict[str, asyncio.Future[Entry | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snapshot = scope.get("state", {}).get("kb_snapshot")
@@ -66,7 +70,19 @@ class VersionCache:
             self.cache.move_to_end(key)
             await _send(send, found, b"hit")
             return
-        await self.run(scope, body, send, key, etag)
+        running = self.running.get(key)
+        if running is not None:  # the same request is being answered: share its answer, if it is clean
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                await _send(send, shared, b"shared")
+                return
+        self.running[key] = done = asyncio.get_running_loop().create_future()
+        answer: Entry | None = None
+        try:
+            answer = await self.run(scope, body, send, key, etag)
+        finally:
+            del self.running[key]
+            done.set_result(answer)
 
     def key(self, version: str, scope: Scope, body: bytes) -> str:
         """Return the cache key of a request pinned to ``version``."""
@@ -77,10 +93,12 @@ class VersionCache:
             digest.update(b"%d:" % len(part) + part)
         return digest.hexdigest()
 
-    async def run(self, scope: Scope, body: bytes, send: Send, key: str, etag: bytes) -> None:
-        """Run the app on the buffered request; cache and tag its answer when it is a clean 200."""
+    async def run(self, scope: Scope, body: bytes, send: Send, key: str, etag: bytes) -> Entry | None:
+        """Run the app on the buffered request; cache and tag its answer when it is a clean 200, and return
+        it then (None otherwise)."""
         start: Message = {}
         chunks: list[bytes] = []
+        kept: Entry | None = None
 
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
@@ -92,11 +110,13 @@ class VersionCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await self.finish(send, start, b"".join(chunks), key, etag)
+                    nonlocal kept
+                    kept = await self.finish(send, start, b"".join(chunks), key, etag)
 
         await self.app(scope, replay, capture)
+        return kept
 
-    async def finish(self, send: Send, start: Message, body: bytes, key: str, etag: bytes) -> None:
+    async def finish(self, send: Send, start: Message, body: bytes, key: str, etag: bytes) -> Entry | None:
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in {b"content-length", b"etag"}]
         entry = Entry(start["status"], headers, body)
         stored = (b"no-store" not in v for k, v in headers if k.lower() == b"cache-control")
@@ -105,6 +125,7 @@ class VersionCache:
             entry = Entry(entry.status, [*headers, (b"etag", etag)], body)
             self.store(key, entry)
         await _send(send, entry, b"miss" if clean else b"none")
+        return entry if clean else None
 
     def store(self, key: str, entry: Entry) -> None:
         if len(entry.body) > self.max_bytes // 8:

@@ -183,7 +183,7 @@ def test_cli_export_refuses_invalid_curation_with_exit_2(tmp_path: Path) -> None
 
 def test_cli_export_refuses_an_unknown_format() -> None:
     code, _, err = run("export", "--root", str(MINI), "--format", "rdfxml")
-    assert code == 2 and "rdfxml" in err
+    assert code == 64 and "rdfxml" in err  # a usage error (EX_USAGE), not invalid curation
 
 
 def test_cli_validate_runs_the_shapes_and_reports_a_broken_graph_by_fact(monkeypatch: pytest.MonkeyPatch) -> None:

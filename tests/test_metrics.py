@@ -73,6 +73,7 @@ def test_json_access_log_has_one_object_per_request(caplog: pytest.LogCaptureFix
     # another test's logging.config may have disabled the loggers existing then, or stopped their propagation
     monkeypatch.setattr(ACCESS, "disabled", False)
     monkeypatch.setattr(ACCESS, "handlers", [caplog.handler])
+    monkeypatch.setattr(ACCESS, "propagate", False)  # caplog's handler on the root would see it a second time
     with caplog.at_level(logging.INFO, logger="kb.access"):
         http.get("/health")
     [record] = [r for r in caplog.records if r.name == "kb.access"]

@@ -81,7 +81,8 @@ class VersionCache:
         try:
             answer = await self.run(scope, body, send, key, etag)
         finally:
-            del self.running[key]
+            if self.running.get(key) is done:
+                del self.running[key]
             done.set_result(answer)
 
     def key(self, version: str, scope: Scope, body: bytes) -> str:

@@ -175,13 +175,19 @@ class SparqlGuard:
         self.idle = list(self.workers)
         self.lock = threading.Lock()
         self.preparing = 0
+        self.closed = False
         """Workers taken by :meth:`prepare`: a query waits for one of them rather than being refused."""
         self.executor = ThreadPoolExecutor(max_workers=len(self.workers), thread_name_prefix="kb-sparql")
         # A guard dropped without close() (an app built in a test) still ends its processes.
         self._finalizer = weakref.finalize(self, _stop_all, self.workers)
 
     def warm(self) -> None:
-        """Start every worker process now, so the first queries do not wait for one to start."""
+        """Start every worker process now, so the first queries do not wait for one to start (also after
+        :meth:`close`: an app's lifespan may run again, as test clients do)."""
+        if self.closed:
+            self.executor = ThreadPoolExecutor(max_workers=len(self.workers), thread_name_prefix="kb-sparql")
+            self._finalizer = weakref.finalize(self, _stop_all, self.workers)
+            self.closed = False
         for worker in self.workers:
             if not worker.alive():
                 worker.start()
@@ -215,6 +221,7 @@ class SparqlGuard:
         """Stop every worker process."""
         self._finalizer()
         self.executor.shutdown(wait=False)
+        self.closed = True
 
     async def answer(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
         """Answer ``query`` from ``snapshot``: SELECT/ASK as the media type ``results``, CONSTRUCT/DESCRIBE as

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import main
+from kb.cli import main, serving
 from tests.hostile import MINI
 
 
@@ -35,3 +35,14 @@ def test_quiet_silences_progress_even_when_forced() -> None:
 def test_anchor_fix_reports_files(tmp_path: Path) -> None:
     out, err = run("anchor", "--root", str(MINI), "--fix", "--check", progress="always")
     assert "anchoring" in err and "anchoring" not in out
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_serve_shows_progress_while_it_builds(live: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(serving.uvicorn, "run", lambda app, **options: started.append(app))  # built, not served
+    out, err = run("serve", "--root", str(MINI), *(["--reload"] if live else []), progress="always")
+    assert started and out == ""
+    assert ("reading, checking and building" in err) if live else ("reading" in err and "building" in err)
+    _, quiet = run("serve", "--root", str(MINI), "--quiet", progress="always")
+    assert "building" not in quiet

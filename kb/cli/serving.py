@@ -10,10 +10,12 @@ import click
 import uvicorn
 
 from kb.cli.common import fail, root_option
+from kb.cli.progress import bars, quiet_option, report, step
 from kb.config import Limits, Settings
 from kb.errors import CurationErrors, ReloadError
 from kb.serve import http as http_server
 from kb.serve import reload as reloading
+from kb.serve import served as serving
 from kb.serve.app import create_app
 from kb.serve.background import run_beside
 from kb.serve.logs import FORMATS, uvicorn_log_config
@@ -37,8 +39,9 @@ from kb.serve.logs import FORMATS, uvicorn_log_config
 @click.option("--log-format", type=click.Choice(FORMATS), envvar="KB_LOG_FORMAT", default="text", show_default=True,
               help="json: one JSON object a line on stderr for every request (method, path, status, duration_ms, "
               "version, client) and every other log record.")
+@quiet_option
 def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
-          live: bool, introspection: bool | None, log_format: str) -> None:
+          live: bool, introspection: bool | None, log_format: str, quiet: bool) -> None:
     """Serve the knowledge base: the pages on /, GraphQL on /graphql, SPARQL on /sparql, /health, /metrics,
     /export.ttl|nt|jsonld.
 
@@ -51,13 +54,15 @@ def serve(root: Path, host: str, port: int, store: str, production: bool, cors_o
     settings = Settings.from_env(root=root, store=store, production=production or None,
                                  cors_origins=cors_origins or None, introspection=introspection)
     try:
-        if live:
-            try:
-                app = reloading.create_live_app(settings)
-            except ReloadError as exc:
-                raise click.UsageError(str(exc)) from None
-        else:
-            app = create_app(settings)
+        with bars(quiet) as found:
+            if live:
+                try:
+                    with step(found, "reading, checking and building"):
+                        app = reloading.create_live_app(settings)
+                except ReloadError as exc:
+                    raise click.UsageError(str(exc)) from None
+            else:
+                app = create_app(settings, serving.build(settings, report(found)))
     except CurationErrors as errors:
         fail(errors)
     # What was built lives as long as the server: keep the collector from walking it again and again.

@@ -18,18 +18,24 @@ from kb.graph.snapshot import Patch, Snapshot, from_knowledge_base
 from kb.load import pipeline
 from kb.load.version import kb_version
 from kb.model.knowledge_base import KnowledgeBase
+from kb.progress import Progress, silent
 from kb.serve import remote
 
 PATCH_POLL_SECONDS = 0.002
 
 
-def build(settings: Settings) -> Snapshot:
+def build(settings: Settings, progress: Progress = silent) -> Snapshot:
     """Read, validate and build the knowledge base under ``settings.root``, or, for a ``sparql+http://…`` store,
-    read what ``kb publish`` put there (kb.serve.remote). Raises CurationErrors, StoreError, RemoteError."""
+    read what ``kb publish`` put there (kb.serve.remote); reports reading, checking and building to ``progress``.
+    Raises CurationErrors, StoreError, RemoteError."""
     if remote.is_remote(settings.store):
         return remote.snapshot(settings)
     version = kb_version(settings.root)
-    return from_knowledge_base(pipeline.load(settings.root), settings, version)
+    kb = pipeline.load(settings.root, progress)
+    progress("building", 0, 0)
+    snapshot = from_knowledge_base(kb, settings, version)
+    progress("building", 1, 1)
+    return snapshot
 
 
 class Served:

@@ -261,7 +261,10 @@ class RdflibBackend:
             raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
-        return await off_loop(self._select, sparql)
+        # Inline, unlike Oxigraph: rdflib's engine holds the GIL throughout, so a thread would only add a hop, and
+        # answers arriving one by one would split the DataLoaders' batches (GraphQL runs on kb.serve.execution's
+        # loop, not the server's, so this never holds /health).
+        return self._select(sparql)
 
     def _select(self, sparql: str) -> Table:
         with self._lock:
@@ -279,7 +282,7 @@ class RdflibBackend:
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
-        return await off_loop(self._answer, sparql, results, graphs)
+        return self._answer(sparql, results, graphs)
 
     def _answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         with self._lock:

@@ -16,14 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import free_port, wait_until_up
+from benchmarks.servers import kb_serve
 from kb.serve.sparql.endpoint import refusal
 
 RESULTS = ROOT / "benchmarks" / "results_adversarial_sparql.json"
@@ -70,22 +67,6 @@ def timed(work: Callable[[], object], runs: int) -> float:
         work()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-@contextmanager
-def kb_serve(root: Path) -> Iterator[str]:
-    """Run ``kb serve --production`` on ``root``; yield its base URL."""
-    port = free_port()
-    kb = shutil.which("kb") or str(Path(sys.executable).parent / "kb")
-    process = subprocess.Popen([kb, "serve", "--root", str(root), "--port", str(port), "--production"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/health", process, timeout=300)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def over_http(http: httpx.Client, query: str, runs: int) -> tuple[float, int]:

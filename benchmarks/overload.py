@@ -22,17 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate
 from benchmarks.questions import KB_GRAPHQL
-from benchmarks.servers import free_port, wait_until_up
+from benchmarks.servers import kb_serve
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results_overload.json"
@@ -78,28 +74,6 @@ def percentile(values: list[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-@contextmanager
-def kb_serve(root: Path, *options: str) -> Iterator[str]:
-    """Run ``kb serve --production`` on ``root`` (with ``options``); yield its base URL."""
-    port = free_port()
-    kb = shutil.which("kb") or str(Path(sys.executable).parent / "kb")
-    log = open(DATA / "overload-server.log", "ab")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([kb, "serve", "--root", str(root), "--port", str(port), "--production", *options],
-                            stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/health", proc, timeout=900)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def requests_for(kind: str, person: str) -> tuple[str, str, dict[str, Any] | None]:

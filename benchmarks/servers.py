@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -89,6 +90,17 @@ def process(argv: list[str], probe: str, env: dict[str, str] | None = None,
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextmanager
+def kb_serve(root: Path, *options: str, timeout: float = 900) -> Iterator[str]:
+    """Run the ``kb serve --production`` command on ``root`` (with ``options``), as a user starts it; yield its
+    base URL once ``/health`` answers."""
+    port = free_port()
+    kb = shutil.which("kb") or str(Path(sys.executable).parent / "kb")
+    argv = [kb, "serve", "--root", str(root), "--port", str(port), "--production", *options]
+    with process(argv, f"http://127.0.0.1:{port}/health", {"PYTHONUNBUFFERED": "1"}, timeout):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager

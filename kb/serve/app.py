@@ -14,7 +14,6 @@ current snapshot once per request, and every handler answers from that one, so a
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import json
 import logging
@@ -165,28 +164,30 @@ def export_route(suffix: str, fmt: str) -> Route:
     return Route(f"/export.{suffix}", exported, methods=["GET"])
 
 
-def _warm(site: pages.Pages, served: Served, log_failure: bool) -> concurrent.futures.Future[object]:
-    """Start, on the execution loop, what the pages compute once per version (the who-met-whom picture) for the
-    version being served; return at once. Its queries count as in flight, so no patch lands under them."""
+def _prepare(app: Starlette, snapshot: Snapshot) -> None:
+    """Start the work done once per version for ``snapshot`` as it starts being served, and return at once: the
+    /sparql workers load it, and the pages draw its who-met-whom picture on the execution loop (their queries
+    count as in flight on the version served by then, so no patch lands under them)."""
+    app.state.sparql_guard.prepare(snapshot)
+    site: pages.Pages = app.state.pages
+    served: Served = app.state.served
 
     async def warm() -> None:
-        snapshot = await served.enter()
+        current = await served.enter()
         try:
-            await site.warm(snapshot)
+            await site.warm(current)
         except PageQueryError as exc:
-            if log_failure:
-                log.warning("the pages of version %s were not prepared: %s", snapshot.version, exc)
+            log.warning("the pages of version %s were not prepared: %s", current.version, exc)
         finally:
             served.leave()
 
-    return asyncio.run_coroutine_threadsafe(warm(), execution_loop())
+    asyncio.run_coroutine_threadsafe(warm(), execution_loop())
 
 
 @asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sparql_guard.warm()
-    app.state.sparql_guard.prepare(app.state.served.current)
-    _warm(app.state.pages, app.state.served, log_failure=True)
+    _prepare(app, app.state.served.current)
     yield
     app.state.pages.close()  # the process that draws the pictures
     app.state.sparql_guard.close()  # end the /sparql worker processes with the server
@@ -240,12 +241,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.sparql_guard = SparqlGuard(limits)
     app.state.loop_lag = LoopLag()
     app.state.pages = site
-
-    def prepare(snapshot: Snapshot) -> None:
-        _warm(site, served, log_failure=True)
-        app.state.sparql_guard.prepare(snapshot)
-
-    served.on_swap.append(prepare)
+    served.on_swap.append(lambda snapshot: _prepare(app, snapshot))
     run_beside(app, app.state.loop_lag.run)
     if remote.is_remote(settings.store):
         remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart

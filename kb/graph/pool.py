@@ -1,9 +1,9 @@
 """The bounded thread pool that store work runs in, so that the event loop only routes, awaits and writes.
 
-pyoxigraph releases the GIL while it evaluates a query (docs/performance.md measures it), so threads let
-queries of several requests run at once on several cores while the loop keeps answering. (rdflib's engine is pure
-Python and holds the GIL: its backend runs inline, on the execution loop of kb.serve.execution.) The pool is
-bounded: a burst of requests queues for a thread instead of starting one each.
+Work done once per version runs here (exports, the search index and its searches): pyoxigraph releases the GIL
+while it works (docs/performance.md measures it), so the loops keep answering meanwhile. The GraphQL backends'
+own queries run inline on the execution loop (kb.serve.execution), so that DataLoader batches stay whole. The
+pool is bounded: a burst of requests queues for a thread instead of starting one each.
 """
 
 from __future__ import annotations

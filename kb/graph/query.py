@@ -30,7 +30,6 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result, ResultRow
 
 from kb.errors import QueryError
-from kb.graph.pool import off_loop
 from kb.graph.terms import TermKind, from_json, from_ox, from_rdflib
 from kb.vocab import PREFIXES
 
@@ -195,7 +194,9 @@ class OxigraphBackend:
             raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
-        return await off_loop(self._select, sparql)
+        # Inline: GraphQL runs on kb.serve.execution's loop, never the server's, and answers handed back one by one
+        # from threads would split the DataLoaders' batches (more queries, in no fixed number).
+        return self._select(sparql)
 
     def _select(self, sparql: str) -> Table:
         solutions = self._run(sparql)
@@ -222,7 +223,7 @@ class OxigraphBackend:
         return Table(names, rows)
 
     async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
-        return await off_loop(self._answer, sparql, results, graphs)
+        return self._answer(sparql, results, graphs)
 
     def _answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
         outcome = self._run(sparql)
@@ -261,10 +262,7 @@ class RdflibBackend:
             raise QueryError(str(exc)) from exc
 
     async def select(self, sparql: str) -> Table:
-        # Inline, unlike Oxigraph: rdflib's engine holds the GIL throughout, so a thread would only add a hop, and
-        # answers arriving one by one would split the DataLoaders' batches (GraphQL runs on kb.serve.execution's
-        # loop, not the server's, so this never holds /health).
-        return self._select(sparql)
+        return self._select(sparql)  # inline, as OxigraphBackend.select says why
 
     def _select(self, sparql: str) -> Table:
         with self._lock:

@@ -1,6 +1,6 @@
 """Editing one file: how long from a save until the new version is served, as ``kb serve --reload`` does it.
 
-    python benchmarks/edit.py DIR [--edits 5]
+    python benchmarks/edit.py DIR [--edits 5] [--store disk --cache CACHE]
 
 Edits one meetings file of DIR in place (a meeting's label, alternately changed and restored, so every save
 is a new version) and puts it back afterwards. Starts the app as ``kb serve --reload`` does (``create_live_app``:
@@ -14,6 +14,7 @@ label. Prints JSON: the start-up seconds, every edit's seconds and their median,
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import resource
 import statistics
@@ -32,15 +33,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--store", default="memory", help="memory (Oxigraph in memory) or disk (kept: kb.graph.kept)")
+    parser.add_argument("--cache", type=Path, help="the kept store's folder, for --store disk")
     args = parser.parse_args()
     root: Path = args.root
     target = max((root / "curation" / "meetings").glob("*.yaml"))
     original = target.read_bytes()
-    settings = Settings(root=root)
+    settings = Settings(root=root, store=args.store, cache=args.cache)
     started = time.perf_counter()
     app = create_live_app(settings)  # what kb serve --reload starts
     start_up = time.perf_counter() - started
     served, reloader = app.state.served, app.state.reloader
+    if reloader.kb is None:  # opened from a kept build: what the server does beside itself once it answers
+        asyncio.run(reloader.adopt(asyncio.Event()))
     seconds: list[float] = []
     how: list[str | None] = []
     try:

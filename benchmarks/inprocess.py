@@ -1,6 +1,6 @@
 """In-process latency: kb's GraphQL through its ASGI app (no network), and pyoxigraph's own query time.
 
-    python benchmarks/inprocess.py DIR [--seconds 5] [--max 300]
+    python benchmarks/inprocess.py DIR [--seconds 5] [--max 300] [--store disk --cache CACHE]
 
 Prints JSON: p50/p99 milliseconds of the typical and the hub question (benchmarks/questions.py) through the
 real app (httpx's ASGI transport: routing, middleware, GraphQL validation, resolvers, DataLoaders,
@@ -68,14 +68,15 @@ async def alternate(runs: dict[str, Callable[[], Awaitable[Any]]], seconds: floa
     return {name: summary(taken[:limit]) for name, taken in samples.items()}
 
 
-async def measure(root: Path, seconds: float, limit: int) -> dict[str, Any]:
+async def measure(root: Path, seconds: float, limit: int, store: str = "memory",
+                  cache: Path | None = None) -> dict[str, Any]:
     import httpx
 
     from kb.config import Settings
     from kb.load import pipeline
     from kb.serve.app import create_app
 
-    settings = Settings(root=root, production=True)
+    settings = Settings(root=root, production=True, store=store, cache=cache)
     kb = pipeline.load(root)
     typical = questions.typical_person(kb)
     varied = itertools.cycle(questions.typical_people(kb, 100))
@@ -115,8 +116,10 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max", type=int, default=300)
+    parser.add_argument("--store", default="memory", help="memory (Oxigraph in memory) or disk (kept: kb.graph.kept)")
+    parser.add_argument("--cache", type=Path, help="the kept store's folder, for --store disk")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.root, args.seconds, args.max))))
+    print(json.dumps(asyncio.run(measure(args.root, args.seconds, args.max, args.store, args.cache))))
 
 
 if __name__ == "__main__":

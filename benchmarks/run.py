@@ -171,6 +171,43 @@ def http_rows(facts: int, seconds: float, max_requests: int) -> list[Row]:
     return rows
 
 
+def kept_rows(scales: list[int], seconds: float) -> list[Row]:
+    """The graph kept on disk (issue 21): first build, restart, one edit, GraphQL latency beside the in-memory
+    store in the same run, and pyoxigraph's own bulk load of the same N-Quads (the engine's floor)."""
+    rows: list[Row] = []
+    for facts in scales:
+        root = dataset(facts)
+        with tempfile.TemporaryDirectory(prefix="kb-kept-") as work:
+            cache = Path(work) / "cache"
+            print(f"kept store at {facts} facts ...", flush=True)
+            built = child("kept.py", "build", str(root), str(cache), timeout=3600)
+            rows += [row("kb-kept", facts, "kept_first_build", built["seconds"], "s"),
+                     row("kb-kept", facts, "kept_first_build_peak_memory", built["peak_rss_mb"], "MB")]
+            floor = child("kept.py", "floor", str(root), str(Path(work) / "floor"), timeout=3600)
+            rows += [row("pyoxigraph", facts, "nquads_size", floor["nquads_mb"], "MB")]
+            for where in ("disk", "memory"):
+                rows += [row("pyoxigraph", facts, f"floor_{where}_load", floor[where]["seconds"], "s"),
+                         row("pyoxigraph", facts, f"floor_{where}_load_peak_memory", floor[where]["peak_rss_mb"], "MB")]
+            restarted = child("kept.py", "restart", str(root), str(cache))
+            rows += [row("kb-kept", facts, "kept_restart_first_answer", restarted["first_answer_s"], "s"),
+                     row("kb-kept", facts, "kept_restart_server_rss", restarted["server_rss_mb"], "MB")]
+            edited = child("edit.py", str(root), "--edits", "5", "--store", "disk", "--cache", str(cache))
+            rows += [row("kb-kept", facts, "kept_edit_served_median", edited["edit_median_s"], "s"),
+                     row("kb-kept", facts, "kept_edit_served_max", max(edited["edits_s"]), "s"),
+                     row("kb-kept", facts, "kept_edits_patched", edited["served_by"].count("patched"), "of 5")]
+            p50: dict[str, dict[str, float]] = {}
+            for store in ("memory", "disk"):
+                measured = child("inprocess.py", str(root), "--seconds", str(seconds), "--store", store,
+                                 "--cache", str(cache))
+                for question in ("typical", "hub"):
+                    p50.setdefault(question, {})[store] = measured[f"graphql_{question}"]["p50_ms"]
+                    rows.append(row(f"kb-graphql-{store}", facts, f"{question}_p50",
+                                    measured[f"graphql_{question}"]["p50_ms"], "ms"))
+            for question, found in p50.items():
+                rows.append(row("ratio", facts, f"kept_vs_memory_{question}_p50", found["disk"] / found["memory"], "x"))
+    return rows
+
+
 def value(rows: list[Row], system: str, metric: str, scale: int | None = None) -> float | None:
     found = [r["value"] for r in rows if r["system"] == system and r["metric"] == metric
              and (scale is None or r["scale"] == scale)]
@@ -210,12 +247,19 @@ TARGETS = {  # metric -> (comparison, bound), issue 7
     "memory_per_million_triples": ("<=", 500.0),
     "edit_served_median": ("<=", 2.0),
     "edit_served_max": ("<=", 2.0),
+    "kept_edit_served_median": ("<=", 1.0),  # issue 21
+    "kept_vs_memory_typical_p50": ("<=", 1.5),
+    "kept_vs_memory_hub_p50": ("<=", 1.5),
 }
 
 
 AT_100K = {  # metric -> (comparison, bound) at 100,000 facts, issue 7
     "pipeline_total": ("<=", 30.0),
     "peak_memory": ("<=", 1500.0),
+    "kept_restart_first_answer": ("<=", 3.0),  # issue 21
+    "kept_restart_server_rss": ("<=", 800.0),
+    "kept_first_build": ("<=", 42.5),
+    "kept_first_build_peak_memory": ("<=", 2048.0),
 }
 
 
@@ -267,6 +311,7 @@ def main() -> None:
     parser.add_argument("--serve-scale", type=int, help="facts of the KB served for latency and throughput")
     parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP and peer measurements")
     parser.add_argument("--skip-edit", action="store_true", help="leave out the edit-one-file measurement")
+    parser.add_argument("--skip-kept", action="store_true", help="leave out the kept on-disk store's measurements")
     parser.add_argument("--pipeline-from", type=Path,
                         help="take the pipeline rows from an earlier results.json instead of measuring them again")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
@@ -284,6 +329,8 @@ def main() -> None:
         rows = pipeline_rows(scales)
     if not args.skip_edit:
         rows += edit_rows(max(scales))
+    if not args.skip_kept:
+        rows += kept_rows([s for s in scales if s >= 10_000] or [max(scales)], seconds)
     rows += inprocess_rows(serve_scale, seconds)
     if not args.skip_http:
         rows += http_rows(serve_scale, seconds, max_requests)

@@ -73,6 +73,11 @@ class Settings:
     root: Path = field(default_factory=Path.cwd)
     base_iri: str = DEFAULT_BASE_IRI
     store: str = "oxigraph"
+    """Where the graph lives: ``disk`` (Oxigraph on disk, kept in :attr:`cache_folder` between runs: kb serve's
+    default), ``memory`` or ``oxigraph`` (Oxigraph in memory, built at every start), ``rdflib`` (rdflib's own
+    engine, the reference), or ``sparql+http://…`` (a store kb publish loaded)."""
+    cache: Path | None = None
+    """The folder kept builds live in (kb.graph.kept); None: ``.kb/`` in the root."""
     production: bool = False
     cors_origins: tuple[str, ...] = ()
     introspection: bool | None = None
@@ -84,6 +89,15 @@ class Settings:
         return not self.production if self.introspection is None else self.introspection
 
     @property
+    def cache_folder(self) -> Path:
+        return self.cache if self.cache is not None else self.root / ".kb"
+
+    @property
+    def keeps_store(self) -> bool:
+        """Whether the graph is built into a kept on-disk store (``store`` is ``disk``)."""
+        return self.store == "disk"
+
+    @property
     def seeds(self) -> Path:
         return self.root / "seeds"
 
@@ -93,14 +107,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE``, ``KB_PRODUCTION``, ``KB_CORS_ORIGINS``,
-        ``KB_INTROSPECTION``; overrides win (None overrides nothing)."""
+        """Read ``KB_ROOT``, ``KB_BASE_IRI``, ``KB_STORE`` (default ``disk``), ``KB_CACHE``, ``KB_PRODUCTION``,
+        ``KB_CORS_ORIGINS``, ``KB_INTROSPECTION``; overrides win (None overrides nothing)."""
         origins = tuple(o for o in os.environ.get("KB_CORS_ORIGINS", "").split(",") if o)
         unset = not os.environ.get("KB_INTROSPECTION", "").strip()  # an empty value leaves the default
         settings = cls(
             root=Path(os.environ.get("KB_ROOT", Path.cwd())),
             base_iri=os.environ.get("KB_BASE_IRI", DEFAULT_BASE_IRI),
-            store=os.environ.get("KB_STORE", "oxigraph"),
+            store=os.environ.get("KB_STORE", "disk"),
+            cache=Path(os.environ["KB_CACHE"]) if os.environ.get("KB_CACHE") else None,
             production=_env_bool("KB_PRODUCTION", False),
             cors_origins=origins,
             introspection=None if unset else _env_bool("KB_INTROSPECTION", False),

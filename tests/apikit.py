@@ -8,7 +8,10 @@ start and end dates (for ``asOf``), a disputed duration, a record-level dispute,
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +26,7 @@ from starlette.applications import Starlette
 
 from kb.config import Limits, Settings
 from kb.errors import CurationErrors
+from kb.graph import restart
 from kb.graph.snapshot import Snapshot, from_knowledge_base
 from kb.load import pipeline
 from kb.load.version import kb_version
@@ -31,8 +35,9 @@ from kb.serve.sparql.guard import SparqlGuard
 
 ROOT = Path(__file__).resolve().parent.parent
 API_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "api"
-BACKENDS = ("oxigraph", "rdflib", "virtuoso")
-"""virtuoso: the knowledge base published into a private Virtuoso (tests/virtuoso.py) by kb publish and served
+BACKENDS = ("oxigraph", "disk", "rdflib", "virtuoso")
+"""disk: Oxigraph kept on disk (kb.graph.kept), built into a temporary cache folder and opened read-only.
+virtuoso: the knowledge base published into a private Virtuoso (tests/virtuoso.py) by kb publish and served
 through the remote SPARQL backend (kb/serve/remote.py), as ``kb serve --store sparql+http://…`` does."""
 
 EVIDENCE = "id quote start end utf16Start utf16End prefix suffix source { id }"
@@ -47,7 +52,14 @@ def snapshot(root: Path, backend: str) -> Snapshot:
         kb = pipeline.load(root)
     except CurationErrors as errors:
         pytest.fail(f"{root} does not validate ({len(errors)} errors; run kb validate)")
+    if backend == "disk":
+        return restart.start(Settings(root=root, store="disk", cache=Path(_caches.enter_context(
+            tempfile.TemporaryDirectory(prefix="kb-kept-"))))).snapshot
     return from_knowledge_base(kb, Settings(root=root, store=backend), kb_version(root))
+
+
+_caches = contextlib.ExitStack()  # the kept builds of the "disk" backend, deleted when the tests end
+atexit.register(_caches.close)
 
 
 class Http:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -34,6 +35,16 @@ def needs_debian(package: str, program: str) -> str:
     if in_ci():
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def kept_builds_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kb serve`` and ``kb build`` keep their store in KB_CACHE (kb.graph.kept): a fresh folder for each test,
+    never .kb/ inside the checkout's fixtures, so no test starts from what another one built."""
+    monkeypatch.setenv("KB_CACHE", str(tmp_path_factory.getbasetemp() / "kept" / f"{next(_CACHES)}"))
+
+
+_CACHES = itertools.count()
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from kb.cli import main
 from kb.curate.anchor import Context, fix_text, reanchor
-from kb.curate.match import end_errors, search, similarity
 from kb.errors import AnchorError
 from kb.load import pipeline
+from kb.load.match import end_errors, search, similarity
 from tests import gitrepo
 from tests.conftest import write_project
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kb.api import searchindex
 from kb.api.pagination import decode_cursor, encode_cursor
 from kb.config import Settings
 from kb.graph.snapshot import from_knowledge_base
@@ -28,14 +29,17 @@ QUERIES = {
         statements(first: 100) { totalCount nodes { id quote speaker { ... on Person { id } """
         """... on Organization { id } } } }
         roles(first: 100, asOf: "2023-07-01") { nodes { id title } }
-        disputes { nodes { id versions { __typename } } } """
-        """search(text: "minister", first: 100) { nodes { score field node { id } } } }""",
+        disputes { nodes { id versions { __typename } } } }""",
+    "search": """{ search(text: "minister", first: 100) { nodes { score field node { id } } } }""",
     **{_name(e): e for e in EXAMPLES},
 }
 
 
 def _answers(root: Path, backend: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    built = searchindex.start(apikit.snapshot(root, backend))  # search answers from the index on both
+    assert built is not None
+    built.result(timeout=120)
     with apikit.serve(apikit.app(root, backend)) as http:
         for name, query in QUERIES.items():
             given = VARIABLES.search(query)

@@ -29,7 +29,7 @@ ROOT = apikit.API_FIXTURE
 KB = str(Path(sys.executable).parent / "kb")  # the console script pip installed beside this Python
 
 
-@pytest.fixture(scope="module", params=apikit.BACKENDS[:2])
+@pytest.fixture(scope="module", params=("oxigraph", "rdflib"))
 def http(request: pytest.FixtureRequest) -> Iterator[apikit.Http]:
     with apikit.serve(apikit.app(ROOT, request.param)) as client:
         yield client

@@ -14,6 +14,8 @@ from ruamel.yaml import YAML
 from kb.cli import main
 from kb.curate.diffreport import MARKER, md
 from kb.load import pipeline
+from kb.load.validate import walk
+from kb.model.records import KINDS, Evidence
 from tests import gitrepo
 from tests.conftest import ROOT
 
@@ -116,31 +118,78 @@ def test_diff_of_a_known_edit_between_two_commits(repo: Path) -> None:
         {"of": "", "source": source_id, "start": start, "end": start + len(passage), "quote": passage}]
 
 
-def test_diff_of_an_edited_article_reports_moved_evidence(repo: Path) -> None:
+def _correct_article(repo: Path, source_id: str, change: Any) -> tuple[str, str]:
+    """Edit an article with ``change(text) -> text``, run kb anchor --fix and record the new sha256.
+
+    Returns the article's text before and after."""
     kb = pipeline.load(repo)
-    source_id = min(kb.sources)
     article = repo / "seeds" / kb.sources[source_id].file
-    note = "Editor’s note: this article was corrected.\n"
-    article.write_bytes(note.encode() + article.read_bytes())
-    sources = repo / "curation" / "sources.yaml"
-    old_sha = kb.sources[source_id].sha256
+    before = article.read_text("utf-8")
+    article.write_text(change(before), "utf-8")
     assert run("anchor", "--root", str(repo), "--fix")[0] == 0
-    sources.write_text(sources.read_text("utf-8").replace(old_sha, hashlib.sha256(article.read_bytes()).hexdigest()))
+    sources = repo / "curation" / "sources.yaml"
+    new_sha = hashlib.sha256(article.read_bytes()).hexdigest()
+    sources.write_text(sources.read_text("utf-8").replace(kb.sources[source_id].sha256, new_sha), "utf-8")
+    return before, article.read_text("utf-8")
+
+
+def test_diff_of_an_edited_article_counts_shifted_evidence_on_the_article(repo: Path) -> None:
+    source_id = min(pipeline.load(repo).sources)
+    note = "Editor’s note: this article was corrected.\n"
+    _correct_article(repo, source_id, lambda text: note + text)
 
     code, out, _ = run("diff", "--root", str(repo), "HEAD", "--json")  # HEAD against the working tree
     assert code == 0
     report = json.loads(out)
     assert report["head"] == "working tree"
-    moves = [m for r in report["records"] for m in r["evidence_moved"]]
+    [article] = report["articles"]
+    assert article["source"] == source_id and article["diff"][:2] == ["@@ -1 +1,2 @@", "+" + note.strip()]
+    moves = article["shifted"]
     assert moves and all(m["source"] == source_id for m in moves)
     assert all(m["new"] == [m["old"][0] + len(note), m["old"][1] + len(note)] for m in moves)
-    assert report["counts"]["evidence_added"] == report["counts"]["evidence_removed"] == 0
-    [source] = [r for r in report["records"] if r["kind"] == "source"]
-    assert {f["field"] for f in source["fields"]} == {"sha256", "text"}
-    others = [r for r in report["records"] if r["kind"] != "source"]
-    assert others and all(r["status"] == "changed" and not r["fields"] for r in others)
+    assert report["records"] == []  # nothing but shifted spans: no record to review
+    c = report["counts"]
+    assert c["evidence_shifted"] == len(moves) and c["evidence_moved"] == c["evidence_added"] == 0
     markdown = run("diff", "--root", str(repo), "HEAD")[1]
-    assert re.search(rf"  - evidence moved: “.+” — `{source_id}` \d+\.\.\d+ → \d+\.\.\d+", markdown)
+    assert f"{len(moves)} spans shifted, quotes unchanged" in markdown
+    assert "evidence moved" not in markdown
+
+
+def test_a_one_line_insertion_into_seed_000_reviews_in_under_15_lines(repo: Path) -> None:
+    kb = pipeline.load(repo)
+    [source_id] = [sid for sid, s in kb.sources.items() if s.file.startswith("000_")]
+    inserted = "A line the wire added in a correction."
+
+    def insert(text: str) -> str:
+        lines = text.split("\n")
+        return "\n".join([*lines[:6], inserted, *lines[6:]])
+
+    _correct_article(repo, source_id, insert)
+    code, out, _ = run("diff", "--root", str(repo), "HEAD")
+    assert code == 0
+    assert len(out.splitlines()) < 15, out
+    assert f"\n  +{inserted}\n" in out and "  ```diff\n  @@ -6,2 +6,3 @@\n" in out
+    assert re.search(r"; \d+ spans shifted, quotes unchanged\n", out)
+    assert "**1 article changed · no record changed · evidence: " in out
+
+
+def test_diff_of_a_fuzzy_reanchor_says_quote_changed_with_both_passages(repo: Path) -> None:
+    kb = pipeline.load(repo)
+    source_id = min(kb.sources)
+    text = kb.articles[source_id].text
+    quoted = {value.quote for kind in KINDS for record in kb.of(kind).values() for _, value in walk(record)
+              if isinstance(value, Evidence) and value.source == source_id}
+    word = next(w for w in sorted(quoted, key=len, reverse=True) if " the " in w and text.count(w) == 1)
+    edited = word.replace(" the ", " that ", 1)
+    _correct_article(repo, source_id, lambda t: t.replace(word, edited))
+    report = json.loads(run("diff", "--root", str(repo), "HEAD", "--json")[1])
+    changes = [q for r in report["records"] for q in r["quotes_changed"]]
+    assert word in {q["old"]["quote"] for q in changes}
+    assert all(q["new"]["quote"] == q["old"]["quote"].replace(" the ", " that ", 1) for q in changes)
+    assert report["counts"]["evidence_added"] == report["counts"]["evidence_removed"] == 0
+    markdown = run("diff", "--root", str(repo), "HEAD")[1]
+    assert f"  - quote changed: “{md(word)}” → “{md(edited)}” — `{source_id}` " in markdown
+    assert any(line.startswith("  -") and word in line for line in markdown.split("```diff")[1].splitlines())
 
 
 def test_diff_of_reordered_yaml_is_no_change(repo: Path) -> None:

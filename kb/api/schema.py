@@ -12,11 +12,12 @@ from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.types import ExecutionContext
 
-from kb.api import lists, search
+from kb.api import lists, search, searchindex
 from kb.api.context import QUERIES_HEADER, Context, Info
 from kb.api.guard import extensions
 from kb.api.limits import check_first, check_text, should_mask
 from kb.api.pagination import Connection, connection, constant, decode_offset, encode_offset
+from kb.api.textindex import KINDS, Facets, Hit
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
 from kb.api.types.enums import Channel, MeetingKind, MeetingStatus, OrganizationKind, to_iri
@@ -27,7 +28,7 @@ from kb.api.types.person import Person
 from kb.api.types.place import Place
 from kb.api.types.role import Role
 from kb.api.types.sanction import Sanction
-from kb.api.types.search import SearchHit
+from kb.api.types.search import SearchConnection, hit_of
 from kb.api.types.source import Source
 from kb.api.types.statement import Statement
 from kb.api.types.topic import Topic
@@ -170,52 +171,56 @@ class Query:
     ) -> Connection[Dispute]:
         return await lists.page(info, lists.disputes(), first, after, registry.load_listed)
 
-    @strawberry.field(description="Names, aliases, titles, labels and quotes containing text (ignoring "
-                                  "case), ranked best first, one hit per node.")
+    @strawberry.field(description="Full-text search of names, aliases, titles as worded, labels, statement "
+                                  "summaries, descriptions, quotes and article text: every word counts, case, "
+                                  "accents and British spelling ignored, the last word may be a prefix, longer "
+                                  "words may be off by one or two letters. Ranked best first, one hit per node; "
+                                  "kind keeps one kind of node (\"meeting\").")
     async def search(
-        self, info: Info, text: str, first: args.First = None, after: args.After = None,
-    ) -> Connection[SearchHit]:
+        self, info: Info, text: str, kind: str | None = None, first: args.First = None, after: args.After = None,
+    ) -> SearchConnection:
         limits = info.context.limits
         needle = search.normalize(check_text(text))
         if not needle or len(needle) > limits.max_search_chars:
             raise UserError(f"search text must have 1 to {limits.max_search_chars} characters")
+        if kind is not None and kind not in KINDS:
+            raise UserError(f"kind must be one of {', '.join(KINDS)}")
         size, start = check_first(first, limits), decode_offset(after)
-        candidates = await _candidates(info, needle)
-        rows = [(node, registry.key_of(info, node), field, text) for node, field, text in candidates]
-        hits = [h for h in search.rank(needle, rows) if registry.type_of(h.key) is not None]
-        page = hits[start : start + size]
-        nodes = await registry.load_nodes(info, [h.node for h in page])
-        found = [
-            SearchHit(node=node, score=h.score, field=h.field, text=h.text, match_start=h.start,
-                      match_end=h.end)
-            for h, node in zip(page, nodes, strict=True) if node is not None
-        ]
-        cursors = [encode_offset(start + i) for i in range(len(found))]
-        return connection(found, cursors, start + size < len(hits), start > 0, constant(len(hits)))
+        sparql = _slow_query(needle)  # refuses on every backend what the slow path could not put in a query
+        index = await searchindex.index_for(info.context.snapshot)
+        if index is not None:
+            found = await off_loop(index.search, needle, size, start, kind)
+
+            async def facets() -> Facets:
+                return await off_loop(index.facets, needle, kind)
+        else:
+            hits = await _slow_hits(info, needle, sparql)
+            found = search.found(hits, size, start, kind)
+
+            async def facets() -> Facets:
+                return {"kind": search.kind_counts(hits), "source": [], "person": []}
+        nodes = await registry.load_nodes(info, [h.doc.iri for h in found.hits])
+        shown = [hit_of(h, node) for h, node in zip(found.hits, nodes, strict=True) if node is not None]
+        cursors = [encode_offset(start + i) for i in range(len(shown))]
+        page = connection(shown, cursors, start + size < found.total, start > 0, constant(found.total))
+        return SearchConnection(edges=page.edges, page_info=page.page_info, counter=page.counter,
+                                facet_counter=facets)
 
 
-LOCAL_BACKENDS = frozenset({"oxigraph", "rdflib"})
-"""Backends over a graph this process holds: searched through a :class:`search.TextIndex` of the snapshot."""
-
-
-async def _candidates(info: Info, needle: str) -> list[search.Candidate]:
-    """Return the texts containing ``needle`` (normalized): from the snapshot's text index when the graph is
-    here (built by one query the first time a version is searched), else from the engine's ``CONTAINS``.
-    Raises UserError for a needle that cannot be put into a query."""
-    backend, snapshot = info.context.backend, info.context.snapshot
+def _slow_query(needle: str) -> str:
+    """Return the slow path's query for ``needle``. Raises UserError when it cannot be put into a query."""
     try:
-        sparql = search.candidates_query(needle)  # what a text may hold is the same on every backend
+        return search.candidates_query(needle)
     except QueryError as exc:
         raise UserError(str(exc)) from exc
-    if backend.name in LOCAL_BACKENDS:
-        native = snapshot.graph.native
-        if native is not None:  # pyoxigraph's own values (never kb's terms), built once a version, off the loop
-            index = await snapshot.computed("search", lambda: search.TextIndex.of(search.texts_of(native)))
-        else:
-            rows = search.candidates_of((await backend.select(search.texts_query())).rows)
-            index = await snapshot.computed("search", lambda: search.TextIndex.of(rows))
-        return await off_loop(index.candidates, needle)
-    return search.candidates_of((await backend.select(sparql)).rows)
+
+
+async def _slow_hits(info: Info, needle: str, sparql: str) -> list[Hit]:
+    """Return every hit for ``needle`` (normalized) found by the engine's ``CONTAINS`` (``sparql``) and ranked
+    here: the slow path, for a store without an index (remote) or a version whose index is not ready."""
+    candidates = search.candidates_of((await info.context.backend.select(sparql)).rows)
+    rows = [(node, registry.key_of(info, node), field, text) for node, field, text in candidates]
+    return [h for h in search.rank(needle, rows) if registry.type_of(h.doc.key) is not None]
 
 
 class CountQueries(SchemaExtension):

@@ -13,11 +13,11 @@ from kb.cli.progress import Bars, bars, quiet_option, report, step
 from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
-from kb.curate import diffreport
+from kb.curate import diffreport, disputes
 from kb.errors import AnchorError, CurationErrors, DiffError
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
-from kb.load import loader, pipeline
+from kb.load import hints, loader, pipeline
 from kb.model import jsonschema
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.sources import context, locate, utf16_offset
@@ -34,34 +34,41 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
 
     Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl); a violation is
     reported at the file and line of the fact it concerns, with the fact's id.
+    A quote not in its article comes with the closest passage, how alike it is, and the line or kb anchor
+    command that fixes it. Disputes are counted as the graph counts them (records, and attributes given in
+    several versions). Refuses a kb suggest draft left in curation/drafts/.
     Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0. Never writes.
     """
+    base_iri = Settings.from_env().base_iri
     try:
         with bars(quiet) as found:
             kb = pipeline.load(root, report(found))
             if check_shapes:
-                _check_shapes(kb, found)
+                counted = _check_shapes(kb, base_iri, found)
+            else:
+                counted = disputes.in_knowledge_base(kb, base_iri)
     except CurationErrors as errors:
         if as_json:
             click.echo(json.dumps({"ok": False, "errors": [e.as_dict() for e in errors]}, indent=2))
             sys.exit(EXIT_INVALID)
         fail(errors)
-    counts = kb.counts()
+    counts = disputes.counts(kb, counted)  # disputes as the graph, /health and the pages count them
     if as_json:
         click.echo(json.dumps({"ok": True, "counts": counts}, indent=2))
         return
     click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 
-def _check_shapes(kb: KnowledgeBase, found: Bars | None) -> None:
-    """Raise CurationErrors for every SHACL violation of the graph built from ``kb``."""
-    base_iri = Settings.from_env().base_iri
+def _check_shapes(kb: KnowledgeBase, base_iri: str, found: Bars | None) -> int:
+    """Raise CurationErrors for every SHACL violation of the graph built from ``kb``; return how many disputes
+    the graph holds."""
     with step(found, "building"):
         graph = stores.build_store(kb, base_iri, "memory").graph
     with step(found, "checking shapes"):
         violations = shacl.check(graph, base_iri)
     if violations:
         raise shacl.as_errors(violations, kb)
+    return disputes.in_graph(graph)
 
 @click.command()
 @root_option
@@ -93,7 +100,8 @@ def anchor(root: Path, fix: bool, check: bool, source: str | None, quote: str | 
     try:
         start, end = locate(text, quote, occurrence, near)
     except AnchorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        hint = hints.hint(text, quote, source) if quote not in text else ""
+        click.echo(f"error: {exc}" + (f"; {hint}" if hint else ""), err=True)
         sys.exit(EXIT_INVALID)
     prefix, suffix = context(text, start, end)
     click.echo(f"- source: {source}\n  quote: {json.dumps(quote, ensure_ascii=False)}\n"
@@ -170,9 +178,11 @@ def diff(root: Path, base: str, head: str | None, as_json: bool, output: Path | 
     """Say what a change does to the knowledge base, as facts: kb diff BASE [HEAD].
 
     BASE and HEAD are git revisions (HEAD defaults to the working tree). Both are validated and built into
-    the graph; records added, removed and changed, evidence added, removed or moved, disputes opened or
-    resolved are listed with their quotes. Reordering YAML changes nothing. Markdown by default (ready for a
-    pull request comment), JSON with --json. Exits 2 when a side does not validate.
+    the graph; records added, removed and changed, evidence added, removed, moved or with its quote changed,
+    disputes opened or resolved are listed with their quotes. A changed article is shown as a diff of its text,
+    and the evidence that only shifted with it is counted in one line. Reordering YAML changes nothing.
+    Markdown by default (ready for a pull request comment), JSON with --json. Exits 2 when a side does not
+    validate.
     """
     try:
         report = differ.diff(root, base, head, base_iri)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from kb.cli.common import fail, root_option
 from kb.cli.progress import bars, quiet_option, report, step
 from kb.config import Limits, Settings
 from kb.errors import CurationErrors, ReloadError
+from kb.graph import restart
 from kb.serve import http as http_server
 from kb.serve import reload as reloading
 from kb.serve import served as serving
@@ -20,14 +22,46 @@ from kb.serve.app import create_app
 from kb.serve.background import run_beside
 from kb.serve.logs import FORMATS, uvicorn_log_config
 
+cache_option = click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), envvar="KB_CACHE", default=None,
+    help="The folder kept builds live in (default: .kb/ in the root; it git-ignores itself).")
+
+
+@click.command()
+@root_option
+@cache_option
+@quiet_option
+def build(root: Path, cache: Path | None, quiet: bool) -> None:
+    """Build the graph into the kept on-disk store that kb serve starts from, and say how.
+
+    Nothing changed since the last build: the store is kept as it is ("opened"). Some files changed: only they
+    are read again and a copy of the store is patched ("patched"). kb's code, schema/ or the base IRI changed,
+    or there is no build yet: everything is read, checked and built ("built"). The build is written beside
+    the old one and made current in one rename, so a crash never leaves a half-built store to serve. Curation
+    errors print as path:line:col and exit 2.
+    """
+    settings = Settings.from_env(root=root, store="disk", cache=cache)
+    started_at = time.perf_counter()
+    try:
+        with bars(quiet) as found:
+            started = restart.start(settings, report(found))
+    except CurationErrors as errors:
+        fail(errors)
+    snapshot = started.snapshot
+    kept = snapshot.graph.kept
+    click.echo(f"{started.how} {snapshot.version} ({started.reason}) in {time.perf_counter() - started_at:.2f} s: "
+               f"{snapshot.counts.get('triples', 0):,} triples in {kept.path if kept else settings.cache_folder}")
+
 
 @click.command()
 @root_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0: every one).")
 @click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
-@click.option("--store", envvar="KB_STORE", default="oxigraph", show_default=True,
-              help="oxigraph (embedded, native SPARQL), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
+@click.option("--store", envvar="KB_STORE", default="disk", show_default=True,
+              help="disk (embedded Oxigraph kept on disk: restarts open it), memory (embedded Oxigraph built in "
+              "memory at every start), rdflib (rdflib's own engine) or sparql+http://HOST/sparql.")
+@cache_option
 @click.option("--production", is_flag=True, envvar="KB_PRODUCTION",
               help="Production mode: no GraphiQL page on /graphql, no introspection.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
@@ -40,18 +74,20 @@ from kb.serve.logs import FORMATS, uvicorn_log_config
               help="json: one JSON object a line on stderr for every request (method, path, status, duration_ms, "
               "version, client) and every other log record.")
 @quiet_option
-def serve(root: Path, host: str, port: int, store: str, production: bool, cors_origins: tuple[str, ...],
-          live: bool, introspection: bool | None, log_format: str, quiet: bool) -> None:
+def serve(root: Path, host: str, port: int, store: str, cache: Path | None, production: bool,
+          cors_origins: tuple[str, ...], live: bool, introspection: bool | None, log_format: str, quiet: bool) -> None:
     """Serve the knowledge base: the pages on /, GraphQL on /graphql, SPARQL on /sparql, /health, /metrics,
     /export.ttl|nt|jsonld.
 
     Validates and builds the graph first (curation errors print as path:line:col and exit 2). The pages (/)
     browse sources, people, organizations, disputes and who met whom. GraphiQL, an in-browser query editor,
     opens at http://HOST:PORT/graphql unless --production. Once the server answers it prints every address.
+    With the default --store disk the graph is kept in .kb/ (see kb build): a restart on unchanged files opens it
+    in a second instead of reading and building again, and changed files patch it.
     /metrics is for Prometheus (docs/operations.md). Every response names the knowledge base version it was
     answered from in the X-KB-Version header. docs/api.md has examples.
     """
-    settings = Settings.from_env(root=root, store=store, production=production or None,
+    settings = Settings.from_env(root=root, store=store, cache=cache, production=production or None,
                                  cors_origins=cors_origins or None, introspection=introspection)
     try:
         with bars(quiet) as found:

@@ -1,6 +1,7 @@
 """Fill and repair evidence offsets from quotes, so curators never count characters.
 
-Works on ruamel round-trip documents, so comments, key order and formatting survive ``kb anchor --fix``.
+Works on ruamel round-trip documents and writes only the lines that changed (:mod:`kb.curate.yamltext`), so
+blank lines, comments, key order and quoting survive ``kb anchor --fix`` byte for byte.
 
 Placing a quote, as Hypothesis re-anchors an annotation: exact matches first, then (only when re-anchoring)
 approximate ones, each candidate scored on how alike the quote, the words before it (prefix) and after it
@@ -27,11 +28,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
-from kb.curate import revisions
-from kb.curate.match import Match, search, similarity
+from kb.curate import revisions, yamltext
 from kb.errors import AnchorError
 from kb.load import loader
 from kb.load.loader import RawKnowledgeBase
+from kb.load.match import Match, search, similarity
 from kb.model.sources import CONTEXT_CHARS, Article, context, locate, occurrences
 from kb.progress import Progress, silent
 
@@ -288,10 +289,17 @@ def fix_text(yaml_text: str, texts: Mapping[str, str],
     """Return ``yaml_text`` with every evidence offset filled or moved, and the list of changes."""
     yaml = _round_trip()
     document = yaml.load(yaml_text)
+    before = [(node, dict(node)) for node in evidence_nodes(document)]
     changes = fix_document(document, texts, previous)
     if not any(not c.orphan for c in changes):
         return yaml_text, changes
-    out = io.StringIO()
+    edited = [(node, values) for node, values in before if dict(node) != values
+              or any(type(values[k]) is not type(v) for k, v in node.items() if k in values)]
+    intended = yamltext.plain(document)
+    kept = yamltext.apply(yaml_text, edited, lambda text: yamltext.plain(_round_trip().load(text)) == intended)
+    if kept is not None:
+        return kept, changes
+    out = io.StringIO()  # a value yamltext cannot write in place: ruamel's dump, comments kept
     yaml.dump(document, out)
     return out.getvalue(), changes
 

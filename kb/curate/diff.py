@@ -4,8 +4,10 @@ Both versions are built into the RDF graph (:mod:`kb.graph.builder`) and compare
 comparison (``graph_diff``, which canonicalises both graphs as ``to_isomorphic`` does), so reordering records,
 list items or files changes nothing. Every triple that differs is then traced to the record that owns it (the
 graph's IRIs say which: a fact's versions, time nodes and evidence hang below it) and the report says, per
-record, what was added, removed or changed, which evidence was added, removed or moved, and which disputes
-were opened or resolved, each with its quote. Everything reported is read from the two graphs.
+record, what was added, removed or changed, which evidence was added, removed, moved or had its quote changed,
+and which disputes were opened or resolved, each with its quote. A changed article is told as a text diff, the
+spans that only shifted with it as a count (:mod:`kb.curate.articles`). Everything reported is read from the
+two graphs.
 
 Pure: :func:`compare` takes two sides. The sides and the reading of their graphs are in
 :mod:`kb.curate.sides` (whose :func:`~kb.curate.sides.load_revision` is the only I/O); what a report holds is
@@ -20,7 +22,8 @@ from pathlib import Path
 from rdflib import URIRef
 from rdflib.compare import graph_diff
 
-from kb.curate.changes import DisputeChange, FieldChange, Link, Move, Quote, RecordChange, Report
+from kb.curate.articles import article_change, pair_quotes, shift
+from kb.curate.changes import ArticleChange, DisputeChange, FieldChange, Link, Move, Quote, RecordChange, Report
 from kb.curate.sides import TRUTHY_LINKS, Side, View, load_revision
 from kb.vocab import KB, OA, RDF, Mint
 
@@ -83,8 +86,16 @@ def compare(base: Side, head: Side, base_iri: str) -> Report:
             record = view.record(s)
             if record is not None:
                 records.add(record)
+    articles = {article.source: article for article in _articles(old, new, records)}
+    report.articles = sorted(articles.values(), key=lambda a: a.source)
     for record in sorted(records):
         change = _record_change(old, new, record)
+        shift(change, articles)
+        if change.id in articles and change.kind == "source":
+            # the article's own change is told in its section; any other field stays here
+            change.fields = [f for f in change.fields if f.field not in {"sha256", "text"}]
+            if not change.fields:
+                continue
         # A fact that only became (un)disputed is told in the Disputes section.
         if not change.quiet:
             report.records.append(change)
@@ -93,6 +104,21 @@ def compare(base: Side, head: Side, base_iri: str) -> Report:
     report.links_added.sort(key=lambda link: (link.subject, link.predicate, link.object))
     report.links_removed.sort(key=lambda link: (link.subject, link.predicate, link.object))
     return report
+
+
+def _articles(old: View, new: View, records: set[URIRef]) -> list[ArticleChange]:
+    """Return the change of every source among ``records`` whose article text changed."""
+    found = []
+    for record in sorted(records):
+        if new.parts(record)[:1] != ["source"]:
+            continue
+        before, after = old.graph.value(record, KB.text), new.graph.value(record, KB.text)
+        if before is None or after is None or str(before) == str(after):
+            continue
+        shas = (str(old.graph.value(record, KB.sha256) or ""), str(new.graph.value(record, KB.sha256) or ""))
+        found.append(article_change(new.rid(record), new.label(record), new.location(record),
+                                    (shas[0], str(before)), (shas[1], str(after))))
+    return found
 
 
 def _record_change(old: View, new: View, record: URIRef) -> RecordChange:
@@ -106,6 +132,7 @@ def _record_change(old: View, new: View, record: URIRef) -> RecordChange:
     change.fields = _changed_fields(before, after)
     added, removed, moved = _evidence_changes(old.evidence(record) if in_old else [],
                                               new.evidence(record) if in_new else [])
+    removed, added, change.quotes_changed = pair_quotes(removed, added) if status == "changed" else (removed, added, [])
     change.evidence_added, change.evidence_removed, change.evidence_moved = added, removed, moved
     return change
 

@@ -8,22 +8,23 @@ the graph with :func:`patch_store`, and a fresh worker must start quickly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from queue import Full, Queue
 from typing import Any
 
 import pyoxigraph as ox
 
 
-def fill(native: Any, chunks: Iterator[bytes]) -> None:
+def fill(native: Any, chunks: Iterator[bytes], load: Callable[[bytes], None] | None = None) -> None:
     """Load N-Quads ``chunks`` (each of whole lines) into the pyoxigraph store ``native`` while they are made.
 
     ``chunks`` runs in a thread of its own; Oxigraph parses and inserts without holding the GIL, so building
     the graph in Python and storing it in Rust share the two cores instead of taking turns. Each chunk is
     loaded as a transaction of its own: one transaction over the whole graph keeps its undo log to the end,
     which takes more memory in no less time. Separate loads would give one blank-node label in two chunks two
-    nodes; the builder mints no blank nodes. Re-raises what ``chunks`` raised; the store is then partial and
-    must be dropped.
+    nodes; the builder mints no blank nodes. ``load``, when given, loads each chunk instead (kb.graph.kept
+    bulk-loads a store on disk). Re-raises what ``chunks`` raised; the store is then partial and must be
+    dropped.
     """
     queue: Queue[bytes | None] = Queue(maxsize=4)
     failed: list[BaseException] = []
@@ -51,7 +52,10 @@ def fill(native: Any, chunks: Iterator[bytes]) -> None:
     producer.start()
     try:
         while (chunk := queue.get()) is not None:
-            native.load(chunk, format=ox.RdfFormat.N_QUADS)
+            if load is None:
+                native.load(chunk, format=ox.RdfFormat.N_QUADS)
+            else:
+                load(chunk)
     finally:
         stop.set()
         producer.join()

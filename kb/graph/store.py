@@ -20,6 +20,7 @@ from rdflib.query import Result
 
 from kb.errors import StoreError
 from kb.graph.builder import build, nquads
+from kb.graph.kept import Kept
 from kb.graph.native import fill
 from kb.graph.ntriples import Line
 from kb.graph.sinks import BuiltGraph
@@ -42,6 +43,8 @@ class GraphStore:
     shared: Counter[Line] | None = None
     """For a store :func:`build_store` filled: how many records make each shared line (kb.graph.delta patches
     it)."""
+    kept: Kept | None = None
+    """For a store kept on disk: the build it was opened from (read-only; kb.graph.kept)."""
 
     @property
     def graph(self) -> Graph:
@@ -103,6 +106,14 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
         dataset.addN((s, p, o, graphs[g]) for s, p, o, g in built.quads())
         return GraphStore(dataset=dataset, backend=backend)
     raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def opened(kept: Kept, shared: Counter[Line] | None = None) -> GraphStore:
+    """Open the store of a kept build read-only, as a GraphStore. Raises StoreError when it cannot be opened."""
+    native = kept.open()
+    dataset = Dataset(store=OxigraphStore(store=native))
+    _bind(dataset)
+    return GraphStore(dataset=dataset, backend="oxigraph", native=native, shared=shared, kept=kept)
 
 
 def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> GraphStore:

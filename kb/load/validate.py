@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kb.errors import CurationError, CurationErrors
+from kb.load import hints
 from kb.load.gc import gc_paused
 from kb.load.loader import PathKey, RawFile, RawKnowledgeBase
 from kb.model import dates
@@ -226,7 +227,10 @@ class Checker:
         if article is None:
             return  # the source's own error already says why
         if evidence.start is None or evidence.end is None:
-            self.error(file, key, "evidence has no start/end offsets; run kb anchor --fix to fill them", name)
+            if evidence.quote in article.text:
+                self.error(file, key, "evidence has no start/end offsets; run kb anchor --fix to fill them", name)
+            else:
+                self.error(file, (*key, "quote"), _not_found(article.text, evidence), f"{name}.quote")
             return
         if evidence.start >= evidence.end:
             self.error(file, (*key, "end"), f"start {evidence.start} is not before end {evidence.end}",
@@ -239,9 +243,14 @@ class Checker:
             return
         found = article.text[evidence.start : evidence.end]
         if found != evidence.quote:
+            # --fix moves offsets to where the quote is, and re-anchors a quote whose article was edited; a quote
+            # an unchanged article never held needs its words fixed, which --fix would only make an orphan.
+            edited = self.kb.sources[evidence.source].sha256 != article.sha256
+            fix = ("run kb anchor --fix" if edited or evidence.quote in article.text
+                   else _not_found(article.text, evidence))
             self.error(file, (*key, "quote"),
-                       f"article text at {evidence.start}..{evidence.end} is {_excerpt(found)}, not the quote; "
-                       "run kb anchor --fix", f"{name}.quote")
+                       f"article text at {evidence.start}..{evidence.end} is {_excerpt(found)}, not the quote; {fix}",
+                       f"{name}.quote")
 
     def check_dates(self) -> None:
         for rid, (file, index) in self.origin.items():
@@ -273,6 +282,15 @@ class Checker:
                     if values.index(value) != position:
                         message = f"version {value!r} repeats an earlier one; add its evidence there instead"
                         self.error(file, (index, name, position), message, f"{name}.{position}")
+
+
+DRAFTS = "drafts"  # curation/drafts/: where kb suggest writes the drafts kb validate refuses until reviewed
+
+
+def _not_found(text: str, evidence: Evidence) -> str:
+    """Say that a quote is not in its article, with the closest passage and the fix when one is alike."""
+    found = hints.hint(text, evidence.quote, evidence.source)
+    return "the quote is not in the article" + (f"; {found}" if found else "; check its words against the article")
 
 
 def _excerpt(text: str) -> str:
@@ -308,6 +326,14 @@ def _described(value: object) -> str:
     return kinds.get(type(value), type(value).__name__)
 
 
+def _draft(error: CurationError) -> CurationError:
+    """Say what a draft of ``kb suggest`` left in curation/drafts/ needs, rather than "unknown file kind"."""
+    if not error.location.path.startswith(f"curation/{DRAFTS}/"):
+        return error
+    return CurationError(error.location, "a kb suggest draft, not reviewed yet: delete the records that are wrong, "
+                         f"then run kb suggest --accept {error.location.path} (or delete the file)", "file")
+
+
 @gc_paused()
 def check(raw: RawKnowledgeBase) -> KnowledgeBase:
     """Validate everything read from disk. Returns the KnowledgeBase; raises CurationErrors listing every
@@ -320,7 +346,7 @@ def check(raw: RawKnowledgeBase) -> KnowledgeBase:
     parser.check_sources()
     # A curation file that could not be read hides its ids: "unknown id" would then be noise, not news.
     unreadable = any(e.location.path.startswith("curation/") for e in raw.errors)
-    errors = [*raw.errors, *parser.errors, *Checker(parser.kb, parser.origin, unreadable).run()]
+    errors = [*map(_draft, raw.errors), *parser.errors, *Checker(parser.kb, parser.origin, unreadable).run()]
     if errors:
         raise CurationErrors(errors)
     return parser.kb

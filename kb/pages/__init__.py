@@ -14,6 +14,8 @@ panel; every page works without it. Nothing is fetched from another host.
     /network                who met whom: SVG picture (drawn once per version, off the event loop:
                             pages.pictures) and table
     /disputes               every disagreement between sources
+    /search, /places/{id}, /topics/{id}, /timeline
+                            finding things (kb.pages.browse)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry import Schema
 
+from kb.pages.browse import Browse
 from kb.pages.graphql import ContextGetter
 from kb.pages.handlers import FACT_KINDS, Pages
 
@@ -40,6 +43,7 @@ def routes(schema: Schema, get_context: ContextGetter) -> list[BaseRoute]:
 def routes_of(pages: Pages) -> list[BaseRoute]:
     """Return the routes of ``pages``: an app that keeps its :class:`Pages` can warm each version it serves
     (:meth:`Pages.warm`) and end the drawing process at shutdown (:meth:`Pages.close`)."""
+    browse = Browse(pages)
     return [
         Route("/", pages.home, methods=["GET"], name="pages-home"),
         Route("/sources/{id}", pages.source, methods=["GET"], name="pages-source"),
@@ -49,5 +53,9 @@ def routes_of(pages: Pages) -> list[BaseRoute]:
           for plural, kind in FACT_KINDS.items()),
         Route("/network", pages.network, methods=["GET"], name="pages-network"),
         Route("/disputes", pages.disputes, methods=["GET"], name="pages-disputes"),
+        Route("/search", browse.search, methods=["GET"], name="pages-search"),
+        Route("/places/{id}", browse.place, methods=["GET"], name="pages-place"),
+        Route("/topics/{id}", browse.topic, methods=["GET"], name="pages-topic"),
+        Route("/timeline", browse.timeline, methods=["GET"], name="pages-timeline"),
         Mount("/static", StaticFiles(directory=STATIC), name="pages-static"),
     ]

@@ -49,7 +49,7 @@ def templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.globals.update(href=views.href, evidence_href=views.evidence_href, quotes=views.quotes)
-    env.filters.update(words=views.words, duration=views.duration)
+    env.filters.update(words=views.words, duration=views.duration, count=views.count)
     return found
 
 

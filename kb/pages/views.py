@@ -49,6 +49,12 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ").lower()
 
 
+def count(n: int | None, noun: str, plural: str | None = None) -> str:
+    """Return a number with its noun, singular for one: ``1 meeting``, ``2 meetings``, ``3 people``."""
+    n = n or 0
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def duration(value: str | None) -> str:
     """Return an ISO 8601 duration as words (``PT1H30M`` -> ``1 h 30 min``); other text unchanged."""
     match = _DURATION.match(value or "")

@@ -14,11 +14,13 @@ current snapshot once per request, and every handler answers from that one, so a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -34,8 +36,10 @@ from strawberry.asgi import GraphQL
 from kb import export, pages
 from kb.api.context import QUERIES_HEADER, Context, make_context
 from kb.api.schema import Schema, make_schema
+from kb.api.searchindex import Handoff
 from kb.api.strawberry_compat import HTTPException  # what Strawberry's views raise to refuse a request
 from kb.config import Limits, Settings
+from kb.curate import disputes
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
@@ -43,7 +47,6 @@ from kb.serve import remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
-from kb.serve.execution import loop as execution_loop
 from kb.serve.logs import AccessLog
 from kb.serve.metrics import Metrics, Observe
 from kb.serve.middleware.admission import Admission
@@ -131,11 +134,20 @@ class GraphQLView(GraphQL[Context, None]):
 async def health(request: Request) -> Response:
     """Return status, version, store and record counts of the snapshot being served."""
     current = pinned(request.scope)
-    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": current.counts,
+    counts = {**current.counts, "disputes": await _disputes(current)}
+    body = {"status": "ok", "version": current.version, "store": current.backend.name, "counts": counts,
             "load": dataclasses.asdict(admission_of(request.app).stats),
             "event_loop": request.app.state.loop_lag.summary()}
     extra = getattr(request.app.state, "health_extra", None)  # kb.serve.reload: live-reload status and errors
     return JSONResponse(body | extra() if extra is not None else body)
+
+
+async def _disputes(snapshot: Snapshot) -> int:
+    """Return the snapshot's disputes as the graph, the pages and GraphQL count them, asked once a version."""
+    found = snapshot.memo.get("health:disputes")
+    if not isinstance(found, int):
+        found = snapshot.memo["health:disputes"] = await disputes.in_backend(snapshot.backend)
+    return found
 
 
 def admission_of(app: Starlette) -> Admission:
@@ -166,22 +178,31 @@ def export_route(suffix: str, fmt: str) -> Route:
 
 def _prepare(app: Starlette, snapshot: Snapshot) -> None:
     """Start the work done once per version for ``snapshot`` as it starts being served, and return at once: the
-    /sparql workers load it, and the pages draw its who-met-whom picture on the execution loop (their queries
+    /sparql workers load it, and the pages draw its who-met-whom picture in a thread of their own (their queries
     count as in flight on the version served by then, so no patch lands under them)."""
     app.state.sparql_guard.prepare(snapshot)
+    app.state.search_index.serve(snapshot)  # the full-text index, built in the store pool (kb.api.searchindex)
     site: pages.Pages = app.state.pages
     served: Served = app.state.served
 
     async def warm() -> None:
+        if served.current is not snapshot:
+            return  # a newer version came meanwhile: its own warm-up follows
         current = await served.enter()
         try:
             await site.warm(current)
         except PageQueryError as exc:
             log.warning("the pages of version %s were not prepared: %s", current.version, exc)
+        except RuntimeError as exc:  # the server stopped meanwhile: its picture process is gone
+            log.debug("the pages of version %s were not prepared: %s", current.version, exc)
         finally:
             served.leave()
 
-    asyncio.run_coroutine_threadsafe(warm(), execution_loop())
+    # A thread and loop of their own, not the execution loop: at 100k facts the pictures' query holds a loop for
+    # seconds, and the first requests after a start would wait behind it (docs/performance.md, "The kept store").
+    # One version at a time, and only the one served when its turn comes: quick edits do not pile up warm-ups.
+    with contextlib.suppress(RuntimeError):  # the server has stopped: nothing to prepare
+        app.state.warmer.submit(lambda: asyncio.run(warm()))
 
 
 @asynccontextmanager
@@ -189,6 +210,7 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sparql_guard.warm()
     _prepare(app, app.state.served.current)
     yield
+    app.state.warmer.shutdown(wait=False, cancel_futures=True)
     app.state.pages.close()  # the process that draws the pictures
     app.state.sparql_guard.close()  # end the /sparql worker processes with the server
     await remote.close(app.state.served.current.backend)  # the pooled connections to a remote store
@@ -241,6 +263,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.sparql_guard = SparqlGuard(limits)
     app.state.loop_lag = LoopLag()
     app.state.pages = site
+    app.state.search_index = Handoff()
+    app.state.warmer = ThreadPoolExecutor(1, thread_name_prefix="kb-warm-pages")
     served.on_swap.append(lambda snapshot: _prepare(app, snapshot))
     run_beside(app, app.state.loop_lag.run)
     if remote.is_remote(settings.store):

@@ -29,6 +29,7 @@ from watchfiles import Change, DefaultFilter, awatch
 
 from kb.config import Settings
 from kb.errors import CurationErrors, ReloadError
+from kb.graph import restart
 from kb.graph import snapshot as snapshots
 from kb.graph.snapshot import Snapshot
 from kb.load.incremental import IncrementalLoader
@@ -38,6 +39,7 @@ from kb.serve import remote
 from kb.serve import served as serving
 from kb.serve.app import create_app
 from kb.serve.background import run_beside
+from kb.serve.banner import StaleBanner
 from kb.serve.served import Served
 
 log = logging.getLogger("kb.serve.reload")
@@ -82,6 +84,7 @@ class Reloader:
         # Re-reads and re-checks only the files that changed since the last build (kb.load.incremental); gives
         # exactly pipeline.load's knowledge base or errors.
         self.loader = loader or IncrementalLoader(settings.root)
+        self.keeper = restart.Keeper()
         # What the served snapshot was built from, when known: an edit then patches its store (kb.graph.delta)
         # instead of building the whole graph again.
         self.kb = kb
@@ -103,6 +106,8 @@ class Reloader:
     def _attempt(self) -> bool:
         root = self.settings.root
         version = kb_version(root)
+        if not self.status.ok and version == self.status.rejected:
+            return False  # these very files were refused and their errors logged: say it once, not every poll
         if version == self.served.current.version:
             self.status = Status(True, version, reloads=self.status.reloads,
                                  last_build_seconds=self.status.last_build_seconds, last_build=self.status.last_build)
@@ -120,7 +125,8 @@ class Reloader:
             if self.kb is not None:  # patch the served store when kb.graph.delta can say what changed
                 snapshot = serving.patched(self.served, self.kb, kb, self.settings, version,
                                            before_applying=lambda: self._check_unchanged(version),
-                                           before_swap=lambda: announce("patched"))
+                                           before_swap=lambda: announce("patched"),
+                                           inputs=restart.inputs_of(self.loader))
             how = "patched" if snapshot is not None else "built"
             if snapshot is None:
                 snapshot = self.make(kb, self.settings, version)
@@ -145,7 +151,27 @@ class Reloader:
         # instead of 0.7 s). Records that die later are still freed: none of them is cyclic.
         gc.freeze()
         log.info("serving knowledge base %s (%s in %.3f s)", version, how, self.status.last_build_seconds)
+        self._remember(snapshot)
         return True
+
+    def _remember(self, snapshot: Snapshot) -> None:
+        """Keep beside a kept build what the next start needs to patch it rather than build (kb.graph.restart)."""
+        self.keeper.keep(snapshot, self.loader)  # in a thread of its own: the edit is served already
+
+    async def keep_until_stopped(self, stop: asyncio.Event) -> None:
+        """When the server stops, save the kept build's state still waiting (restart.Keeper)."""
+        await stop.wait()
+        await asyncio.to_thread(self.keeper.flush)
+
+    async def adopt(self, stop: asyncio.Event) -> None:
+        """For a server started from a kept build without reading the files: read the state kept beside it in a
+        worker thread, so the first edit already patches instead of building everything again."""
+        async with self._lock:
+            if self.kb is None:
+                state = await asyncio.to_thread(restart.adopt, self.served.current, self.settings.root)
+                if state is not None:
+                    self.loader, self.kb = state.loader, state.loader.kb
+                    gc.freeze()
 
     def _check_unchanged(self, version: str) -> None:
         if kb_version(self.settings.root) != version:
@@ -176,6 +202,11 @@ class Reloader:
                               watch_filter=_relevant, rust_timeout=POLL_MS, yield_on_timeout=True):
             await self.reload()
 
+    def stale(self) -> tuple[str, str, list[str]] | None:
+        """Return (version served, version refused, its errors) while a broken edit waits, else None."""
+        status = self.status
+        return None if status.ok else (status.serving, status.rejected or "", status.errors)
+
     def health(self) -> dict[str, Any]:
         """Return what ``/health`` adds: ``status: stale`` while a broken edit is waiting, and the details."""
         body: dict[str, Any] = {"reload": asdict(self.status)}
@@ -203,6 +234,14 @@ def create_live_app(settings: Settings) -> Starlette:
     CurationErrors when the knowledge base does not validate, ReloadError for a remote store.
     """
     _refuse_remote(settings)
+    if settings.keeps_store:  # open, patch or build the kept store; read the files only when needed
+        started = restart.start(settings)
+        app = create_app(settings, started.snapshot)
+        reloader = attach(app, settings, loader=started.loader, kb=started.kb)
+        if started.kb is None:
+            run_beside(app, reloader.adopt)
+        gc.freeze()
+        return app
     loader = IncrementalLoader(settings.root)
     version = kb_version(settings.root)
     kb = loader.load()
@@ -223,13 +262,16 @@ def attach(app: Starlette, settings: Settings, loader: IncrementalLoader | None 
     """Make ``app`` (from :func:`kb.serve.app.create_app`) reload itself while it runs; return the reloader.
 
     Wraps the app's lifespan to start the watcher on startup and stop it on shutdown, and adds the reload
-    status to ``/health`` through ``app.state.health_extra``. ``loader`` and ``kb``, when given, are the
+    status to ``/health`` through ``app.state.health_extra``, and a banner naming each error of a refused edit to
+    every page (:mod:`kb.serve.banner`). ``loader`` and ``kb``, when given, are the
     incremental loader and the knowledge base the served snapshot was built from (:func:`create_live_app`).
     Raises ReloadError for a remote SPARQL store, which serves what ``kb publish`` put there, not the files.
     """
     _refuse_remote(settings)
     reloader = Reloader(app.state.served, settings, loader=loader, kb=kb)
     run_beside(app, reloader.watch)
+    run_beside(app, reloader.keep_until_stopped)
     app.state.reloader = reloader
     app.state.health_extra = reloader.health
+    app.add_middleware(StaleBanner, stale=reloader.stale)  # outermost: on cached pages too (kb.serve.banner)
     return reloader

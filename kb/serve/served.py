@@ -11,10 +11,12 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from kb.config import Settings
-from kb.graph import delta
-from kb.graph.snapshot import Patch, Snapshot, from_knowledge_base
+from kb.graph import delta, kept, restart
+from kb.graph.kept import Kept
+from kb.graph.snapshot import Patch, Snapshot, from_kept, from_knowledge_base
 from kb.load import pipeline
 from kb.load.version import kb_version
 from kb.model.knowledge_base import KnowledgeBase
@@ -30,6 +32,8 @@ def build(settings: Settings, progress: Progress = silent) -> Snapshot:
     Raises CurationErrors, StoreError, RemoteError."""
     if remote.is_remote(settings.store):
         return remote.snapshot(settings)
+    if settings.keeps_store:
+        return restart.start(settings, progress).snapshot
     version = kb_version(settings.root)
     kb = pipeline.load(settings.root, progress)
     progress("building", 0, 0)
@@ -101,12 +105,14 @@ class Served:
 
 def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Settings, version: str,
             before_applying: Callable[[], None] = lambda: None,
-            before_swap: Callable[[], None] = lambda: None) -> Snapshot | None:
+            before_swap: Callable[[], None] = lambda: None,
+            inputs: dict[str, str] | None = None) -> Snapshot | None:
     """Patch the store of the served snapshot (built from ``old``) into the graph of ``new`` and serve it as
     ``version``; return the new snapshot, or None when only a full build will do (kb.graph.delta decides, or the
     store cannot be patched). ``before_applying`` runs once the change is known, before the store changes
     (the reloader checks there that the files did not change meanwhile; it may raise to give up);
-    ``before_swap`` runs once the store is patched, just before the new snapshot is served.
+    ``before_swap`` runs once the store is patched, just before the new snapshot is served. For a kept store,
+    ``inputs`` are the sha256 of the files ``new`` was read from (else they are hashed again).
     """
     current = served.current
     graph_store = current.graph
@@ -118,6 +124,8 @@ def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Se
     before_applying()
     counts = {kind: n for kind, n in new.counts().items()}
     counts["triples"] = current.counts["triples"] + change.triples
+    if graph_store.kept is not None:
+        return _patched_copy(served, graph_store.kept, change, settings, version, counts, before_swap, inputs)
     snapshot = Snapshot(version, graph_store, current.backend, current.mint, counts,
                         patch=Patch(current.version, change.remove_nquads, change.add_nquads))
     with served.exclusively():
@@ -125,4 +133,20 @@ def patched(served: Served, old: KnowledgeBase, new: KnowledgeBase, settings: Se
         graph_store.shared = change.shared
         before_swap()
         served.swap(snapshot)
+    return snapshot
+
+
+def _patched_copy(served: Served, found: Kept, change: delta.Delta, settings: Settings, version: str,
+                  counts: dict[str, int], before_swap: Callable[[], None],
+                  inputs: dict[str, str] | None) -> Snapshot:
+    """Patch a copy of the kept build being served and serve it: requests keep reading the old store meanwhile
+    (nothing is held back), and the /sparql workers open the new one (kb.serve.sparql.guard)."""
+    cache = settings.cache_folder
+    with kept.locked(cache):
+        wanted = kept.wanted(settings.root, settings.base_iri, version, counts, inputs=inputs)
+        manifest = replace(wanted, parent=found.manifest.version)
+        built = kept.patch(cache, found, change, manifest)  # older builds are swept after (restart.Keeper)
+    snapshot = from_kept(built, settings, change.shared)
+    before_swap()
+    served.swap(snapshot)
     return snapshot

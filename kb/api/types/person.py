@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,7 +14,7 @@ from kb.api.types import args, registry
 from kb.api.types.agents import country_field, sanctions_field, statements_field
 from kb.api.types.enums import MeetingStatus, to_iri
 from kb.api.types.node import Evidenced, Node, aliases_of, name_of
-from kb.vocab import KB, SDO
+from kb.vocab import KB, ORG, RDFS, SDO
 
 if TYPE_CHECKING:
     from kb.api.types.meeting import Meeting
@@ -63,7 +64,28 @@ class Person(Node, Evidenced):
     @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top "
                                   "diplomat\".")
     async def titles(self, info: Info, as_of: args.AsOf = None) -> list[str]:
+        # A wording relative to someone else ("his US counterpart") names no office: it is quoted, with the
+        # office it stands for beside it, so no page shows it as if it were one.
         roles = await lists.children(info, lists.roles(holder=lists.PARENT, as_of=as_of), self.props.iri)
         held = await registry.load_present(info, roles)
-        return sorted({t for role in held for t in role.props.texts(KB.titleAsWritten)})
+        shown: set[str] = set()
+        for role in held:
+            for text in role.props.texts(KB.titleAsWritten):
+                shown.add(f"“{text}” ({await _office(info, role.props.text(ORG.role))})" if relative(text) else text)
+        return sorted(shown)
 
+
+
+# A title that starts with a possessive says who the person is to someone else, not which office they hold.
+_RELATIVE = re.compile(r"^(his|her|its|their|our|my)\s", re.IGNORECASE)
+
+
+def relative(wording: str) -> bool:
+    """Return True for a title worded relative to someone else ("his US counterpart")."""
+    return bool(_RELATIVE.match(wording))
+
+
+async def _office(info: Info, office: str | None) -> str:
+    """Return the curated title of an office (its label), "" when it has none."""
+    props = await info.context.loaders.describe.load((office, None)) if office else None
+    return (props.text(RDFS.label) if props else None) or ""

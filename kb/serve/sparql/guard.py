@@ -263,8 +263,15 @@ class SparqlGuard:
         return Guarded(found.body, found.media_type, -1, False)
 
     def _load(self, worker: _Worker, snapshot: Snapshot) -> None:
-        """Give ``worker`` the graph of ``snapshot``: a patch when it holds the version patched into this one,
-        else the whole graph. Raises _TimedOut, _Died."""
+        """Give ``worker`` the graph of ``snapshot``: the path of its kept store, a patch when it holds the
+        version patched into this one, else the whole graph. Raises _TimedOut, _Died."""
+        kept = snapshot.graph.kept
+        if kept is not None:  # on disk: the worker opens the very store the server reads, read-only
+            reply, _ = worker.call({"op": "open", "path": str(kept.store_path)}, None, LOAD_TIMEOUT_SECONDS)
+            if not reply["ok"]:
+                raise _Died(reply.get("error", "the worker could not open the kept store"))
+            worker.version = snapshot.version
+            return
         patch = snapshot.patch
         if patch is not None and worker.version == patch.parent:
             reply, _ = worker.call({"op": "patch", "remove": len(patch.remove)}, patch.remove + patch.add,

@@ -11,6 +11,7 @@ header, followed for ``load`` by the N-Quads of the snapshot to answer from:
 
     {"op": "load", "engine": "oxigraph" | "rdflib"}  + N-Quads   -> {"ok": true}
     {"op": "patch", "remove": n}  + N-Quads to remove (n bytes), then to add   -> {"ok": true}
+    {"op": "open", "path": ...}  a kept on-disk store (kb.graph.kept), opened read-only   -> {"ok": true}
     {"op": "check", "query": ...}                                -> {"ok": true} or a refusal, as below
     {"op": "query", "query": ..., "results": <media type>, "graphs": <media type>, "max_rows": N}
         -> {"ok": true, "media_type": ..., "rows": n, "truncated": bool} + body
@@ -96,9 +97,11 @@ def _where(exc: BaseException, query: str) -> str:
 class Engine:
     """One snapshot's graph, loaded from N-Quads into the engine the server uses."""
 
-    def __init__(self, kind: str, nquads: bytes) -> None:
+    def __init__(self, kind: str, nquads: bytes, path: str | None = None) -> None:
         self.kind = kind
-        if kind == "oxigraph":
+        if path is not None:  # shared with the server and the other workers; never written once complete
+            self.store = ox.Store.read_only(path)
+        elif kind == "oxigraph":
             self.store = ox.Store()
             self.store.load(nquads, format=ox.RdfFormat.N_QUADS)  # in memory, less than bulk_load needs
         else:
@@ -282,11 +285,22 @@ def serve(requests: BinaryIO, replies: BinaryIO, allowance: int | None = None) -
     engine: Engine | None = None
     while (message := read_message(requests)) is not None:
         request = json.loads(message)
-        if request["op"] in ("load", "patch"):
+        reply: dict[str, Any]
+        if request["op"] == "open":
+            if allowance is not None:
+                cap_memory(None)
+            try:
+                engine, reply = Engine("oxigraph", b"", request["path"]), {"ok": True}
+            except OSError as exc:
+                engine, reply = None, {"ok": False, "status": 500, "error": f"cannot open the store: {exc}"}
+            if allowance is not None:
+                cap_memory(allowance)
+            body = b""
+        elif request["op"] in ("load", "patch"):
             if allowance is not None:
                 cap_memory(None)  # the graph takes what it takes; the cap bounds queries
             data = read_message(requests) or b""
-            reply: dict[str, Any] = {"ok": True}
+            reply = {"ok": True}
             if request["op"] == "load":
                 engine = Engine(request["engine"], data)
             elif engine is None or not engine.patch(data[:request["remove"]], data[request["remove"]:]):

@@ -1,0 +1,161 @@
+"""The kept store (kb.graph.kept): first build, restart, and the engine's own floor, measured as a user meets them.
+
+    python benchmarks/kept.py build DIR CACHE     kb build from nothing: seconds and peak memory
+    python benchmarks/kept.py restart DIR CACHE   kb serve on a kept build: seconds to the first GraphQL answer,
+                                                  resident memory of the server and its /sparql workers
+    python benchmarks/kept.py floor DIR WORK      pyoxigraph alone bulk-loading the same N-Quads into a store on
+                                                  disk, and loading them into one in memory: the engine's floor
+
+Each prints one line of JSON. ``build`` and ``floor`` run the measured work in a fresh process, so its peak
+resident memory (getrusage of the child) is the work's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import questions
+from benchmarks.servers import free_port
+
+KB = shutil.which("kb") or str(Path(sys.executable).parent / "kb")
+FLOOR = """
+import sys, time, shutil, resource, json
+import pyoxigraph as ox
+path, store, where = sys.argv[1:4]
+started = time.perf_counter()
+if where == "disk":
+    s = ox.Store(store)
+    s.bulk_load(path=path, format=ox.RdfFormat.N_QUADS, lenient=True)
+    s.flush()
+else:
+    s = ox.Store()
+    s.load(path=path, format=ox.RdfFormat.N_QUADS)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def timed_child(argv: list[str]) -> tuple[float, float, str]:
+    """Run ``argv``; return its wall seconds, its peak resident memory in MB, and its stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.stdout
+
+
+def build(root: Path, cache: Path) -> dict[str, Any]:
+    shutil.rmtree(cache, ignore_errors=True)
+    seconds, peak, out = timed_child([KB, "build", "--root", str(root), "--cache", str(cache), "--quiet"])
+    assert out.startswith("built "), out
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1), "said": out.strip()}
+
+
+def floor(root: Path, work: Path) -> dict[str, Any]:
+    from kb.graph.builder import nquads
+    from kb.load import pipeline
+
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "graph.nq"
+    with data.open("wb") as out:
+        for chunk in nquads(pipeline.load(root), "https://kb.example.org/", shared=Counter()):
+            out.write(chunk)
+    found: dict[str, Any] = {"nquads_mb": round(data.stat().st_size / 2**20, 1)}
+    for where in ("disk", "memory"):
+        store = work / "floor-store"
+        shutil.rmtree(store, ignore_errors=True)
+        done = subprocess.run([sys.executable, "-c", FLOOR, str(data), str(store), where], capture_output=True,
+                              text=True, check=True)
+        measured = json.loads(done.stdout)
+        found[where] = {"seconds": round(measured["seconds"], 3), "peak_rss_mb": round(measured["peak_rss_mb"], 1)}
+        shutil.rmtree(store, ignore_errors=True)
+    data.unlink()
+    return found
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Return the resident memory of ``pid`` and all its descendants, in MB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
+
+
+def restart(root: Path, cache: Path) -> dict[str, Any]:
+    from kb.load import pipeline
+
+    person = questions.typical_person(pipeline.load(root))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [KB, "serve", "--root", str(root), "--cache", str(cache), "--port", str(port), "--production", "--quiet"]
+    started = time.perf_counter()
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    payload = {"query": questions.KB_GRAPHQL, "variables": {"id": person, "first": 20}}
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"kb serve ended: {server.stderr.read()[-2000:] if server.stderr else ''}")
+                try:
+                    response = client.post("/graphql", json=payload)
+                    if response.status_code == 200 and not response.json().get("errors"):
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.01)
+            first_answer = time.perf_counter() - started
+            sparql = client.post("/sparql", data={"query": questions.sparql("https://kb.example.org/", person, 20)},
+                                 headers={"accept": "application/sparql-results+json"})
+            assert sparql.status_code == 200, sparql.text[:300]
+            time.sleep(1.0)  # let the workers settle after opening the store
+            rss = _tree_rss_mb(server.pid)
+            health = client.get("/health").json()
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"first_answer_s": round(first_answer, 3), "server_rss_mb": round(rss, 1),
+            "triples": health["counts"]["triples"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["build", "restart", "floor"])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("place", type=Path, help="the cache folder (build, restart) or a work folder (floor)")
+    args = parser.parse_args()
+    measure = {"build": build, "restart": restart, "floor": floor}[args.what]
+    print(json.dumps(measure(args.root, args.place)))
+
+
+if __name__ == "__main__":
+    main()

@@ -190,7 +190,8 @@ def kept_rows(scales: list[int], seconds: float) -> list[Row]:
                          row("pyoxigraph", facts, f"floor_{where}_load_peak_memory", floor[where]["peak_rss_mb"], "MB")]
             restarted = child("kept.py", "restart", str(root), str(cache))
             rows += [row("kb-kept", facts, "kept_restart_first_answer", restarted["first_answer_s"], "s"),
-                     row("kb-kept", facts, "kept_restart_server_rss", restarted["server_rss_mb"], "MB")]
+                     row("kb-kept", facts, "kept_restart_server_rss", restarted["server_rss_mb"], "MB"),
+                     row("kb-kept", facts, "kept_settled_server_rss", restarted["settled_rss_mb"], "MB")]
             edited = child("edit.py", str(root), "--edits", "5", "--store", "disk", "--cache", str(cache))
             rows += [row("kb-kept", facts, "kept_edit_served_median", edited["edit_median_s"], "s"),
                      row("kb-kept", facts, "kept_edit_served_max", max(edited["edits_s"]), "s"),
@@ -258,6 +259,7 @@ AT_100K = {  # metric -> (comparison, bound) at 100,000 facts, issue 7
     "peak_memory": ("<=", 1500.0),
     "kept_restart_first_answer": ("<=", 3.0),  # issue 21
     "kept_restart_server_rss": ("<=", 800.0),
+    "kept_settled_server_rss": ("<=", 800.0),
     "kept_first_build": ("<=", 42.5),
     "kept_first_build_peak_memory": ("<=", 2048.0),
 }
@@ -304,6 +306,10 @@ def plot(rows: list[Row], scales: list[int], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def save(rows: list[Row], path: Path) -> None:
+    path.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller scales and shorter runs (a few minutes)")
@@ -329,15 +335,17 @@ def main() -> None:
         rows = pipeline_rows(scales)
     if not args.skip_edit:
         rows += edit_rows(max(scales))
+    save(rows, args.output)  # so far: a later section that fails leaves what was measured
     if not args.skip_kept:
         rows += kept_rows([s for s in scales if s >= 10_000] or [max(scales)], seconds)
+        save(rows, args.output)
     rows += inprocess_rows(serve_scale, seconds)
     if not args.skip_http:
         rows += http_rows(serve_scale, seconds, max_requests)
     rows += ratio_rows(rows, scales, serve_scale)
     wall = time.perf_counter() - started
     rows.append(row("run", 0, "quick" if args.quick else "full", wall, "s"))
-    args.output.write_text("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n")
+    save(rows, args.output)
     print(table(rows))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\n{machine}; {wall:.0f} s; wrote {args.output}")

@@ -341,3 +341,29 @@ async def _post(app: Any, payload: dict[str, Any]) -> dict[str, Any]:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+def test_a_patch_does_not_wait_for_the_pages_warm_up(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The who-met-whom picture's query takes seconds at 100k facts: an edit must not queue behind it."""
+    release, warming = threading.Event(), threading.Event()
+
+    async def slow_warm(self: Any, snapshot: Snapshot) -> None:
+        warming.set()
+        await asyncio.to_thread(release.wait, 60)
+
+    monkeypatch.setattr("kb.pages.handlers.Pages.warm", slow_warm)
+    app = create_live_app(Settings(root=project, store="memory"))
+    reloader: Reloader = app.state.reloader
+
+    async def scenario() -> None:
+        async with app.router.lifespan_context(app):
+            assert await asyncio.to_thread(warming.wait, 60)  # the warm-up of the version served is under way
+            save(project / "curation" / "meetings.yaml", meetings_labelled(5))
+            try:
+                assert await reloader.reload() is True
+                assert reloader.status.ok and reloader.status.last_build == "patched", reloader.status
+            finally:
+                release.set()
+
+    asyncio.run(scenario())
+    app.state.sparql_guard.close()

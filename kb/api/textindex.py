@@ -12,10 +12,11 @@ tantivy rather than SQLite FTS5.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import tantivy
@@ -163,22 +164,25 @@ class TextIndex:
     """The tantivy index of a list of :class:`Doc` (its row in that list is the document's ``row``)."""
 
     def __init__(self, docs: Sequence[Doc]) -> None:
-        self.docs = list(docs)
-        self.titles = {d.key: d.title() for d in self.docs}
+        self.titles = {d.key: d.title() for d in docs}
         builder = tantivy.SchemaBuilder()
         for field in FIELDS:
             builder.add_text_field(field, tokenizer_name="kbwords")
         for facet in ("kind", "source", "person"):
             builder.add_text_field(facet, fast=True, tokenizer_name="raw")
         builder.add_unsigned_field("row", fast=True)
+        builder.add_bytes_field("texts", stored=True, indexed=False)  # the passages of a hit, read for hits only
         builder.add_float_field("weight", fast=True)
         self.schema = builder.build()
         self.index = tantivy.Index(self.schema)
         self.index.register_tokenizer("kbwords", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
-        for row, doc in enumerate(self.docs):
+        for row, doc in enumerate(docs):
             writer.add_document(self._document(row, doc))
         writer.commit()
+        # Kept without their texts, which the index holds (stored, compressed): at 100k facts the texts as
+        # Python strings are hundreds of MB the server would hold for good; a hit reads its own back.
+        self.docs = [replace(doc, texts=()) for doc in docs]
         writer.wait_merging_threads()
         self.index.reload()
         self.searcher = self.index.searcher()
@@ -192,8 +196,13 @@ class TextIndex:
             for value in values:
                 made.add_text(facet, value)
         made.add_unsigned("row", row)
+        made.add_bytes("texts", json.dumps(doc.texts, ensure_ascii=False).encode("utf-8"))
         made.add_float("weight", weight(doc))
         return made
+
+    def _texts(self, address: Any) -> tuple[tuple[str, str], ...]:
+        stored = self.searcher.doc(address)["texts"]
+        return tuple((field, text) for field, text in json.loads(bytes(stored[0]))) if stored else ()
 
     def query(self, words: list[str], kind: str | None = None) -> tantivy.Query:
         """Return the query every word of which must match (see the module's docstring), of ``kind`` only
@@ -228,8 +237,9 @@ class TextIndex:
         kept = result.hits[:first]
         rows = self.searcher.fast_field_values("row", [address for _, address in kept])
         hits = []
-        for (score, _), row in zip(kept, rows, strict=True):
+        for (score, address), row in zip(kept, rows, strict=True):
             doc = self.docs[int(row or 0)]
+            doc = replace(doc, texts=self._texts(address))
             hits.append(Hit(doc, round(float(score), 4), passages.best(list(doc.texts), words, BOOSTS)))
         total = getattr(result, "count", None)  # asked for with count=True; tantivy's stub leaves it out
         return Found(hits, int(total or 0))

@@ -178,8 +178,10 @@ def export_route(suffix: str, fmt: str) -> Route:
 
 def _prepare(app: Starlette, snapshot: Snapshot) -> None:
     """Start the work done once per version for ``snapshot`` as it starts being served, and return at once: the
-    /sparql workers load it, and the pages draw its who-met-whom picture in a thread of their own (their queries
-    count as in flight on the version served by then, so no patch lands under them)."""
+    /sparql workers load it, and the pages draw its who-met-whom picture in a thread of their own. The warm-up
+    is not a request in flight: a live edit's patch never waits for it (at 100k facts its query takes seconds).
+    A picture drawn while a patch landed belongs to ``snapshot`` alone, which no request reads after the patch
+    (a patched version is a new snapshot, with a memo of its own)."""
     app.state.sparql_guard.prepare(snapshot)
     app.state.search_index.serve(snapshot)  # the full-text index, built in the store pool (kb.api.searchindex)
     site: pages.Pages = app.state.pages
@@ -188,15 +190,12 @@ def _prepare(app: Starlette, snapshot: Snapshot) -> None:
     async def warm() -> None:
         if served.current is not snapshot:
             return  # a newer version came meanwhile: its own warm-up follows
-        current = await served.enter()
         try:
-            await site.warm(current)
+            await site.warm(snapshot)
         except PageQueryError as exc:
-            log.warning("the pages of version %s were not prepared: %s", current.version, exc)
+            log.warning("the pages of version %s were not prepared: %s", snapshot.version, exc)
         except RuntimeError as exc:  # the server stopped meanwhile: its picture process is gone
-            log.debug("the pages of version %s were not prepared: %s", current.version, exc)
-        finally:
-            served.leave()
+            log.debug("the pages of version %s were not prepared: %s", snapshot.version, exc)
 
     # A thread and loop of their own, not the execution loop: at 100k facts the pictures' query holds a loop for
     # seconds, and the first requests after a start would wait behind it (docs/performance.md, "The kept store").

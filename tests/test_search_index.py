@@ -180,3 +180,18 @@ def test_versions_served_while_an_index_builds_wait_and_only_the_newest_is_built
 def test_asking_for_no_hits_still_counts_them() -> None:
     found = index().search("Blinken Wang", 0)
     assert found.hits == [] and found.total >= 1
+
+
+def test_after_a_slow_build_the_next_waits_for_edits_to_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(searchindex, "PAUSE_SECONDS", 0.3)
+    handoff = searchindex.Handoff()
+    handoff.last_build_seconds = searchindex.SLOW_BUILD_SECONDS + 1  # as at 100k facts
+    v1, v2 = fresh("paused-1"), fresh("paused-2")
+    assert handoff.serve(v1) is None and handoff.serve(v2) is None
+    assert v1.ready(searchindex.KEY) is None and v2.ready(searchindex.KEY) is None  # nothing built during edits
+    deadline = time.monotonic() + 60
+    while v2.ready(searchindex.KEY) is None:
+        assert time.monotonic() < deadline, "the index was never built after the edits paused"
+        time.sleep(0.01)
+    assert isinstance(v2.ready(searchindex.KEY).result(60), TextIndex)  # type: ignore[union-attr]
+    assert v1.ready(searchindex.KEY) is None  # superseded before its turn

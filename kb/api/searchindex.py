@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import Future
 
 from kb.api.textindex import TextIndex, read, read_from
@@ -23,6 +24,9 @@ KEY = "search"
 FALLBACK = "search:fallback"
 WAIT_SECONDS = 0.1
 """The longest a search waits for its version's index before answering from the fallback."""
+SLOW_BUILD_SECONDS = 5.0
+"""A build longer than this makes the next one wait for a pause in new versions (:class:`Handoff`)."""
+PAUSE_SECONDS = 3.0
 
 log = logging.getLogger("kb.api")
 
@@ -71,7 +75,13 @@ async def index_for(snapshot: Snapshot) -> TextIndex | None:
 
 class Handoff:
     """Starts each served version's index as it is served, and hands the latest ready index to a version whose
-    own is not ready yet. Holds no snapshot: only the index of the version served last that finished."""
+    own is not ready yet. Holds no snapshot: only the index of the version served last that finished.
+
+    One build at a time; a version served meanwhile waits for it, and is skipped when a newer one is served
+    first. When the last build was slow (over :data:`SLOW_BUILD_SECONDS`: 25 s at 100k facts, of the
+    interpreter's lock mostly), the next one also waits until versions stop coming for :data:`PAUSE_SECONDS`, so
+    the builds of a large knowledge base do not slow down a curator's quick edits (searches use the previous
+    index meanwhile)."""
 
     def __init__(self) -> None:
         self._latest: TextIndex | None = None
@@ -79,44 +89,74 @@ class Handoff:
         self._ready_serial = -1
         self._lock = threading.Lock()
         self._building = False
+        self._waiting = False
         self._pending: tuple[Snapshot, int] | None = None
+        self._asked = 0.0
+        self.last_build_seconds = 0.0
 
     def serve(self, snapshot: Snapshot) -> Future[TextIndex] | None:
-        """Start building ``snapshot``'s index (once) and return at once; until it is ready, its searches use
-        the latest index built for an earlier version. One build at a time: a version served while another's
-        index is being built waits for it (and returns None here), and is skipped when a newer one is served
-        meanwhile, so quick edits of a large knowledge base do not build an index per save."""
+        """Start building ``snapshot``'s index (once) and return at once, or None when it waits its turn (see
+        the class); until it is ready, its searches use the latest index built for an earlier version."""
         with self._lock:
             self._serial += 1
             serial = self._serial
             if self._latest is not None and snapshot.ready(KEY) is None:
                 snapshot.memo[FALLBACK] = self._latest
-            if self._building:
-                self._pending = (snapshot, serial)
+            if self._building or self.last_build_seconds > SLOW_BUILD_SECONDS:
+                self._pending, self._asked = (snapshot, serial), time.monotonic()
+                if not self._building:
+                    self._wait_for_a_pause()
                 return None
             self._building = True
         return self._start(snapshot, serial)
+
+    def _wait_for_a_pause(self) -> None:
+        """Start the pending build once versions stop coming (call with the lock held)."""
+        if not self._waiting:
+            self._waiting = True
+            threading.Thread(target=self._after_pause, name="kb-search-index-pause", daemon=True).start()
+
+    def _after_pause(self) -> None:
+        while True:
+            with self._lock:
+                left = self._asked + PAUSE_SECONDS - time.monotonic()
+                if left <= 0:
+                    self._waiting = False
+                    job, self._pending = self._pending, None
+                    if self._building or job is None:
+                        self._pending = self._pending or job
+                        return
+                    self._building = True
+                    break
+            time.sleep(left)
+        self._start(*job)
 
     def _start(self, snapshot: Snapshot, serial: int) -> Future[TextIndex] | None:
         future = start(snapshot)
         if future is None:
             self._next()
             return None
-        future.add_done_callback(lambda done: self._built(snapshot, serial, done))
+        began = time.monotonic()
+        future.add_done_callback(lambda done: self._built(snapshot, serial, done, time.monotonic() - began))
         return future
 
-    def _built(self, snapshot: Snapshot, serial: int, done: Future[TextIndex]) -> None:
+    def _built(self, snapshot: Snapshot, serial: int, done: Future[TextIndex], seconds: float) -> None:
         snapshot.memo.pop(FALLBACK, None)
         if not done.cancelled() and done.exception() is None:
             with self._lock:
+                self.last_build_seconds = seconds
                 if serial > self._ready_serial:  # an older version finishing late never replaces a newer index
                     self._latest, self._ready_serial = done.result(), serial
         self._next()
 
     def _next(self) -> None:
         with self._lock:
-            job, self._pending = self._pending, None
-            if job is None:
-                self._building = False
+            self._building = False
+            if self._pending is None:
                 return
+            if self.last_build_seconds > SLOW_BUILD_SECONDS:
+                self._wait_for_a_pause()
+                return
+            job, self._pending = self._pending, None
+            self._building = True
         self._start(*job)

@@ -129,7 +129,10 @@ class Handoff:
                     self._building = True
                     break
             time.sleep(left)
-        self._start(*job)
+        try:
+            self._start(*job)
+        except RuntimeError:  # the process is ending: its pool takes no more work
+            log.debug("the search index of version %s was not built: shutting down", job[0].version)
 
     def _start(self, snapshot: Snapshot, serial: int) -> Future[TextIndex] | None:
         future = start(snapshot)

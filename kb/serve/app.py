@@ -59,6 +59,10 @@ from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
 
 EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
+WARM_PAUSE_SECONDS = 2.0
+"""How long a version swapped in by a live edit waits before its pages are warmed (the picture's query takes
+seconds of the interpreter at 100k facts; a quick next edit skips this version's warm-up)."""
+
 log = logging.getLogger("kb.serve")
 
 
@@ -176,7 +180,7 @@ def export_route(suffix: str, fmt: str) -> Route:
     return Route(f"/export.{suffix}", exported, methods=["GET"])
 
 
-def _prepare(app: Starlette, snapshot: Snapshot) -> None:
+def _prepare(app: Starlette, snapshot: Snapshot, pause: float = 0.0) -> None:
     """Start the work done once per version for ``snapshot`` as it starts being served, and return at once: the
     /sparql workers load it, and the pages draw its who-met-whom picture in a thread of their own. The warm-up
     is not a request in flight: a live edit's patch never waits for it (at 100k facts its query takes seconds).
@@ -188,6 +192,8 @@ def _prepare(app: Starlette, snapshot: Snapshot) -> None:
     served: Served = app.state.served
 
     async def warm() -> None:
+        if pause:  # a live edit: wait for the next one, if it comes quickly, rather than warm each version
+            await asyncio.sleep(pause)
         if served.current is not snapshot:
             return  # a newer version came meanwhile: its own warm-up follows
         try:
@@ -264,7 +270,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     app.state.pages = site
     app.state.search_index = Handoff()
     app.state.warmer = ThreadPoolExecutor(1, thread_name_prefix="kb-warm-pages")
-    served.on_swap.append(lambda snapshot: _prepare(app, snapshot))
+    served.on_swap.append(lambda snapshot: _prepare(app, snapshot, WARM_PAUSE_SECONDS))
     run_beside(app, app.state.loop_lag.run)
     if remote.is_remote(settings.store):
         remote.attach(app, settings)  # serve each version kb publish puts in the store, without a restart

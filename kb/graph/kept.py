@@ -41,8 +41,8 @@ from kb.graph import delta
 from kb.graph.builder import nquads
 from kb.graph.native import fill
 from kb.graph.ntriples import Line
-from kb.load import files
 from kb.load.gc import gc_paused
+from kb.load.version import fingerprint
 from kb.model.knowledge_base import KnowledgeBase
 
 FORMAT = 1
@@ -114,23 +114,8 @@ def wanted(root: Path, base_iri: str, version: str, counts: dict[str, int] | Non
     """Return the manifest a build of the files under ``root`` now would have (counts as given; ``inputs``, the
     sha256 of each file, when the caller knows them from reading the files, else hashed now)."""
     return Manifest(version=version, base_iri=base_iri, code=code_version(),
-                    inputs=input_hashes(root) if inputs is None else inputs, schema=schema_hashes(),
+                    inputs=fingerprint(root)[1] if inputs is None else inputs, schema=schema_hashes(),
                     counts=dict(counts or {}), parent=parent)
-
-
-def input_hashes(root: Path) -> dict[str, str]:
-    """Return the sha256 of every seed article and curation file under ``root``, by path from the root; a file
-    that cannot be read counts as ``unreadable``, a refused one (a link out of the tree) as ``refused``."""
-    listed = files.listing(root)
-    found: dict[str, str] = {}
-    for path in listed.seeds + listed.curation:
-        try:
-            found[path.relative_to(root).as_posix()] = hashlib.sha256(files.read_bytes(path)).hexdigest()
-        except OSError:
-            found[path.relative_to(root).as_posix()] = "unreadable"
-    for error in listed.refused:
-        found[error.location.path] = "refused"
-    return found
 
 
 def schema_hashes() -> dict[str, str]:

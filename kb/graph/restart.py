@@ -29,7 +29,7 @@ from kb.graph.loaderstate import State
 from kb.graph.ntriples import Line
 from kb.graph.snapshot import Snapshot, from_kept, from_knowledge_base
 from kb.load.incremental import IncrementalLoader
-from kb.load.version import kb_version
+from kb.load.version import fingerprint, kb_version
 from kb.model.knowledge_base import KnowledgeBase
 from kb.progress import Progress, silent
 
@@ -58,8 +58,8 @@ def start(settings: Settings, progress: Progress = silent) -> Started:
     written or opened."""
     root, cache = settings.root, settings.cache_folder
     for _ in range(ATTEMPTS):
-        version = kb_version(root)
-        wanted = kept.wanted(root, settings.base_iri, version)
+        version, inputs = fingerprint(root)
+        wanted = kept.wanted(root, settings.base_iri, version, inputs=inputs)
         with kept.locked(cache):
             kept.sweep(cache)
             found = kept.current(cache)

@@ -17,18 +17,30 @@ def kb_version(root: Path) -> str:
     A link under seeds/ or curation/ counts by its name alone: its target is never read (kb.load.files), yet
     adding or removing one changes the version, so a live server notices and reports it.
     """
+    return fingerprint(root)[0]
+
+
+def fingerprint(root: Path) -> tuple[str, dict[str, str]]:
+    """Return :func:`kb_version` of ``root`` and, from the same single read of each file, the sha256 of every
+    input file by path from the root (``unreadable`` for a file that cannot be read, ``refused`` for a link out
+    of the tree): what a kept build's manifest records (kb.graph.kept)."""
     digest = hashlib.sha256()
+    inputs: dict[str, str] = {}
     listed = files.listing(root)
     for path in listed.seeds + listed.curation:
-        name = path.relative_to(root).as_posix().encode()
+        shown = path.relative_to(root).as_posix()
+        name = shown.encode()
         try:
             data = files.read_bytes(path)
         except OSError:
             digest.update(b"unreadable:%d:%s" % (len(name), name))
+            inputs[shown] = "unreadable"
             continue
         digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
         digest.update(data)
+        inputs[shown] = hashlib.sha256(data).hexdigest()
     for error in listed.refused:
         name = error.location.path.encode()
         digest.update(b"refused:%d:%s" % (len(name), name))
-    return digest.hexdigest()[:VERSION_CHARS]
+        inputs[error.location.path] = "refused"
+    return digest.hexdigest()[:VERSION_CHARS], inputs

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from benchmarks import generate
 from kb import cli
+from kb.api import searchindex
 from kb.config import Settings
 from kb.graph import kept, restart
 from kb.graph.snapshot import Snapshot
@@ -207,6 +208,7 @@ def test_kb_build_says_how_it_got_its_store(project: Path) -> None:
     argv = ["build", "--root", str(project), "--cache", str(project / ".kb"), "--quiet"]
     first = runner.invoke(cli.main, argv)
     assert first.exit_code == 0 and first.output.startswith(f"built {kb_version(project)} (no kept build)")
+    assert (current(project / ".kb").path / searchindex.INDEX_FOLDER).is_dir()  # searches ready from the start
     again = runner.invoke(cli.main, argv)
     assert again.exit_code == 0 and again.output.startswith(f"opened {kb_version(project)} (nothing changed)")
     save(project / "curation" / "meetings.yaml", meetings_labelled(3, broken="reference"))

@@ -5,11 +5,13 @@ what a search uses meanwhile (kb.api.searchindex)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,8 @@ import pytest
 from kb.api import fold, passages, searchindex, textindex
 from kb.api.textindex import TextIndex
 from kb.config import Settings
+from kb.errors import StoreError
+from kb.graph import kept, restart
 from kb.graph.snapshot import Snapshot, from_knowledge_base
 from kb.load import pipeline
 from kb.model.sources import utf16_offset
@@ -198,3 +202,45 @@ def test_after_a_slow_build_the_next_waits_for_edits_to_pause(monkeypatch: pytes
         time.sleep(0.01)
     assert isinstance(v2.ready(searchindex.KEY).result(60), TextIndex)  # type: ignore[union-attr]
     assert v1.ready(searchindex.KEY) is None  # superseded before its turn
+
+
+def kept_snapshot(root: Path) -> Snapshot:
+    return restart.start(Settings(root=root, store="disk")).snapshot
+
+
+def test_a_kept_build_keeps_its_index_built_by_another_process_and_a_restart_opens_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "kb"
+    shutil.copytree(ROOT / "seeds", project / "seeds")
+    shutil.copytree(ROOT / "curation", project / "curation")
+    snap = kept_snapshot(project)
+    kept_build = snap.graph.kept
+    assert kept_build is not None
+    expected = [hit.doc.key for hit in index().search("Blinken Wang", 5).hits]
+    facets = index().facets("Blinken")
+
+    def not_here(*_: object, **__: object) -> None:
+        raise AssertionError("the index was built in the server's process")
+
+    monkeypatch.setattr(textindex.TextIndex, "__init__", not_here)
+    built = searchindex.build(snap)
+    folder = kept_build.path / searchindex.INDEX_FOLDER
+    assert folder.is_dir() and not list(kept_build.path.glob("*.partial"))
+    assert [hit.doc.key for hit in built.search("Blinken Wang", 5).hits] == expected
+    assert built.facets("Blinken") == facets
+
+    # a restart opens the kept index: no process is started to build it again
+    monkeypatch.setattr(searchindex.subprocess, "run", not_here)
+    reopened = searchindex.build(kept_snapshot(project))
+    assert [hit.doc.key for hit in reopened.search("Blinken Wang", 5).hits] == expected
+    hit = reopened.search("Shangfu", 1).hits[0]
+    assert hit.doc.key == "person/li-shangfu" and hit.passage is not None
+
+
+def test_a_failed_index_build_raises_a_store_error_and_leaves_no_partial_folder(tmp_path: Path) -> None:
+    build_folder = tmp_path / "build"
+    (build_folder / "store").mkdir(parents=True)  # not an Oxigraph store
+    broken = kept.Kept(build_folder, None)  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="search index"):
+        searchindex.kept_index(broken, "https://kb.example.org/")
+    assert sorted(p.name for p in build_folder.iterdir()) == ["store"]

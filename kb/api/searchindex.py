@@ -12,12 +12,21 @@ slow path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
+import secrets
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import Future
+from pathlib import Path
 
 from kb.api.textindex import TextIndex, read, read_from
+from kb.errors import StoreError
+from kb.graph.kept import Kept
 from kb.graph.snapshot import Snapshot
 
 KEY = "search"
@@ -27,6 +36,10 @@ WAIT_SECONDS = 0.1
 SLOW_BUILD_SECONDS = 5.0
 """A build longer than this makes the next one wait for a pause in new versions (:class:`Handoff`)."""
 PAUSE_SECONDS = 3.0
+INDEX_FOLDER = "search-" + hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("textindex.py", "fold.py"))).hexdigest()[:12]
+"""Where a kept build (kb.graph.kept) keeps its search index, beside its store: named by the code that decides
+what the index holds, so a kb whose indexing changed builds its own beside an older kb's."""
 
 log = logging.getLogger("kb.api")
 
@@ -37,12 +50,37 @@ INDEXED = frozenset({"oxigraph", "rdflib"})
 
 def build(snapshot: Snapshot) -> TextIndex:
     """Return the index of ``snapshot`` (its store must be held here: :data:`INDEXED`). Runs seconds at 100k
-    facts: call it in the store pool (:func:`start`), never on an event loop."""
+    facts: call it in the store pool (:func:`start`), never on an event loop. A kept build's index is kept with
+    it (:func:`kept_index`); any other is built in this process, in memory."""
     native, base = snapshot.graph.native, snapshot.mint.base
+    if snapshot.graph.kept is not None:
+        return kept_index(snapshot.graph.kept, base)
     if native is not None:
         return TextIndex(read(native, base))
     # rdflib's backend answers inline (no I/O to await): a loop of this pool thread's own runs it
     return TextIndex(asyncio.run(read_from(snapshot.backend, base)))
+
+
+def kept_index(kept: Kept, base: str) -> TextIndex:
+    """Return the index kept in the build ``kept``'s folder, built first when it has none: by a process of its
+    own (kb.api.indexworker) into a folder of its own, renamed into place when complete, so a crash never leaves
+    half an index and a restart opens it in milliseconds. Raises StoreError when the build fails."""
+    folder = kept.path / INDEX_FOLDER
+    if not folder.is_dir():
+        partial = kept.path / f"{INDEX_FOLDER}.{secrets.token_hex(4)}.partial"
+        try:
+            done = subprocess.run([sys.executable, "-m", "kb.api.indexworker", str(kept.store_path), base,
+                                   str(partial)], capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise StoreError(f"the search index of {kept.path.name} was not built: {done.stderr.strip()}")
+            with contextlib.suppress(OSError):  # another process may have kept its own first: either will do
+                partial.rename(folder)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    try:
+        return TextIndex.open(folder)
+    except OSError as exc:
+        raise StoreError(f"cannot open the search index {folder}: {exc}") from exc
 
 
 def start(snapshot: Snapshot) -> Future[TextIndex] | None:

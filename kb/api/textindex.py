@@ -16,7 +16,8 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import tantivy
@@ -39,6 +40,9 @@ KINDS = tuple(KIND_WEIGHTS)
 ATTESTED = 0.1
 ENTITY_KINDS = frozenset({"person", "organization", "place", "topic"})
 FACET_SIZE = 10
+FACETED = frozenset({"source", "person"})
+"""The kinds a facet lists (besides ``kind``): the documents whose titles an index keeps."""
+TITLES = "titles.json"
 
 TEXTS = PROLOGUE + """
 SELECT DISTINCT ?node ?field ?text WHERE {
@@ -161,48 +165,61 @@ Facets = dict[str, list[tuple[str, str, int]]]
 
 
 class TextIndex:
-    """The tantivy index of a list of :class:`Doc` (its row in that list is the document's ``row``)."""
+    """The tantivy index of a list of :class:`Doc`: in memory, or written to a folder (:meth:`open` reads it back
+    without the documents: a kept build's index costs the server no build and little memory)."""
 
-    def __init__(self, docs: Sequence[Doc]) -> None:
-        self.titles = {d.key: d.title() for d in docs}
-        builder = tantivy.SchemaBuilder()
-        for field in FIELDS:
-            builder.add_text_field(field, tokenizer_name="kbwords")
-        for facet in ("kind", "source", "person"):
-            builder.add_text_field(facet, fast=True, tokenizer_name="raw")
-        builder.add_unsigned_field("row", fast=True)
-        builder.add_bytes_field("texts", stored=True, indexed=False)  # the passages of a hit, read for hits only
-        builder.add_float_field("weight", fast=True)
-        self.schema = builder.build()
-        self.index = tantivy.Index(self.schema)
-        self.index.register_tokenizer("kbwords", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+    def __init__(self, docs: Sequence[Doc], folder: Path | None = None) -> None:
+        """Index ``docs``, in memory, or into ``folder`` (which must not hold an index yet)."""
+        self.schema = _schema()
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(self.schema, path=None if folder is None else str(folder), reuse=False)
+        _tokenizers(self.index)
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
-        for row, doc in enumerate(docs):
-            writer.add_document(self._document(row, doc))
+        for doc in docs:
+            writer.add_document(self._document(doc))
         writer.commit()
-        # Kept without their texts, which the index holds (stored, compressed): at 100k facts the texts as
-        # Python strings are hundreds of MB the server would hold for good; a hit reads its own back.
-        self.docs = [replace(doc, texts=()) for doc in docs]
         writer.wait_merging_threads()
+        # Facets name only articles and people: their titles are all the documents this index keeps in Python (at
+        # 100k facts every text as Python strings would be hundreds of MB; a hit reads its own document back)
+        self.titles = {d.key: d.title() for d in docs if d.kind in FACETED}
+        if folder is not None:
+            (folder / TITLES).write_text(json.dumps(self.titles, ensure_ascii=False), encoding="utf-8")
         self.index.reload()
         self.searcher = self.index.searcher()
 
+    @classmethod
+    def open(cls, folder: Path) -> TextIndex:
+        """Return the index written into ``folder`` by ``TextIndex(docs, folder)``. Raises OSError when it cannot
+        be read."""
+        made = cls.__new__(cls)
+        made.schema = _schema()
+        made.index = tantivy.Index.open(str(folder))
+        _tokenizers(made.index)
+        try:
+            made.titles = json.loads((folder / TITLES).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise OSError(f"{folder / TITLES}: {exc}") from exc
+        made.index.reload()
+        made.searcher = made.index.searcher()
+        return made
+
     @staticmethod
-    def _document(row: int, doc: Doc) -> tantivy.Document:
+    def _document(doc: Doc) -> tantivy.Document:
         made = tantivy.Document()
         for field, text in doc.texts:
             made.add_text(field, fold.folded(text))
         for facet, values in (("kind", (doc.kind,)), ("source", doc.sources), ("person", doc.people)):
             for value in values:
                 made.add_text(facet, value)
-        made.add_unsigned("row", row)
-        made.add_bytes("texts", json.dumps(doc.texts, ensure_ascii=False).encode("utf-8"))
+        stored = [doc.iri, doc.key, doc.texts, doc.sources, doc.people]
+        made.add_bytes("doc", json.dumps(stored, ensure_ascii=False).encode("utf-8"))
         made.add_float("weight", weight(doc))
         return made
 
-    def _texts(self, address: Any) -> tuple[tuple[str, str], ...]:
-        stored = self.searcher.doc(address)["texts"]
-        return tuple((field, text) for field, text in json.loads(bytes(stored[0]))) if stored else ()
+    def _doc(self, address: Any) -> Doc:
+        iri, key, texts, sources, people = json.loads(bytes(self.searcher.doc(address)["doc"][0]))
+        return Doc(iri, key, tuple((field, text) for field, text in texts), tuple(sources), tuple(people))
 
     def query(self, words: list[str], kind: str | None = None) -> tantivy.Query:
         """Return the query every word of which must match (see the module's docstring), of ``kind`` only
@@ -234,12 +251,9 @@ class TextIndex:
         # tantivy refuses a limit of 0 (a panic): ask for one and keep none, so first: 0 still counts the hits
         result = self.searcher.search(self.query(words, kind), limit=max(first, 1), offset=offset, count=True,
                                       weight_by_field="weight")
-        kept = result.hits[:first]
-        rows = self.searcher.fast_field_values("row", [address for _, address in kept])
         hits = []
-        for (score, address), row in zip(kept, rows, strict=True):
-            doc = self.docs[int(row or 0)]
-            doc = replace(doc, texts=self._texts(address))
+        for score, address in result.hits[:first]:
+            doc = self._doc(address)
             hits.append(Hit(doc, round(float(score), 4), passages.best(list(doc.texts), words, BOOSTS)))
         total = getattr(result, "count", None)  # asked for with count=True; tantivy's stub leaves it out
         return Found(hits, int(total or 0))
@@ -256,3 +270,19 @@ class TextIndex:
         return {name: [(b["key"], b["key"] if name == "kind" else self.titles.get(b["key"], b["key"]),
                         int(b["doc_count"])) for b in answer.get(name, {}).get("buckets", [])]
                 for name in spec}
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for field in FIELDS:
+        builder.add_text_field(field, tokenizer_name="kbwords")
+    for facet in ("kind", "source", "person"):
+        builder.add_text_field(facet, fast=True, tokenizer_name="raw")
+    builder.add_bytes_field("doc", stored=True, indexed=False)  # the document of a hit, read for hits only
+    builder.add_float_field("weight", fast=True)
+    return builder.build()
+
+
+def _tokenizers(index: tantivy.Index) -> None:
+    # tokenizers are not kept with an index: each process that opens one registers them again
+    index.register_tokenizer("kbwords", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())

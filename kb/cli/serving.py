@@ -10,10 +10,11 @@ from pathlib import Path
 import click
 import uvicorn
 
+from kb.api import searchindex
 from kb.cli.common import fail, root_option
 from kb.cli.progress import bars, quiet_option, report, step
 from kb.config import Limits, Settings
-from kb.errors import CurationErrors, ReloadError
+from kb.errors import CurationErrors, ReloadError, StoreError
 from kb.graph import restart
 from kb.serve import http as http_server
 from kb.serve import reload as reloading
@@ -37,8 +38,9 @@ def build(root: Path, cache: Path | None, quiet: bool) -> None:
     Nothing changed since the last build: the store is kept as it is ("opened"). Some files changed: only they
     are read again and a copy of the store is patched ("patched"). kb's code, schema/ or the base IRI changed,
     or there is no build yet: everything is read, checked and built ("built"). The build is written beside
-    the old one and made current in one rename, so a crash never leaves a half-built store to serve. Curation
-    errors print as path:line:col and exit 2.
+    the old one and made current in one rename, so a crash never leaves a half-built store to serve. The
+    build's full-text index is made too (kept beside its store), so kb serve searches from its first request.
+    Curation errors print as path:line:col and exit 2.
     """
     settings = Settings.from_env(root=root, store="disk", cache=cache)
     started_at = time.perf_counter()
@@ -49,6 +51,11 @@ def build(root: Path, cache: Path | None, quiet: bool) -> None:
         fail(errors)
     snapshot = started.snapshot
     kept = snapshot.graph.kept
+    if kept is not None:
+        try:
+            searchindex.kept_index(kept, snapshot.mint.base)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"{started.how} {snapshot.version} ({started.reason}) in {time.perf_counter() - started_at:.2f} s: "
                f"{snapshot.counts.get('triples', 0):,} triples in {kept.path if kept else settings.cache_folder}")
 

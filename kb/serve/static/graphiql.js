@@ -7,7 +7,7 @@
   var url = window.location.href.split(/[?#]/)[0];
   var fetcher = GraphiQL.createFetcher({ url: url });
   var defaultQuery = [
-    "# kb's GraphQL API. Ctrl-Enter runs the query; the Docs button lists every type and field.",
+    "# kb's GraphQL API. Ctrl-Enter runs the query; the book at the top left documents every field.",
     "{",
     "  people(first: 5) {",
     "    totalCount",

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -20,7 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from kb.config import Settings
 from kb.serve.app import create_app
 from kb.serve.editors import CONTENT_SECURITY_POLICY, IMMUTABLE, STATIC, prefers_html
-from tests.pages_support import chromium, live_server, viewer_project
+from tests.pages_support import FIXTURES, chromium, live_server, viewer_project
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = STATIC / "vendor"
@@ -154,6 +155,8 @@ def test_only_a_browser_gets_the_editor_at_sparql(site: str) -> None:
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert 'id="yasgui"' in page.text and 'data-query=""' in page.text
+        head = client.head("/sparql", headers={"accept": BROWSER})
+        assert head.status_code == 200 and head.headers["content-type"] == page.headers["content-type"]
         for headers, params in [({"accept": SPARQL_JSON}, {}), ({"accept": "*/*"}, {}), ({}, {}),
                                 ({"accept": BROWSER}, {"format": "json"})]:
             answer = client.get("/sparql", params={"query": LABELS, **params}, headers=headers)
@@ -170,7 +173,8 @@ def test_graphiql_page_and_graphql_answers(site: str, tmp_path: Path) -> None:
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "unpkg" not in page.text and "<script>" not in page.text  # no CDN, no inline script
         answer = client.post("/graphql", json={"query": PERSON}, headers={"accept": BROWSER})
-        assert answer.json() == {"data": {"person": {"name": "Wang Yi"}}}
+        people = yaml.safe_load((FIXTURES / "mini" / "curation" / "people.yaml").read_text(encoding="utf-8"))
+        assert answer.json() == {"data": {"person": {"name": next(p["name"] for p in people if p["id"] == "wang-yi")}}}
         assert client.get("/graphql", params={"query": PERSON}, headers={"accept": BROWSER}).json()["data"]
     production = create_app(Settings(root=viewer_project(tmp_path / "p"), production=True))
     with live_server(production) as url:

@@ -118,8 +118,9 @@ def prefers_html(accept: str) -> bool:
 
 
 def wants_editor(request: Request) -> bool:
-    """Return True for a browser opening ``/sparql``: a GET preferring HTML that names no result ``format``."""
-    return (request.method == "GET" and "format" not in request.query_params
+    """Return True for a browser opening ``/sparql``: a GET (or HEAD) preferring HTML that names no result
+    ``format``."""
+    return (request.method in ("GET", "HEAD") and "format" not in request.query_params
             and prefers_html(request.headers.get("accept", "")))
 
 

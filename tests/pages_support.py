@@ -83,8 +83,11 @@ def live_server(app: Any, startup_timeout: float = 20.0) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(page_load_timeout: float = 30.0) -> Iterator[Any]:
+def chromium(page_load_timeout: float = 30.0, arguments: tuple[str, ...] = (),
+             network_log: bool = False) -> Iterator[Any]:
     """Start headless Chromium through chromedriver with a fresh profile; yield the Selenium driver.
+    ``arguments`` are added to :data:`CHROMIUM_ARGS`; with ``network_log``, ``driver.get_log("performance")``
+    returns the DevTools network events (every request the browser sent).
 
     Raises the WebDriver error when Chromium cannot start: a browser test must fail, not skip, without one.
     """
@@ -94,8 +97,11 @@ def chromium(page_load_timeout: float = 30.0) -> Iterator[Any]:
     needs_debian("chromium", str(CHROMIUM))
     needs_debian("chromium-driver", str(CHROMEDRIVER))
     options = webdriver.ChromeOptions()
-    for arg in CHROMIUM_ARGS:
+    for arg in (*CHROMIUM_ARGS, *arguments):
         options.add_argument(arg)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+        options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     profile = tempfile.mkdtemp(prefix="kb-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.binary_location = str(CHROMIUM)

@@ -88,7 +88,8 @@ def serve(root: Path, host: str, port: int, store: str, cache: Path | None, prod
 
     Validates and builds the graph first (curation errors print as path:line:col and exit 2). The pages (/)
     browse sources, people, organizations, disputes and who met whom. GraphiQL, an in-browser query editor,
-    opens at http://HOST:PORT/graphql unless --production. Once the server answers it prints every address.
+    opens at http://HOST:PORT/graphql unless --production, and YASGUI, a SPARQL editor, at /sparql; kb serves
+    both itself (no other host). Once the server answers it prints every address.
     With the default --store disk the graph is kept in .kb/ (see kb build): a restart on unchanged files opens it
     in a second instead of reading and building again, and changed files patch it.
     /metrics is for Prometheus (docs/operations.md). Every response names the knowledge base version it was
@@ -120,7 +121,8 @@ def serve(root: Path, host: str, port: int, store: str, cache: Path | None, prod
 def addresses(base: str, production: bool) -> list[str]:
     """Return what ``kb serve`` prints once it answers: one line per thing served, under ``base``."""
     graphiql = [] if production else [f"  GraphiQL  {base}/graphql (in a browser)"]
-    return [f"  pages     {base}/", f"  GraphQL   {base}/graphql", *graphiql, f"  SPARQL    {base}/sparql",
+    return [f"  pages     {base}/", f"  GraphQL   {base}/graphql", *graphiql,
+            f"  SPARQL    {base}/sparql (an editor in a browser)",
             f"  health    {base}/health", f"  metrics   {base}/metrics (Prometheus)",
             f"  exports   {base}/export.ttl, .nt, .jsonld",
             "  docs      docs/api.md (queries), docs/operations.md (alerts); kb schema prints the SDL"]

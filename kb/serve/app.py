@@ -1,7 +1,7 @@
 """The web app: ``create_app(settings) -> Starlette`` serving one knowledge base snapshot.
 
-    /graphql        the GraphQL API (GraphiQL in a browser, unless production)
-    /sparql         SPARQL 1.1 Protocol, read-only (kb.serve.sparql.endpoint)
+    /graphql        the GraphQL API (GraphiQL in a browser, unless production: kb.serve.editors)
+    /sparql         SPARQL 1.1 Protocol, read-only (kb.serve.sparql.endpoint); YASGUI in a browser
     /health         status, knowledge base version and counts
     /metrics        Prometheus metrics (kb.serve.metrics)
     /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
@@ -43,7 +43,7 @@ from kb.curate import disputes
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
-from kb.serve import remote
+from kb.serve import editors, remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
@@ -94,6 +94,10 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as exc:
             response = JSONResponse({"errors": [{"message": exc.reason}]}, status_code=exc.status_code)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """kb's GraphiQL page, loading the copies kb serves, where Strawberry's loads them from a CDN."""
+        return editors.graphiql()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return make_context(pinned(request.scope), self.limits, request, response)
@@ -165,7 +169,9 @@ def admission_of(app: Starlette) -> Admission:
 
 
 async def sparql(request: Request) -> Response:
-    """Answer a SPARQL 1.1 Protocol request."""
+    """Answer a SPARQL 1.1 Protocol request; give a browser opening /sparql the editor."""
+    if editors.wants_editor(request):
+        return editors.sparql_editor(request)
     return await answer(request, pinned(request.scope))
 
 
@@ -233,6 +239,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
     if snapshot is None:
         metrics.build_seconds.set(build_seconds)
     graphql = GraphQLView(limits, settings.production, settings.answers_introspection)
+    editors.versions()  # the editors' files hashed now, not by the first request for a page
     configure_pool(limits.store_threads)
     gate = Middleware(Admission, executing=limits.max_executing, queued=limits.max_queued,
                       wait_seconds=limits.max_queue_seconds)
@@ -258,6 +265,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+        *editors.routes(),  # /static/editors/, before the pages' /static
         *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from benchmarks import generate
 from kb.errors import CurationErrors
-from kb.load import pipeline
+from kb.load import files, pipeline
 from kb.load.incremental import IncrementalLoader
+from kb.load.version import kb_version
 from kb.model.knowledge_base import KnowledgeBase
 
 
@@ -100,3 +102,53 @@ def test_a_changed_article_checks_everything(kb_root: Path) -> None:
     with pytest.raises(CurationErrors):
         loader.load()
     assert loader.stats.reason == "an article changed"
+
+
+
+def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read: list[str] = []
+    real = files.read_bytes
+    monkeypatch.setattr(files, "read_bytes", lambda path: read.append(path.name) or real(path))
+    return read
+
+
+def test_unchanged_files_are_not_read_again_by_the_version_or_the_loader(
+        kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "RACY_NS", 0)  # the files were written a moment ago: trust their stat at once
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    version = kb_version(kb_root)
+    read = counting_reads(monkeypatch)
+    assert kb_version(kb_root) == version and loader.load() is loader.kb
+    assert read == []  # every file known by its stat
+    meetings = kb_root / "curation" / "meetings" / "0001.yaml"
+    edit(meetings, 'label: "Talks 60 in', 'label: "Renamed talks 60 in')
+    assert kb_version(kb_root) != version
+    kb = loader.load()
+    assert set(read) == {"0001.yaml"} and kb.meetings["meeting-000060"].label.startswith("Renamed")
+    same(kb, pipeline.load(kb_root))
+
+
+def test_a_file_written_within_the_racy_window_is_read_each_time(
+        kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    meetings = kb_root / "curation" / "meetings" / "0001.yaml"
+    edit(meetings, 'label: "Talks 60 in', 'label: "Talks 06 in')  # just now: its stat cannot be trusted yet
+    read = counting_reads(monkeypatch)
+    files.sha256(meetings)
+    files.sha256(meetings)
+    assert read == ["0001.yaml", "0001.yaml"]
+
+
+def test_a_same_size_rewrite_with_its_old_time_put_back_is_still_seen(
+        kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "RACY_NS", 0)
+    loader = IncrementalLoader(kb_root)
+    loader.load()
+    version = kb_version(kb_root)
+    meetings = kb_root / "curation" / "meetings" / "0001.yaml"
+    before = meetings.stat()
+    edit(meetings, 'label: "Talks 60 in', 'label: "Talks 06 in')  # same size
+    os.utime(meetings, ns=(before.st_atime_ns, before.st_mtime_ns))  # and its old time: the change time moves
+    assert meetings.stat().st_size == before.st_size
+    assert kb_version(kb_root) != version
+    assert loader.load().meetings["meeting-000060"].label.startswith("Talks 06")

@@ -10,8 +10,11 @@ the walk is refused too. The loader, the incremental loader and the version hash
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,3 +115,32 @@ def read_bytes(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise OSError(f"{path} is not a regular file")
         return handle.read()
+
+
+RACY_NS = 2_000_000_000
+"""A file changed this close (ns) to its hashing is hashed again next time: a second write within the clock's
+granularity can leave its size and times as they were (git's "racy" files)."""
+_hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+_hashes_lock = threading.Lock()
+
+
+def sha256(path: Path) -> str:
+    """Return the sha256 (hex) of the regular file ``path``, read as :func:`read_bytes` reads it, and remembered
+    by its size, times and inode: a file whose stat is unchanged is not read again. A live server looks at
+    every input file on each poll and each edit (66 MB at 100k facts); only the changed ones are read.
+
+    Raises OSError as :func:`read_bytes` does.
+    """
+    status = os.stat(path, follow_symlinks=False)
+    key = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    name = str(path)
+    with _hashes_lock:
+        known = _hashes.get(name)
+    if known is not None and known[0] == key and stat.S_ISREG(status.st_mode):
+        return known[1]
+    hashed_at = time.time_ns()
+    digest = hashlib.sha256(read_bytes(path)).hexdigest()
+    if max(status.st_mtime_ns, status.st_ctime_ns) < hashed_at - RACY_NS:
+        with _hashes_lock:
+            _hashes[name] = (key, digest)
+    return digest

@@ -68,14 +68,15 @@ class IncrementalLoader:
         changed = False
         for path in listed.seeds:
             try:
+                sha = files.sha256(path)  # an unchanged file is not read again
+                cached = self.articles.get(path.name)
+                if cached is not None and cached[0] == sha:
+                    found[path.name] = cached
+                    continue
                 data = files.read_bytes(path)
+                sha = hashlib.sha256(data).hexdigest()  # what was read, should it have changed since
             except OSError as exc:
                 errors.append(loader.unreadable(path.relative_to(self.root).as_posix(), exc))
-                continue
-            sha = hashlib.sha256(data).hexdigest()
-            cached = self.articles.get(path.name)
-            if cached is not None and cached[0] == sha:
-                found[path.name] = cached
                 continue
             changed = True
             try:
@@ -98,7 +99,7 @@ class IncrementalLoader:
             display = path.relative_to(self.root).as_posix()
             order.append(display)
             try:
-                sha = hashlib.sha256(files.read_bytes(path)).hexdigest()
+                sha = files.sha256(path)
             except OSError as exc:
                 errors.append(loader.unreadable(display, exc))
                 continue

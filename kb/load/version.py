@@ -12,7 +12,8 @@ VERSION_CHARS = 16
 
 def kb_version(root: Path) -> str:
     """Return the version of the knowledge base under ``root``: the first 16 hex digits of a sha256 over the
-    names and bytes of every seed article and curation file, in sorted order.
+    names and sha256 digests of every seed article and curation file, in sorted order (a file's digest is
+    remembered while its stat is unchanged: kb.load.files.sha256).
 
     A link under seeds/ or curation/ counts by its name alone: its target is never read (kb.load.files), yet
     adding or removing one changes the version, so a live server notices and reports it.
@@ -21,7 +22,7 @@ def kb_version(root: Path) -> str:
 
 
 def fingerprint(root: Path) -> tuple[str, dict[str, str]]:
-    """Return :func:`kb_version` of ``root`` and, from the same single read of each file, the sha256 of every
+    """Return :func:`kb_version` of ``root`` and, from the same digests, the sha256 of every
     input file by path from the root (``unreadable`` for a file that cannot be read, ``refused`` for a link out
     of the tree): what a kept build's manifest records (kb.graph.kept)."""
     digest = hashlib.sha256()
@@ -31,14 +32,13 @@ def fingerprint(root: Path) -> tuple[str, dict[str, str]]:
         shown = path.relative_to(root).as_posix()
         name = shown.encode()
         try:
-            data = files.read_bytes(path)
+            sha = files.sha256(path)
         except OSError:
             digest.update(b"unreadable:%d:%s" % (len(name), name))
             inputs[shown] = "unreadable"
             continue
-        digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
-        digest.update(data)
-        inputs[shown] = hashlib.sha256(data).hexdigest()
+        digest.update(b"%d:%s%s:" % (len(name), name, sha.encode()))
+        inputs[shown] = sha
     for error in listed.refused:
         name = error.location.path.encode()
         digest.update(b"refused:%d:%s" % (len(name), name))

@@ -8,6 +8,8 @@ an upgrade that changes one fails there, by name, instead of somewhere in the gu
   of kb.api.guard sets it in ``on_parse``).
 - ``ExecutionContext.pre_execution_errors``: Strawberry validates only while it is None; errors set there before
   validation are the operation's answer (the cost limits of kb.api.guard refuse a document that way).
+- ``ExecutionContext._provided_operation_name``: the operationName the request sent (``operation_name`` falls
+  back to the document's first operation, which hides a request that named none; kb.api.codes refuses it).
 - ``Info._raw_info``: graphql-core's resolve info under Strawberry's, whose field nodes and fragments
   kb.api.selection reads.
 - ``cross_web.HTTPException``: what Strawberry's HTTP views raise to refuse a request (kb.serve.app raises and
@@ -22,8 +24,8 @@ from cross_web import HTTPException
 from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo
 from strawberry.types import ExecutionContext, Info
 
-__all__ = ["HTTPException", "document", "pre_execution_errors", "raw_info", "set_document",
-           "set_pre_execution_errors"]
+__all__ = ["HTTPException", "document", "pre_execution_errors", "provided_operation_name", "raw_info",
+           "set_document", "set_pre_execution_errors"]
 
 
 def document(context: ExecutionContext) -> DocumentNode | None:
@@ -44,6 +46,12 @@ def pre_execution_errors(context: ExecutionContext) -> list[GraphQLError] | None
 def set_pre_execution_errors(context: ExecutionContext, errors: list[GraphQLError]) -> None:
     """Settle validation before Strawberry runs it: [] skips it, a refusal becomes the operation's answer."""
     context.pre_execution_errors = errors
+
+
+def provided_operation_name(context: ExecutionContext) -> str | None:
+    """The operationName the request sent, or None when it sent none."""
+    name: str | None = context._provided_operation_name
+    return name
 
 
 def raw_info(info: Info[Any, Any]) -> GraphQLResolveInfo[Any]:

@@ -30,6 +30,9 @@ class Limits:
     max_nodes: int = 500
     max_repeats: int = 20
     timeout_seconds: float = 10.0
+    # kb.serve.persisted: Automatic Persisted Queries, kept in memory, least recently used out first
+    persisted_queries: int = 2000  # query texts kept by hash
+    persisted_query_bytes: int = 8 << 20  # their UTF-8 in all (a text is at most max_body_bytes)
     # kb.serve.sparql.guard: /sparql queries run in worker processes
     sparql_timeout_seconds: float = 10.0
     sparql_max_rows: int = 10_000

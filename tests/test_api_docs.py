@@ -28,8 +28,8 @@ def _name(example: str) -> str:
 def _empty(value: Any) -> bool:
     if value is None or value == []:
         return True
-    if isinstance(value, dict) and "nodes" in value:
-        return not value["nodes"]
+    if isinstance(value, dict) and ("nodes" in value or "edges" in value):
+        return not value.get("nodes", value.get("edges"))
     return False
 
 
@@ -49,9 +49,9 @@ def test_example_runs_and_finds_something(real: Api, example: str) -> None:
 def test_person_page_example_shows_every_meeting_with_its_sentence(real: Api) -> None:
     example = next(e for e in EXAMPLES if _name(e) == "PersonPage")
     person = real.data(example, {"id": "wang-yi"})["person"]
-    assert person["meetings"]["nodes"] and person["statements"]["nodes"] and person["roles"]["nodes"]
+    assert person["meetings"]["edges"] and person["statements"]["edges"] and person["roles"]["edges"]
     texts = real.texts()
-    for meeting in person["meetings"]["nodes"]:
+    for meeting in (edge["node"] for edge in person["meetings"]["edges"]):
         assert meeting["evidence"], meeting["id"]
         for evidence in meeting["evidence"]:
             units = texts[evidence["source"]["id"]].encode("utf-16-le")

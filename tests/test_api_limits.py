@@ -40,7 +40,8 @@ def test_too_many_tokens_are_refused(api: Api) -> None:
 def test_a_body_over_the_limit_is_refused_before_parsing(api: Api) -> None:
     response = api.client.post("/graphql", json={"query": "{ people { totalCount } }", "pad": "x" * 70_000})
     assert response.status_code == 413
-    assert response.json() == {"errors": [{"message": "request body too large: the limit is 65536 bytes"}]}
+    assert response.json() == {"errors": [{"message": "request body too large: the limit is 65536 bytes",
+                                           "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
 
 
 def test_a_body_without_length_is_bounded_too(api: Api) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from graphql import GraphQLInterfaceType, GraphQLObjectType
+from graphql import GraphQLInterfaceType, GraphQLObjectType, get_introspection_query
 
 from kb.api.schema import make_schema, sdl
+from tests.hostile import client
 
 ROOT = Path(__file__).resolve().parent.parent
 SDL = ROOT / "schema" / "schema.graphql"
@@ -41,6 +43,38 @@ def test_every_type_and_field_is_described() -> None:
         if isinstance(kind, (GraphQLObjectType, GraphQLInterfaceType)):
             missing += [f"{name}.{field}" for field, value in kind.fields.items() if not value.description]
     assert missing == []
+
+
+def undescribed(types: list[dict[str, Any]]) -> list[str]:
+    """Return, from an introspection answer's types, every argument and enum value without a description and
+    every custom scalar without a specifiedByURL."""
+    missing = []
+    for kind in types:
+        name = kind["name"]
+        if name.startswith("__"):
+            continue
+        for field in kind.get("fields") or ():
+            missing += [f"{name}.{field['name']}({a['name']}:)" for a in field["args"] if not a["description"]]
+        missing += [f"{name}.{value['name']}" for value in kind.get("enumValues") or () if not value["description"]]
+        if kind["kind"] == "SCALAR" and name not in {"String", "Int", "Float", "Boolean", "ID"}:
+            missing += [f"scalar {name} (specifiedByURL)"] if not kind.get("specifiedByURL") else []
+    return missing
+
+
+def test_every_argument_enum_value_and_scalar_is_described() -> None:
+    # What a client sees: the introspection query GraphiQL and code generators send, over HTTP.
+    query = get_introspection_query(descriptions=True, specified_by_url=True)
+    response = client().post("/graphql", json={"query": query})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+    types = response.json()["data"]["__schema"]["types"]
+    assert len([t for t in types if t["kind"] == "ENUM" and not t["name"].startswith("__")]) >= 9
+    assert undescribed(types) == []
+    # The walk itself finds what is missing.
+    assert undescribed([{"name": "X", "kind": "ENUM", "enumValues": [{"name": "A", "description": None}]},
+                        {"name": "Y", "kind": "SCALAR"},
+                        {"name": "Z", "kind": "OBJECT", "fields": [
+                            {"name": "f", "args": [{"name": "a", "description": ""}]}]}]) == [
+        "X.A", "scalar Y (specifiedByURL)", "Z.f(a:)"]
 
 
 def test_root_fields_the_issue_asks_for_exist() -> None:

@@ -180,7 +180,8 @@ def test_body_over_the_cap_is_refused_before_parsing(http: Client) -> None:
     response = http.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json() == {
-        "errors": [{"message": f"request body too large: the limit is {LIMITS.max_body_bytes} bytes"}]}
+        "errors": [{"message": f"request body too large: the limit is {LIMITS.max_body_bytes} bytes",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
 
 
 def test_streamed_body_over_the_cap_is_refused(http: Client) -> None:

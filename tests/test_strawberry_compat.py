@@ -4,9 +4,12 @@ installed Strawberry: a failure here names the internal an upgrade changed."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import enum
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import strawberry
 from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
@@ -79,3 +82,56 @@ def test_strawberrys_views_refuse_with_cross_webs_http_exception() -> None:
     assert view_exception is compat.HTTPException
     refused = compat.HTTPException(400, "no")
     assert (refused.status_code, refused.reason) == (400, "no")
+
+
+@pytest.mark.parametrize(("sent", "expected"), [(None, None), ("B", "B")])
+def test_the_operation_name_the_request_sent_is_kept_apart(sent: str | None, expected: str | None) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    class Look(SchemaExtension):
+        def on_execute(self) -> Iterator[None]:
+            context = self.execution_context
+            seen.append((compat.provided_operation_name(context), context.operation_name))
+            yield
+
+    schema(Look).execute_sync("query A { hello } query B { hello }", operation_name=sent)
+    # Strawberry's own operation_name falls back to the first operation: only the sent name tells them apart.
+    assert seen == [(expected, expected or "A")]
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+strawberry.enum(Colour)  # as kb registers kb.api.search.Field: before a type uses it
+
+
+@strawberry.type
+class Paint:
+    colour: Colour = Colour.RED
+
+
+@strawberry.type
+class Day:
+    @strawberry.field
+    def next(self, day: dt.date) -> dt.date:
+        return day + dt.timedelta(days=1)
+
+
+def test_enum_values_registered_from_a_plain_enum_take_descriptions() -> None:
+    compat.describe_values(Colour, {"RED": "Like blood.", "BLUE": "Like the sky."})
+    printed = str(strawberry.Schema(query=Paint))
+    assert '"""Like blood."""\n  RED' in printed and '"""Like the sky."""\n  BLUE' in printed
+    assert Colour("red") is Colour.RED  # the members stay plain
+    with pytest.raises(KeyError):
+        compat.describe_values(Colour, {"RED": "only one"})
+
+
+def test_the_date_scalar_keeps_strawberrys_parser_with_a_url() -> None:
+    date = compat.date_scalar("A day.", "https://example.org/day")
+    day_schema = strawberry.Schema(query=Day, scalar_overrides={dt.date: date})
+    assert 'scalar Date @specifiedBy(url: "https://example.org/day")' in str(day_schema)
+    assert day_schema.execute_sync('{ next(day: "2023-07-13") }').data == {"next": "2023-07-14"}
+    refused = day_schema.execute_sync('{ next(day: "13/07/2023") }').errors or []
+    assert refused and "Value cannot represent a Date" in refused[0].message

@@ -46,13 +46,13 @@ from graphql import (
     SelectionSetNode,
 )
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
 
+from kb.api import codes
 from kb.api import strawberry_compat as compat
 from kb.api.limits import MASKED_MESSAGE, should_mask
 from kb.config import Limits
@@ -210,7 +210,8 @@ class QueryCost(SchemaExtension):
         if parsed is not None and compat.pre_execution_errors(context) is None:
             reason = refusal(measure(parsed, self.limits.max_depth + 1), self.limits)
             if reason is not None:
-                compat.set_pre_execution_errors(context, [GraphQLError(reason)])  # Strawberry then skips validation
+                refused = GraphQLError(reason, extensions={"code": codes.TOO_COMPLEX})
+                compat.set_pre_execution_errors(context, [refused])  # Strawberry then skips validation
         yield
 
 
@@ -241,6 +242,7 @@ class Deadline(SchemaExtension):
             message = TIMEOUT_MESSAGE.format(seconds=self.seconds)
             first = next((e for e in result.errors if e.message == message), None)
             if first is not None:
+                first.extensions = {**(first.extensions or {}), "code": codes.TIMEOUT}
                 result.errors = [e for e in result.errors if e.message != message] + [first]
 
     def check(self) -> None:
@@ -326,5 +328,7 @@ def extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
         partial(QueryDepthLimiter, max_depth=limits.max_depth),
         partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+        codes.OneOperation,  # several operations and no operationName: refused, not the first one run
+        codes.ErrorCodes,  # every error of parsing, validation and execution coded (kb.api.codes)
+        partial(codes.MaskInternal, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
     ]

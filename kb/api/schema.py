@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
@@ -13,6 +14,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from kb.api import lists, search, searchindex
+from kb.api import strawberry_compat as compat
 from kb.api.context import QUERIES_HEADER, Context, Info
 from kb.api.guard import extensions
 from kb.api.limits import check_first, check_text, should_mask
@@ -38,6 +40,17 @@ from kb.errors import QueryError, UserError
 from kb.graph.pool import off_loop
 
 log = logging.getLogger("kb.api")
+GlobalId = Annotated[strawberry.ID, strawberry.argument(
+    description="A global id: the node's kind and its curation id (\"person/wang-yi\").")]
+NodeId = Annotated[strawberry.ID, strawberry.argument(
+    description="A curation id (\"wang-yi\") or a global id (\"person/wang-yi\").")]
+
+DATE = compat.date_scalar(
+    "A calendar day, YYYY-MM-DD: RFC 3339's full-date, the ISO 8601 extended form. A date an article gives "
+    "only to the month or the year is a DateValue (value: \"2023-07\", with earliest and latest days).",
+    "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
+NameFilter = Annotated[str | None, strawberry.argument(
+    description="Keep those with a name or alias containing this text (case ignored).")]
 
 
 def _by_id(kind: type[Node], description: str) -> Node | None:
@@ -45,7 +58,7 @@ def _by_id(kind: type[Node], description: str) -> Node | None:
     :data:`registry.TYPES` is its type's name in lower case."""
     key = kind.__name__.lower()
 
-    async def resolve(info: Info, id: strawberry.ID) -> Node | None:
+    async def resolve(info: Info, id: NodeId) -> Node | None:
         candidates = registry.iris_for(info, id, (key,))
         node = await registry.load_node(info, candidates[0], selected=True) if candidates else None
         return node if isinstance(node, kind) else None
@@ -60,7 +73,7 @@ def _enum(member: Any) -> str | None:
 @strawberry.type(description="Everything the knowledge base knows, each fact with the words behind it.")
 class Query:
     @strawberry.field(description="Any node by its global id (\"person/wang-yi\", \"meeting/...\").")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: GlobalId) -> Node | None:
         key = str(id)
         registry.segments(key)  # raises UserError for a malformed id: the client's mistake, never put in an IRI
         if registry.type_of(key) is None:
@@ -81,7 +94,10 @@ class Query:
     @strawberry.field(description="People by name. name matches a name or an alias; role matches an office "
                                   "or a title as an article words it (\"foreign minister\").")
     async def people(
-        self, info: Info, name: str | None = None, role: str | None = None,
+        self, info: Info, name: NameFilter = None,
+        role: Annotated[str | None, strawberry.argument(
+            description="Keep people with an office or a title containing this text, as an article words it.")]
+        = None,
         organization: args.OrganizationId = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Person]:
         pattern = lists.people(name, role, args.ids(info, organization, "organization"))
@@ -89,7 +105,9 @@ class Query:
 
     @strawberry.field(description="Organizations by name.")
     async def organizations(
-        self, info: Info, name: str | None = None, kind: OrganizationKind | None = None,
+        self, info: Info, name: NameFilter = None,
+        kind: Annotated[OrganizationKind | None, strawberry.argument(description="Keep organizations of this kind.")]
+        = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Organization]:
         pattern = lists.organizations(name, _enum(kind))
@@ -111,7 +129,9 @@ class Query:
     @strawberry.field(description="Roles by start date. asOf: who held an office on that day.")
     async def roles(
         self, info: Info, as_of: args.AsOf = None, holder: args.PersonId = None,
-        organization: args.OrganizationId = None, title: str | None = None,
+        organization: args.OrganizationId = None,
+        title: Annotated[str | None, strawberry.argument(
+            description="Keep roles whose title, as an article words it, contains this text.")] = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Role]:
         pattern = lists.roles(
@@ -124,8 +144,10 @@ class Query:
                                   "status, kind and a date range.")
     async def meetings(
         self, info: Info, participant: args.AgentId = None, place: args.PlaceId = None,
-        topic: args.TopicId = None, status: MeetingStatus | None = None,
-        kind: MeetingKind | None = None,
+        topic: args.TopicId = None,
+        status: Annotated[MeetingStatus | None, strawberry.argument(description="Keep meetings of this status.")]
+        = None,
+        kind: Annotated[MeetingKind | None, strawberry.argument(description="Keep meetings of this kind.")] = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Meeting]:
@@ -140,7 +162,9 @@ class Query:
                                   "meeting, channel and a date range.")
     async def statements(
         self, info: Info, speaker: args.AgentId = None, topic: args.TopicId = None, about: args.AnyId = None,
-        meeting: args.MeetingId = None, channel: Channel | None = None,
+        meeting: args.MeetingId = None,
+        channel: Annotated[Channel | None, strawberry.argument(
+            description="Keep statements made public through this channel.")] = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Statement]:
@@ -177,7 +201,11 @@ class Query:
                                   "words may be off by one or two letters. Ranked best first, one hit per node; "
                                   "kind keeps one kind of node (\"meeting\").")
     async def search(
-        self, info: Info, text: str, kind: str | None = None, first: args.First = None, after: args.After = None,
+        self, info: Info,
+        text: Annotated[str, strawberry.argument(description="The words to find, 1 to 200 characters.")],
+        kind: Annotated[str | None, strawberry.argument(
+            description=f"Keep hits of one kind of node: {', '.join(KINDS)}.")] = None,
+        first: args.First = None, after: args.After = None,
     ) -> SearchConnection:
         limits = info.context.limits
         needle = search.normalize(check_text(text))
@@ -254,6 +282,7 @@ def make_schema(limits: Limits | None = None, *, introspection: bool = True) -> 
         query=Query, extensions=[*extensions(limits or Limits()), *refuse, CountQueries],
         types=[Person, Organization, Place, Topic, Meeting, Role, Statement, Sanction, Source, Dispute,
                Version, Fact],
+        scalar_overrides={dt.date: DATE},
     )
 
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,14 +28,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 from kb import export, pages
-from kb.api.context import QUERIES_HEADER, Context, make_context
-from kb.api.schema import Schema, make_schema
+from kb.api.context import QUERIES_HEADER, make_context
 from kb.api.searchindex import Handoff
-from kb.api.strawberry_compat import HTTPException  # what Strawberry's views raise to refuse a request
 from kb.config import Limits, Settings
 from kb.curate import disputes
 from kb.errors import PageQueryError
@@ -47,6 +41,7 @@ from kb.serve import editors, remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
+from kb.serve.graphql import GraphQLView
 from kb.serve.logs import AccessLog
 from kb.serve.metrics import Metrics, Observe
 from kb.serve.middleware.admission import Admission
@@ -64,79 +59,6 @@ WARM_PAUSE_SECONDS = 2.0
 seconds of the interpreter at 100k facts; a quick next edit skips this version's warm-up)."""
 
 log = logging.getLogger("kb.serve")
-
-
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view, answering from the request's pinned snapshot with fresh DataLoaders."""
-
-    schema: Schema  # kb's own schema class (the base view only knows BaseSchema)
-
-    MAX_JSON_DEPTH: ClassVar[int] = 32
-    """Lists and objects nested deeper than this in a request's JSON are refused. A GraphQL request nests three
-    or four (body, variables, a value); json.loads itself fails on about a thousand (RecursionError), and how
-    deep it gets depends on the stack of the moment: this bound is the same for every request."""
-
-    def __init__(self, limits: Limits, production: bool, introspection: bool = True) -> None:
-        """``introspection``: answer ``__schema`` and ``__type`` (Settings.answers_introspection)."""
-        super().__init__(make_schema(limits, introspection=introspection),
-                         graphql_ide=None if production else "graphiql")
-        self.limits = limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer as Strawberry does, except that a request refused before it runs (not JSON, not a GraphQL
-        request, a batch, a wrong method) is answered in JSON like every other answer of /graphql,
-        ``{"errors": [{"message": ...}]}``, where Strawberry answers in plain text."""
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        try:
-            response = await self.run(Request(scope, receive))
-        except HTTPException as exc:
-            response = JSONResponse({"errors": [{"message": exc.reason}]}, status_code=exc.status_code)
-        await response(scope, receive, send)
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        """kb's GraphiQL page, loading the copies kb serves, where Strawberry's loads them from a CDN."""
-        return editors.graphiql()
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        return make_context(pinned(request.scope), self.limits, request, response)
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Parse the JSON of a request (a POST body; GET's variables and extensions) or refuse it with a 400,
-        never a crash: bytes that are not UTF-8 (RFC 8259), text that is not JSON, nesting deeper than
-        :attr:`MAX_JSON_DEPTH`, and a value that is neither an object nor a list (Strawberry reads a body with
-        ``.get``, which failed on ``null``, ``"x"`` or ``5`` with a 500; it refuses a list as a batch, and GET's
-        variables and extensions other than objects)."""
-        try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, f"the body is not UTF-8 (at byte {exc.start})") from None
-        too_deep = f"the JSON nests lists and objects more than {self.MAX_JSON_DEPTH} deep"
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HTTPException(400, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-        except RecursionError:  # deeper than the stack allowed the parser
-            raise HTTPException(400, too_deep) from None
-        if self.nested_deeper(value, self.MAX_JSON_DEPTH):
-            raise HTTPException(400, too_deep)
-        if not isinstance(value, (dict, list)):
-            kind = {type(None): "null", bool: "a boolean", str: "a string"}.get(type(value), "a number")
-            raise HTTPException(400, f"expected a JSON object, got {kind}")
-        return value
-
-    @staticmethod
-    def nested_deeper(value: object, limit: int) -> bool:
-        """Return True when ``value`` nests lists and dicts more than ``limit`` deep. Walks one level at a time,
-        not recursively: a recursive walk would fail where the parser did not."""
-        level = [value]
-        for _ in range(limit + 1):
-            level = [child for item in level if isinstance(item, (dict, list))
-                     for child in (item.values() if isinstance(item, dict) else item)]
-            if not level:
-                return False
-        return True
 
 
 async def health(request: Request) -> Response:

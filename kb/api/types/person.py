@@ -43,7 +43,9 @@ class Person(Node, Evidenced):
 
     @strawberry.field(description="Meetings this person took part in, by date.")
     async def meetings(
-        self, info: Info, status: MeetingStatus | None = None,
+        self, info: Info,
+        status: Annotated[MeetingStatus | None, strawberry.argument(
+            description="Keep meetings of this status (held, planned, declined, cancelled).")] = None,
         topic: args.TopicId = None, date_from: args.DateFrom = None, date_to: args.DateTo = None,
         first: args.First = None, after: args.After = None,
     ) -> Connection[Annotated[Meeting, strawberry.lazy("kb.api.types.meeting")]]:

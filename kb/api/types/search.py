@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from kb.api import strawberry_compat as compat
 from kb.api.pagination import Connection
 from kb.api.passages import Passage
 from kb.api.search import Field
@@ -14,6 +15,11 @@ from kb.api.types.node import Node
 
 # Registers kb.api.search.Field (pure, no GraphQL in it) as the GraphQL enum SearchField.
 strawberry.enum(Field, name="SearchField", description="What a search hit matched, best first.")
+compat.describe_values(Field, {
+    "NAME": "The node's name.", "ALIAS": "One of its aliases.", "TITLE": "A title as an article words it.",
+    "LABEL": "Its label (a topic, a meeting, a statement's summary).", "DESCRIPTION": "Its description.",
+    "QUOTE": "A quote of its evidence.", "TEXT": "The text of an article.",
+})
 
 
 @strawberry.type(description="One word found in a hit's passage: text[start:end] in code points; JavaScript's "

@@ -46,7 +46,7 @@ class BodyLimit:
     async def refuse(self, send: Send) -> None:
         """Send a 413 with a JSON error body in the GraphQL errors shape."""
         message = f"request body too large: the limit is {self.max_bytes} bytes"
-        body = json.dumps({"errors": [{"message": message}]})
+        body = json.dumps({"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

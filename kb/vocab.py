@@ -51,6 +51,7 @@ __all__ = [
     "SKOS",
     "TIME",
     "VALUE_IRI",
+    "VOCABULARY_GRAPH",
     "VOCAB_IRI",
     "VOID",
     "XSD",
@@ -62,6 +63,9 @@ __all__ = [
 
 VOCAB_IRI = "https://kb.example.org/ns#"
 VALUE_IRI = "https://kb.example.org/ns/value#"
+VOCABULARY_GRAPH = "https://kb.example.org/ns"
+"""The named graph of every served store that holds ``schema/kb.ttl`` (kb.graph.vocabulary): the vocabulary's
+document IRI, fixed like its namespaces, so no article's graph ``{base}graph/{source-id}`` can take its name."""
 
 
 class OA(DefinedNamespace):

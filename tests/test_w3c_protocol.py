@@ -84,7 +84,7 @@ class ProtocolTest:
 
 
 def _items(graph: Graph, head: Node | None) -> list[Node]:
-    return [] if head is None else list(Collection(graph, head))  # type: ignore[arg-type]
+    return [] if head is None else list(Collection(graph, head))
 
 
 def _request(graph: Graph, node: Node, authority: str) -> Request:
@@ -102,7 +102,7 @@ def _request(graph: Graph, node: Node, authority: str) -> Request:
     expected_boolean = graph.value(response, MF.expectedBoolean)
     return Request(str(graph.value(node, HT.methodName)), str(graph.value(node, HT.absolutePath)), authority,
                    headers, body, statuses, None if expected_format is None else str(expected_format),
-                   None if expected_boolean is None else bool(expected_boolean.toPython()))  # type: ignore[union-attr]
+                   None if expected_boolean is None else str(expected_boolean) == "true")
 
 
 @cache

@@ -5,6 +5,7 @@ its refusals, UTF-8 bodies, relative IRIs, and the vocabulary graph (kb.serve.sp
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,9 @@ import rdflib
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
 from kb import export
+from kb.config import Settings
+from kb.graph.query import Answer, GraphFormat, ResultFormat, Table
+from kb.serve.app import create_app
 from kb.serve.sparql.formats import CSV, GRAPHS, JSON, JSONLD, NQUADS, NTRIPLES, RDFXML, RESULTS, TSV, TURTLE, XML
 from kb.vocab import VOCABULARY_GRAPH
 from tests import apikit
@@ -270,3 +274,41 @@ def test_export_leaves_the_vocabulary_graph_out() -> None:
     assert f"<{VOCABULARY_GRAPH}>" not in export.serialize(snapshot.graph.dataset, "trig").decode()
     names = [str(name) for name in snapshot.graph.named_graphs()]
     assert VOCABULARY_GRAPH not in names and len(names) == 2
+
+
+def test_the_description_names_the_url_it_was_asked_at(http: apikit.Http) -> None:
+    for host in ("a.example", "b.example:8080"):
+        graph = Graph().parse(data=http.get(f"http://{host}/sparql").content, format="turtle")
+        assert {str(s) for s in graph.subjects(RDF.type, SD.Service)} == {f"http://{host}/sparql"}
+
+
+# ---------------------------------------------------------------- a remote store
+
+
+class Remote:
+    """A stand-in for a remote engine (kb.serve.remote) that records what it is asked."""
+
+    name = "sparql"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def select(self, sparql: str) -> Table:
+        raise AssertionError("/sparql asks a remote engine for serialised answers only")
+
+    async def answer(self, sparql: str, results: ResultFormat, graphs: GraphFormat) -> Answer:
+        self.asked.append(sparql)
+        return Answer(b'{"head": {}, "boolean": true}', results.value)
+
+
+def test_a_remote_store_refuses_dataset_selection_and_types_it_cannot_give() -> None:
+    remote = Remote()
+    snapshot = dataclasses.replace(apikit.snapshot(ROOT, "oxigraph"), backend=remote, memo={})
+    with apikit.serve(create_app(Settings(root=ROOT), snapshot)) as client:
+        assert get(client, "ASK {}").json()["boolean"] is True
+        for params in ({"default-graph-uri": ARTICLE}, {"named-graph-uri": ARTICLE}):
+            refused = get(client, "ASK {}", **params)
+            assert refused.status_code == 400 and "remote store" in refused.json()["error"]
+        assert get(client, f"ASK FROM <{ARTICLE}> {{}}").status_code == 400
+        assert get(client, LABELS, TSV).status_code == 406
+    assert remote.asked == ["ASK {}"]

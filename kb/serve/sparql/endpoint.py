@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kb.errors import QueryError, SparqlRefused
+from kb.graph.pool import off_loop
 from kb.graph.snapshot import Snapshot
 from kb.serve.sparql.description import describe
 from kb.serve.sparql.formats import FORMAT_NAMES, GRAPHS, choose, not_acceptable
@@ -31,7 +32,7 @@ from kb.serve.sparql.guard import Asked
 from kb.serve.sparql.parsed import READ_ONLY
 from kb.serve.sparql.protocol import Parsed, ProtocolError, parse_request
 
-# The keyword pre-filter: a cheap first pass before the worker's parser (kb.serve.sparql.worker.refusal). It reads
+# The keyword pre-filter: a cheap first pass before the worker's parser (kb.serve.sparql.parsed). It reads
 # client text, so it must be linear in it: every pattern is possessive (*+) over alternatives that begin with
 # different characters (nothing to backtrack into), a string that never closes is read once (_Scan.words), and
 # the prologue is walked by positions instead of one pattern with a quantifier inside a quantifier (the old
@@ -255,5 +256,5 @@ async def _description(request: Request, snapshot: Snapshot, parsed: Parsed, acc
     if media is None:
         raise ProtocolError(406, not_acceptable(DESCRIPTION_TYPES))
     endpoint = str(request.url.replace(query="", fragment=""))
-    body = await asyncio.to_thread(describe, snapshot, endpoint, media)  # lists every graph: not on the loop
+    body = await off_loop(describe, snapshot, endpoint, media)  # asks the store for every graph: in its pool
     return Response(body, headers={"content-type": _content_type(media), **_headers(200)})

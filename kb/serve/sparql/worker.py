@@ -3,8 +3,9 @@
 
 Neither engine can stop a query from outside (pyoxigraph has no timeout; rdflib none either), and a thread
 cannot be killed, so :mod:`kb.serve.sparql.guard` runs each query here and kills this process when time is up.
-This module imports only the engines and the light modules of kb.graph that work on their terms and stores
-(:mod:`kb.graph.terms`, :mod:`kb.graph.native`), never the web stack, so a fresh worker starts quickly.
+This module imports only the engines, the light modules of kb.graph that work on their terms and stores
+(:mod:`kb.graph.terms`, :mod:`kb.graph.native`) and those of kb.serve.sparql that import nothing more
+(``formats``, ``parsed``, ``serialize``), never the web stack, so a fresh worker starts quickly.
 
 Protocol on stdin/stdout: messages framed as a 4-byte big-endian length and the bytes. A request is a JSON
 header, followed for ``load`` by the N-Quads of the snapshot to answer from:

@@ -20,7 +20,8 @@ another version, so a reload never mixes versions; a version patched from the on
 They start lazily, and exit when their parent closes the pipe.
 A snapshot served by a remote engine (kb.serve.remote) has no local graph: its queries are checked in a worker,
 then passed to the remote engine under the same time limit (an HTTP request can be cancelled); its row cap
-is the remote engine's own.
+is the remote engine's own, it offers only the types kb.graph.query's backends give, and a dataset cannot be
+chosen (FROM, default-graph-uri: 400), since the remote engine's graphs are not the snapshot's to list.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from kb import contracts
 from kb.errors import ExportError
 from kb.graph.store import copy_graph
 from kb.graph.terms import Quad, plain, to_oxigraph
-from kb.vocab import PREFIXES
+from kb.vocab import PREFIXES, VOCABULARY_GRAPH
 
 FORMATS = ("turtle", "nt", "jsonld", "trig")
 MEDIA_TYPES = {
@@ -53,6 +53,8 @@ def _trig(dataset: Dataset) -> bytes:
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = g.identifier if isinstance(g, Graph) else g
         graph = None if name in (None, DATASET_DEFAULT_GRAPH_ID) else name
+        if graph is not None and str(graph) == VOCABULARY_GRAPH:
+            continue  # the store's copy of schema/kb.ttl (kb.graph.vocabulary), published as a file of its own
         quads.append((s, p, plain(o), graph))  # type: ignore[arg-type]
     quads.sort(key=lambda q: (q[3] is not None, str(q[3] or ""), q[0], q[1], q[2]))
     data: bytes | None = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)

@@ -36,6 +36,7 @@ __all__ = [
     "DCTERMS",
     "DCTERMS_REPLACES",
     "DCTERMS_VERSION",
+    "FORMATS_IRI",
     "KB",
     "KBV",
     "OA",
@@ -48,9 +49,11 @@ __all__ = [
     "RDF_LANG_STRING",
     "RDF_TYPE",
     "SDO",
+    "SD_IRI",
     "SKOS",
     "TIME",
     "VALUE_IRI",
+    "VOCABULARY_GRAPH",
     "VOCAB_IRI",
     "VOID",
     "XSD",
@@ -62,6 +65,13 @@ __all__ = [
 
 VOCAB_IRI = "https://kb.example.org/ns#"
 VALUE_IRI = "https://kb.example.org/ns/value#"
+SD_IRI = "http://www.w3.org/ns/sparql-service-description#"
+"""SPARQL 1.1 Service Description: what /sparql says of itself (kb.serve.sparql.description)."""
+FORMATS_IRI = "http://www.w3.org/ns/formats/"
+"""W3C's unique URIs for file formats, which a service description names its result formats by."""
+VOCABULARY_GRAPH = "https://kb.example.org/ns"
+"""The named graph of every served store that holds ``schema/kb.ttl`` (kb.graph.vocabulary): the vocabulary's
+document IRI, fixed like its namespaces, so no article's graph ``{base}graph/{source-id}`` can take its name."""
 
 
 class OA(DefinedNamespace):

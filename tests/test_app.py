@@ -124,7 +124,7 @@ def test_sparql_refuses_what_would_fetch_from_the_network(http: apikit.Http, que
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize(("params", "status"), [({}, 400), ({"query": "SELECT WHERE"}, 400),
+@pytest.mark.parametrize(("params", "status"), [({"query": ""}, 400), ({"query": "SELECT WHERE"}, 400),
                                                  ({"query": "ASK {}", "format": "yaml"}, 400)])
 def test_sparql_bad_requests_are_explained(http: apikit.Http, params: dict[str, str], status: int) -> None:
     response = http.get("/sparql", params=params)

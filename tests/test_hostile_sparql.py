@@ -28,7 +28,7 @@ from kb.graph.query import Answer, GraphFormat, ResultFormat
 from kb.serve.app import create_app
 from kb.serve.sparql import endpoint
 from kb.serve.sparql.guard import BUSY_MESSAGE, TIMEOUT_MESSAGE, TRUNCATED_HEADER
-from kb.serve.sparql.worker import NOT_HERE, READ_ONLY, refusal
+from kb.serve.sparql.parsed import NOT_HERE, READ_ONLY, refusal
 from tests.hostile import MINI, Client, client, leaks, mini_snapshot
 
 SPARQL_QUERY = {"content-type": "application/sparql-query"}
@@ -121,10 +121,12 @@ def test_service_is_refused_before_evaluation(http: Client, listener: Listener, 
     "DESCRIBE ?s FROM <{url}data.ttl> WHERE {{ ?s ?p ?o }}",
     "SELECT * \\u0046ROM <{url}data.ttl> {{ ?s ?p ?o }}",
 ])
-def test_from_is_refused_before_evaluation(http: Client, listener: Listener, template: str) -> None:
+def test_from_a_graph_not_held_is_refused_before_evaluation(http: Client, listener: Listener,
+                                                            template: str) -> None:
     before = len(listener.hits)
     response = ask(http, template.format(url=listener.url))
-    assert (response.status_code, error(response)) == (400, NOT_HERE.format("FROM"))
+    assert response.status_code == 400
+    assert f"holds no graph <{listener.url}data.ttl>" in error(response)
     assert len(listener.hits) == before
 
 
@@ -327,7 +329,7 @@ _OLD_SKIP = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*'
 )
-_OLD_REFUSED = re.compile(r"(?<![\w?$:-])(SERVICE|FROM)(?![\w:-])", re.IGNORECASE)
+_OLD_REFUSED = re.compile(r"(?<![\w?$:-])(SERVICE)(?![\w:-])", re.IGNORECASE)  # FROM now chooses graphs
 _OLD_UPDATE = re.compile(
     r"^\s*(?:(?:PREFIX\s+[\w-]*:\s*|BASE\s*)\S*\s*)*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
     re.IGNORECASE,

@@ -9,6 +9,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from kb import contracts
 from kb.errors import CurationError, Location, StoreError
 from kb.graph import builder as graph
 from kb.graph import store
@@ -16,7 +17,7 @@ from kb.graph.builder import build
 from kb.graph.native import fill
 from kb.graph.sinks import BuiltGraph
 from kb.graph.terms import escape, plain, to_oxigraph
-from kb.vocab import KB
+from kb.vocab import KB, VOCABULARY_GRAPH
 from tests.kbs import BASE, BOTH, MINT, built, knowledge_base
 
 
@@ -29,11 +30,17 @@ def quads(graph_store: store.GraphStore) -> set[tuple[object, ...]]:
     return out
 
 
+def vocabulary() -> Graph:
+    """Return schema/kb.ttl, which every store holds in the vocabulary graph (kb.graph.vocabulary)."""
+    return Graph().parse(contracts.path("kb.ttl"), format="turtle")
+
+
 @BOTH
 def test_load_puts_the_same_quads_in_oxigraph_and_memory(which: str) -> None:
     graph = built(which)
     memory, oxigraph = store.load(graph, "memory"), store.load(graph, "oxigraph")
     expected = {(*t, None) for t in graph.triples} | {(*t, n) for n, ts in graph.named.items() for t in ts}
+    expected |= {(s, p, plain(o), URIRef(VOCABULARY_GRAPH)) for s, p, o in vocabulary()}
     assert quads(memory) == expected
     assert quads(oxigraph) == expected
     assert len(memory) == len(oxigraph) == len(graph)
@@ -65,7 +72,8 @@ def test_oxigraph_answers_graph_queries_natively() -> None:
     native = store.load(built("mini"), "oxigraph").native
     rows = native.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     counts = {URIRef(row["g"].value): int(row["n"].value) for row in rows}
-    assert counts == {name: len(triples) for name, triples in built("mini").named.items()}
+    assert counts == {URIRef(VOCABULARY_GRAPH): len(vocabulary()),
+                      **{name: len(triples) for name, triples in built("mini").named.items()}}
 
 
 def test_query_knows_kb_prefixes_and_gives_the_same_rows_in_both_backends() -> None:

@@ -41,6 +41,7 @@ from kb.graph import delta
 from kb.graph.builder import nquads
 from kb.graph.native import fill
 from kb.graph.ntriples import Line
+from kb.graph.vocabulary import with_vocabulary
 from kb.load.gc import gc_paused
 from kb.load.version import fingerprint
 from kb.model.knowledge_base import KnowledgeBase
@@ -194,7 +195,7 @@ def build(cache: Path, kb: KnowledgeBase, manifest: Manifest,
     with _partial(cache, manifest) as path:
         store = ox.Store(str(path / STORE))
         with gc_paused():  # the builder's tuples and lists are not cyclic
-            _bulk_load(store, nquads(kb, manifest.base_iri, shared=shared))
+            _bulk_load(store, with_vocabulary(nquads(kb, manifest.base_iri, shared=shared)))
         manifest = replace(manifest, counts={**manifest.counts, "triples": triples(store)})
         _close(store)
         del store

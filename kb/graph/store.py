@@ -1,7 +1,8 @@
 """Which store holds the graph: an embedded Oxigraph store (the default) or rdflib's Memory (the reference).
 
 Either way the caller gets an rdflib :class:`~rdflib.Dataset` whose default graph holds every triple and whose
-named graphs ``{base}graph/{source-id}`` hold each article's statements and evidence again. With Oxigraph the
+named graphs ``{base}graph/{source-id}`` hold each article's statements and evidence again; one more named
+graph holds the vocabulary, ``schema/kb.ttl`` (kb.graph.vocabulary). With Oxigraph the
 Dataset sits on a pyoxigraph ``Store`` (through oxrdflib's ``OxigraphStore(store=...)``), exposed as
 :attr:`GraphStore.native` so SPARQL can run natively (``native.query(...)``) on the very same data.
 """
@@ -25,9 +26,11 @@ from kb.graph.native import fill
 from kb.graph.ntriples import Line
 from kb.graph.sinks import BuiltGraph
 from kb.graph.terms import plain
+from kb.graph.vocabulary import add_to_dataset, with_vocabulary
+from kb.graph.vocabulary import nquads as vocabulary_nquads
 from kb.load.gc import gc_paused
 from kb.model.knowledge_base import KnowledgeBase
-from kb.vocab import PREFIXES
+from kb.vocab import PREFIXES, VOCABULARY_GRAPH
 
 BACKENDS = ("oxigraph", "memory")
 
@@ -52,9 +55,9 @@ class GraphStore:
         return self.dataset.graph(DATASET_DEFAULT_GRAPH_ID)
 
     def named_graphs(self) -> list[URIRef]:
-        """Return the names of the per-article graphs, sorted."""
+        """Return the names of the per-article graphs, sorted (not the vocabulary graph)."""
         return sorted(g.identifier for g in self.dataset.graphs()  # type: ignore[misc]
-                      if g.identifier != DATASET_DEFAULT_GRAPH_ID)
+                      if g.identifier not in (DATASET_DEFAULT_GRAPH_ID, URIRef(VOCABULARY_GRAPH)))
 
     def query(self, sparql: str) -> Result:
         """Run a SPARQL query on the default graph, with kb's prefixes predeclared. Returns rdflib's
@@ -95,6 +98,7 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
     if backend == "oxigraph":
         native = ox.Store()
         native.bulk_load(built.nquads(), format=ox.RdfFormat.N_QUADS)
+        native.load(vocabulary_nquads(), format=ox.RdfFormat.N_QUADS)
         dataset = Dataset(store=OxigraphStore(store=native))
         _bind(dataset)
         return GraphStore(dataset=dataset, backend=backend, native=native)
@@ -104,6 +108,7 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
         graphs: dict[URIRef | None, Graph] = {None: dataset.graph(DATASET_DEFAULT_GRAPH_ID)}
         graphs.update({name: dataset.graph(name) for name in built.named})
         dataset.addN((s, p, o, graphs[g]) for s, p, o, g in built.quads())
+        add_to_dataset(dataset)
         return GraphStore(dataset=dataset, backend=backend)
     raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
 
@@ -126,7 +131,7 @@ def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> 
     if backend == "oxigraph":
         native, shared = ox.Store(), Counter[Line]()
         with gc_paused():  # the builder's tuples and lists are not cyclic
-            fill(native, nquads(kb, base_iri, shared=shared))
+            fill(native, with_vocabulary(nquads(kb, base_iri, shared=shared)))
         dataset = Dataset(store=OxigraphStore(store=native))
         _bind(dataset)
         return GraphStore(dataset=dataset, backend=backend, native=native, shared=shared)

@@ -3,7 +3,7 @@
 A snapshot never changes (kb.serve.served), so the answer to a request against one version is fixed: the same
 GraphQL query with the same variables, or the same SPARQL request, always gets the same bytes. The key is
 the version the request was pinned to (kb.serve.middleware.pin, which must run first) plus everything that
-can change the answer: method, path, query string, the ``Accept`` and ``Content-Type`` headers and the body.
+can change the answer: method, path, query string, the ``Accept``, ``Content-Type`` and ``Host`` headers and the body.
 
 - A cached answer is replayed without running anything (header ``X-KB-Cache: hit``); a request that arrives
   while the same one is being answered waits for that answer and shares it (``X-KB-Cache: shared``), so a burst of
@@ -28,7 +28,7 @@ CACHE_HEADER = "x-kb-cache"
 PATHS = ("/graphql", "/sparql")
 PAGES = ("/", "/network", "/disputes")
 PAGE_PREFIXES = ("/sources/", "/people/", "/organizations/", "/meetings/", "/roles/", "/statements/", "/sanctions/")
-VARYING = (b"accept", b"content-type")
+VARYING = (b"accept", b"content-type", b"host")  # host: /sparql's service description names its own URL
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,14 @@
-"""The SPARQL 1.1 Protocol endpoint (/sparql): read-only queries by GET or POST, JSON, CSV or XML results.
+"""The SPARQL 1.1 Protocol endpoint (/sparql): read-only queries by GET or POST, and its service description.
 
 Updates never reach the engine: kb only ever calls the backends' query methods, and an update request
-(``update=`` or ``application/sparql-update``) is refused with 400. ``SERVICE`` and ``FROM``/``FROM NAMED``
-are refused before evaluation too, because both engines would fetch the IRIs they name over the network.
+(``update=`` or ``application/sparql-update``) is refused with 400. ``SERVICE`` is refused before evaluation
+too, because both engines would fetch the IRI it names over the network; ``FROM``/``FROM NAMED`` and the
+protocol's ``default-graph-uri``/``named-graph-uri`` choose among the graphs the snapshot holds, and a graph
+it does not hold is refused (400) before evaluation (kb.serve.sparql.worker), never fetched.
+
+Answers come in the type the Accept header rates best (kb.serve.sparql.formats; 406 when it accepts none of
+those offered), and every answer says ``Vary: Accept`` and a ``Cache-Control``: an answer is fixed for a served
+version, so a client revalidates it with its ETag (kb.serve.middleware.cache); a refusal is not stored.
 """
 
 from __future__ import annotations
@@ -13,28 +19,20 @@ import heapq
 import re
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kb.errors import QueryError, SparqlRefused
-from kb.graph.query import GraphFormat, ResultFormat
+from kb.graph.pool import off_loop
 from kb.graph.snapshot import Snapshot
+from kb.serve.sparql.description import describe
+from kb.serve.sparql.formats import FORMAT_NAMES, GRAPHS, choose, not_acceptable
+from kb.serve.sparql.guard import Asked
+from kb.serve.sparql.parsed import READ_ONLY
+from kb.serve.sparql.protocol import Parsed, ProtocolError, parse_request
 
-FORMAT_NAMES: dict[str, ResultFormat | GraphFormat] = {
-    "json": ResultFormat.JSON, "csv": ResultFormat.CSV, "xml": ResultFormat.XML,
-    "ttl": GraphFormat.TURTLE, "turtle": GraphFormat.TURTLE, "nt": GraphFormat.NTRIPLES,
-    "ntriples": GraphFormat.NTRIPLES,
-}
-MEDIA_TYPES: dict[str, ResultFormat | GraphFormat] = {
-    "application/sparql-results+json": ResultFormat.JSON, "application/json": ResultFormat.JSON,
-    "text/csv": ResultFormat.CSV, "application/sparql-results+xml": ResultFormat.XML,
-    "application/xml": ResultFormat.XML, "text/turtle": GraphFormat.TURTLE,
-    "application/n-triples": GraphFormat.NTRIPLES, "text/plain": GraphFormat.NTRIPLES,
-}
-
-# The keyword pre-filter: a cheap first pass before the worker's parser (kb.serve.sparql.worker.refusal). It reads
+# The keyword pre-filter: a cheap first pass before the worker's parser (kb.serve.sparql.parsed). It reads
 # client text, so it must be linear in it: every pattern is possessive (*+) over alternatives that begin with
 # different characters (nothing to backtrack into), a string that never closes is read once (_Scan.words), and
 # the prologue is walked by positions instead of one pattern with a quantifier inside a quantifier (the old
@@ -50,23 +48,18 @@ _ITEM = re.compile(r"(?=(PREFIX)|(BASE)|(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|
 _PREFIX_NAME = re.compile(r"\s++[\w-]*+")
 _SPACE = re.compile(r"\s*+")
 _WORD = re.compile(r"\S++")
-_REFUSED = re.compile(r"(?<![\w?$:-])(SERVICE|FROM)(?![\w:-])", re.IGNORECASE)
+_REFUSED = re.compile(r"(?<![\w?$:-])(SERVICE)(?![\w:-])", re.IGNORECASE)
 # Up to this many characters of client input, the slowest input known (benchmarks/adversarial_sparql.py) is
 # parsed and checked in under 1 ms on the event loop; longer input is handled in a thread.
 INLINE_CHARS = 1024
-READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
+DESCRIPTION_TYPES = GRAPHS
+CACHE_OK = "no-cache"
+"""An answer is fixed for a served version, and the next version may differ: a cache keeps it and asks again
+with its ETag (answered 304 while the version is served)."""
+CACHE_REFUSED = "no-store"
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class ProtocolError(Exception):
-    """A request the endpoint refuses: its HTTP status and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class _Scan:
@@ -177,7 +170,7 @@ class _Scan:
         return starts[index] if index < len(starts) else len(bare)
 
     def refusal(self) -> str | None:
-        """Return why the endpoint will not run the query (an update, SERVICE, FROM), or None when it may run."""
+        """Return why the endpoint will not run the query (an update, SERVICE), or None when it may run."""
         bare = self.words()
         if self.is_update(bare):
             return READ_ONLY
@@ -195,72 +188,8 @@ def words(query: str) -> str:
 
 
 def refusal(query: str) -> str | None:
-    """Return why the endpoint will not run ``query`` (an update, SERVICE, FROM), or None when it may run."""
+    """Return why the endpoint will not run ``query`` (an update, SERVICE), or None when it may run."""
     return _Scan(query).refusal()
-
-
-def negotiate(format_name: str | None, accept: str) -> tuple[ResultFormat, GraphFormat]:
-    """Return the result and graph formats asked by ``format=`` (first) or the Accept header (JSON and Turtle
-    by default). Raises ProtocolError for an unknown ``format=``."""
-    results, graphs = ResultFormat.JSON, GraphFormat.TURTLE
-    asked: list[ResultFormat | GraphFormat] = []
-    if format_name:
-        if format_name.lower() not in FORMAT_NAMES:
-            raise ProtocolError(400, f"unknown format {format_name!r}; known: {', '.join(FORMAT_NAMES)}")
-        asked = [FORMAT_NAMES[format_name.lower()]]
-    else:
-        for part in sorted(_accepted(accept), key=lambda p: -p[1]):
-            if part[0] in MEDIA_TYPES:
-                asked.append(MEDIA_TYPES[part[0]])
-    results = next((f for f in asked if isinstance(f, ResultFormat)), results)
-    graphs = next((f for f in asked if isinstance(f, GraphFormat)), graphs)
-    return results, graphs
-
-
-def _accepted(accept: str) -> list[tuple[str, float]]:
-    found: list[tuple[str, float]] = []
-    for item in accept.split(","):
-        media, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media:
-            found.append((media.strip().lower(), quality))
-    return found
-
-
-def parse_request(method: str, media: str, url_query: str, body: bytes) -> tuple[str, dict[str, list[str]]]:
-    """Return the query text and the parameters of a SPARQL Protocol request (``media``: the content type, bare
-    and lower-case). Raises ProtocolError."""
-    params = parse_qs(url_query, keep_blank_values=True)
-    query: str | None = None
-    if method == "POST":
-        text = body.decode("utf-8", errors="replace")
-        if media == "application/sparql-update":
-            raise ProtocolError(400, READ_ONLY)
-        if media == "application/sparql-query":
-            query = text
-        elif media == "application/x-www-form-urlencoded":
-            for name, items in parse_qs(text, keep_blank_values=True).items():
-                params.setdefault(name, []).extend(items)
-        else:
-            raise ProtocolError(415, "send the query as application/sparql-query or as a form field query=")
-    if "update" in params:
-        raise ProtocolError(400, READ_ONLY)
-    if "default-graph-uri" in params or "named-graph-uri" in params:
-        raise ProtocolError(400, "default-graph-uri and named-graph-uri are not supported: the default graph "
-                                 "holds every triple")
-    if query is None:
-        given = params.get("query", [])
-        if len(given) != 1 or not given[0].strip():
-            raise ProtocolError(400, "give exactly one SPARQL query, as query= or an application/sparql-query body")
-        query = given[0]
-    return query, params
 
 
 async def off_the_loop(size: int, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -272,32 +201,60 @@ async def off_the_loop(size: int, work: Callable[P, T], *args: P.args, **kwargs:
     return await asyncio.to_thread(work, *args, **kwargs)
 
 
-async def read_request(request: Request) -> tuple[str, dict[str, list[str]]]:
-    """Return the query text and the parameters of a SPARQL Protocol request. Raises ProtocolError."""
+async def read_request(request: Request) -> Parsed:
+    """Return what a SPARQL Protocol request asks. Raises ProtocolError."""
     body = await request.body() if request.method == "POST" else b""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = request.headers.get("content-type", "")
     url_query = request.url.query
-    return await off_the_loop(len(url_query) + len(body), parse_request, request.method, media, url_query, body)
+    return await off_the_loop(len(url_query) + len(body), parse_request, request.method, content_type, url_query,
+                              body)
+
+
+def _headers(status: int) -> dict[str, str]:
+    return {"vary": "Accept", "cache-control": CACHE_OK if status == 200 else CACHE_REFUSED}
+
+
+def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers={**(headers or {}), **_headers(status)})
 
 
 async def answer(request: Request, snapshot: Snapshot) -> Response:
-    """Answer one SPARQL Protocol request from ``snapshot``: 200 with results, 4xx with a plain message."""
+    """Answer one SPARQL Protocol request from ``snapshot``: 200 with results (or, to a GET without a query,
+    the service description), 4xx with a plain message."""
+    accept = request.headers.get("accept", "")
     try:
-        query, params = await read_request(request)
-        reason = await off_the_loop(len(query), refusal, query)
+        parsed = await read_request(request)
+        if parsed.query is None:
+            return await _description(request, snapshot, parsed, accept)
+        reason = await off_the_loop(len(parsed.query), refusal, parsed.query)
         if reason:
             raise ProtocolError(400, reason)
-        results, graphs = negotiate(params.get("format", [""])[0] or None, request.headers.get("accept", ""))
+        asked = Asked(parsed.query, accept, parsed.format, parsed.default, parsed.named)
         # In a worker process, under a time limit, a row cap and a bound on concurrent queries (kb.serve.sparql.guard)
-        found = await request.app.state.sparql_guard.answer(snapshot, query, results.value, graphs.value)
+        found = await request.app.state.sparql_guard.answer(snapshot, asked)
     except ProtocolError as exc:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return _refusal(exc.status, exc.message)
     except SparqlRefused as exc:
         metrics = getattr(request.app.state, "metrics", None)  # kb.serve.metrics: time-outs, memory kills
         if metrics is not None:
             metrics.refused(exc.status)
-        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
+        return _refusal(exc.status, exc.message, exc.headers)
     except QueryError as exc:
-        return JSONResponse({"error": f"the query was refused: {exc}"}, status_code=400)
-    media = found.media_type + ("; charset=utf-8" if found.media_type.startswith("text/") else "")
-    return Response(found.body, headers={"content-type": media, **found.headers})
+        return _refusal(400, f"the query was refused: {exc}")
+    return Response(found.body, headers={"content-type": _content_type(found.media_type), **found.headers,
+                                         **_headers(200)})
+
+
+def _content_type(media_type: str) -> str:
+    return media_type + ("; charset=utf-8" if media_type.startswith("text/") else "")
+
+
+async def _description(request: Request, snapshot: Snapshot, parsed: Parsed, accept: str) -> Response:
+    """Return the service description in the type asked (``format=`` or Accept). Raises ProtocolError (406)."""
+    named = FORMAT_NAMES[parsed.format.lower()][1] if parsed.format else None
+    media = named if named in DESCRIPTION_TYPES else choose(accept, DESCRIPTION_TYPES)
+    if media is None:
+        raise ProtocolError(406, not_acceptable(DESCRIPTION_TYPES))
+    endpoint = str(request.url.replace(query="", fragment=""))
+    body = await off_loop(describe, snapshot, endpoint, media)  # asks the store for every graph: in its pool
+    return Response(body, headers={"content-type": _content_type(media), **_headers(200)})

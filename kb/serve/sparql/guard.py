@@ -1,8 +1,9 @@
 """Hostile SPARQL: every /sparql query runs in a worker process, under a time limit, a row cap and a bound
 on how many run at once.
 
-    refused before evaluation   an update, SERVICE, FROM / FROM NAMED, or text that is not SPARQL 1.1: parsed
-                                with rdflib's SPARQL parser in the worker (kb.serve.sparql.worker.refusal) -> 400
+    refused before evaluation   an update, SERVICE, or text that is not SPARQL 1.1 (parsed with rdflib's SPARQL
+                                parser in the worker: kb.serve.sparql.parsed), a graph the snapshot does not
+                                hold named by FROM or the protocol -> 400; no type the client accepts -> 406
     time limit                  the worker is killed when ``sparql_timeout_seconds`` pass and a fresh one
                                 started: neither engine can stop a query, and a thread cannot be killed -> 503
     memory                      a query may take ``WORKER_QUERY_MEMORY_BYTES`` of address space beyond the graph
@@ -19,7 +20,8 @@ another version, so a reload never mixes versions; a version patched from the on
 They start lazily, and exit when their parent closes the pipe.
 A snapshot served by a remote engine (kb.serve.remote) has no local graph: its queries are checked in a worker,
 then passed to the remote engine under the same time limit (an HTTP request can be cancelled); its row cap
-is the remote engine's own.
+is the remote engine's own, it offers only the types kb.graph.query's backends give, and a dataset cannot be
+chosen (FROM, default-graph-uri: 400), since the remote engine's graphs are not the snapshot's to list.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from kb.errors import QueryError, SparqlRefused
 from kb.graph.query import GraphFormat, ResultFormat
 from kb.graph.snapshot import Snapshot
 from kb.graph.terms import Quad, to_oxigraph
+from kb.publish.catalogue import version_graph
+from kb.serve.sparql.formats import not_acceptable
 from kb.serve.sparql.worker import frame
 
 LOCAL_ENGINES = frozenset({"oxigraph", "rdflib"})
@@ -55,6 +59,43 @@ TRUNCATED_HEADER = "X-KB-Truncated"
 TIMEOUT_MESSAGE = "the query ran longer than {seconds:g} s and was stopped; narrow it (LIMIT, fewer joins)"
 BUSY_MESSAGE = "too many SPARQL queries are running; retry in a moment"
 CRASHED_MESSAGE = "the query could not be evaluated: it needed more memory than a query may use"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One /sparql query as the protocol asked it: the text, the Accept header, ``format=``, and the
+    ``default-graph-uri`` and ``named-graph-uri`` given (None when not given)."""
+
+    query: str
+    accept: str = ""
+    format: str | None = None
+    default: tuple[str, ...] | None = None
+    named: tuple[str, ...] | None = None
+
+    def fields(self, snapshot: Snapshot) -> dict[str, Any]:
+        """Return the fields of a worker request for this query on ``snapshot``: relative IRIs resolve
+        against its base IRI, and its default graph is named as ``kb publish`` names it (its version graph)."""
+        return {"query": self.query, "accept": self.accept, "format": self.format,
+                "default": None if self.default is None else list(self.default),
+                "named": None if self.named is None else list(self.named),
+                "base": snapshot.mint.base, "default_name": default_graph_name(snapshot)}
+
+
+def default_graph_name(snapshot: Snapshot) -> str:
+    """Return the IRI that names the default graph of ``snapshot`` in a dataset (FROM, default-graph-uri)."""
+    return version_graph(snapshot.mint.base, snapshot.version)
+
+
+def graph_names(snapshot: Snapshot) -> list[str]:
+    """Return the IRIs of the named graphs of ``snapshot`` (articles, vocabulary), sorted; once a version."""
+
+    def names() -> list[str]:
+        native = snapshot.graph.native
+        if native is not None:
+            return sorted(g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode))
+        return sorted(str(_graph_name(g)) for g in snapshot.graph.dataset.graphs() if _graph_name(g) is not None)
+
+    return snapshot.cached("sparql_guard:graphs", names)
 
 
 @dataclass(frozen=True)
@@ -223,18 +264,18 @@ class SparqlGuard:
         self.executor.shutdown(wait=False)
         self.closed = True
 
-    async def answer(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
-        """Answer ``query`` from ``snapshot``: SELECT/ASK as the media type ``results``, CONSTRUCT/DESCRIBE as
-        ``graphs``. Raises SparqlRefused (400 refused, 429 busy, 503 too slow, 500 worker lost)."""
+    async def answer(self, snapshot: Snapshot, asked: Asked) -> Guarded:
+        """Answer ``asked`` from ``snapshot`` in the type its Accept header (or ``format=``) rates best. Raises
+        SparqlRefused (400 refused, 406 no type acceptable, 429 busy, 503 too slow, 500 worker lost)."""
         worker = await self._take()
         if worker is None:
             raise SparqlRefused(429, BUSY_MESSAGE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
         try:
             loop = asyncio.get_running_loop()
-            found = await loop.run_in_executor(self.executor, self._run, worker, snapshot, query, results, graphs)
+            found = await loop.run_in_executor(self.executor, self._run, worker, snapshot, asked)
             if snapshot.backend.name in LOCAL_ENGINES:
                 return found
-            return await self._remote(snapshot, query, results, graphs)
+            return await self._remote(snapshot, asked.query, found)
         finally:
             with self.lock:
                 self.idle.append(worker)
@@ -251,11 +292,16 @@ class SparqlGuard:
                     return None
             await asyncio.sleep(PREPARE_POLL_SECONDS)
 
-    async def _remote(self, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
+    async def _remote(self, snapshot: Snapshot, query: str, checked: Guarded) -> Guarded:
+        """Answer a checked query (``checked.media_type``: the type chosen) from the remote engine."""
         seconds = self.limits.sparql_timeout_seconds
+        result_types, graph_types = {f.value: f for f in ResultFormat}, {f.value: f for f in GraphFormat}
+        if checked.media_type not in result_types and checked.media_type not in graph_types:
+            raise SparqlRefused(406, not_acceptable([*result_types, *graph_types]))  # what a remote engine gives
+        results = result_types.get(checked.media_type, ResultFormat.JSON)
+        graphs = graph_types.get(checked.media_type, GraphFormat.TURTLE)
         try:
-            found = await asyncio.wait_for(
-                snapshot.backend.answer(query, ResultFormat(results), GraphFormat(graphs)), seconds)
+            found = await asyncio.wait_for(snapshot.backend.answer(query, results, graphs), seconds)
         except TimeoutError:
             raise SparqlRefused(503, TIMEOUT_MESSAGE.format(seconds=seconds)) from None
         except QueryError as exc:
@@ -280,15 +326,14 @@ class SparqlGuard:
                 worker.version = snapshot.version
                 return
         engine = "oxigraph" if snapshot.backend.name == "oxigraph" else "rdflib"
-        worker.call({"op": "load", "engine": engine}, nquads(snapshot), LOAD_TIMEOUT_SECONDS)
+        worker.call({"op": "load", "engine": engine, "graphs": graph_names(snapshot)}, nquads(snapshot),
+                    LOAD_TIMEOUT_SECONDS)
         worker.version = snapshot.version
 
-    def _run(self, worker: _Worker, snapshot: Snapshot, query: str, results: str, graphs: str) -> Guarded:
+    def _run(self, worker: _Worker, snapshot: Snapshot, asked: Asked) -> Guarded:
         local = snapshot.backend.name in LOCAL_ENGINES
-        request: dict[str, Any] = {"op": "query", "query": query, "results": results, "graphs": graphs,
+        request: dict[str, Any] = {"op": "query" if local else "check", **asked.fields(snapshot),
                                    "max_rows": self.limits.sparql_max_rows}
-        if not local:
-            request = {"op": "check", "query": query}
         try:
             if not worker.alive():
                 worker.start()
@@ -305,5 +350,5 @@ class SparqlGuard:
         if not reply["ok"]:
             raise SparqlRefused(int(reply["status"]), str(reply["error"]))
         if not local:
-            return Guarded(b"", "", 0, False)  # checked: the caller asks the remote engine
+            return Guarded(b"", str(reply["media_type"]), 0, False)  # checked: the caller asks the remote engine
         return Guarded(body, str(reply["media_type"]), int(reply["rows"]), bool(reply["truncated"]))

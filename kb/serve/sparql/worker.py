@@ -3,91 +3,54 @@
 
 Neither engine can stop a query from outside (pyoxigraph has no timeout; rdflib none either), and a thread
 cannot be killed, so :mod:`kb.serve.sparql.guard` runs each query here and kills this process when time is up.
-This module imports only the engines and the light modules of kb.graph that work on their terms and stores
-(:mod:`kb.graph.terms`, :mod:`kb.graph.native`), never the web stack, so a fresh worker starts quickly.
+This module imports only the engines, the light modules of kb.graph that work on their terms and stores
+(:mod:`kb.graph.terms`, :mod:`kb.graph.native`) and those of kb.serve.sparql that import nothing more
+(``formats``, ``parsed``, ``serialize``), never the web stack, so a fresh worker starts quickly.
 
 Protocol on stdin/stdout: messages framed as a 4-byte big-endian length and the bytes. A request is a JSON
 header, followed for ``load`` by the N-Quads of the snapshot to answer from:
 
-    {"op": "load", "engine": "oxigraph" | "rdflib"}  + N-Quads   -> {"ok": true}
+    {"op": "load", "engine": "oxigraph" | "rdflib", "graphs": [...]}  + N-Quads   -> {"ok": true}
+        (``graphs``: every named graph, the empty ones too, which N-Quads cannot carry)
     {"op": "patch", "remove": n}  + N-Quads to remove (n bytes), then to add   -> {"ok": true}
     {"op": "open", "path": ...}  a kept on-disk store (kb.graph.kept), opened read-only   -> {"ok": true}
-    {"op": "check", "query": ...}                                -> {"ok": true} or a refusal, as below
-    {"op": "query", "query": ..., "results": <media type>, "graphs": <media type>, "max_rows": N}
+    {"op": "check", <query fields>}   -> {"ok": true, "form": ..., "media_type": ...} or a refusal, as below
+    {"op": "query", "query": ..., "accept": <Accept header>, "format": <format= or null>, "max_rows": N,
+     "base": <base IRI>, "default": [IRI...] | null, "named": [IRI...] | null, "default_name": <IRI>}
         -> {"ok": true, "media_type": ..., "rows": n, "truncated": bool} + body
-        -> {"ok": false, "status": 400, "error": <message for the client>}
+        -> {"ok": false, "status": 400 | 406, "error": <message for the client>}
 
-Every query is parsed with rdflib's SPARQL 1.1 parser first (:func:`refusal`): an update, ``SERVICE`` and
-``FROM``/``FROM NAMED`` are refused before the engine sees the text; comments and strings cannot hide them.
+Every query is parsed with rdflib's SPARQL 1.1 parser first (kb.serve.sparql.parsed): an update and ``SERVICE``
+are refused, a type the client cannot take (406) and a graph this endpoint does not hold (400) too, before the
+engine sees the text. Relative IRIs resolve against ``base`` (the knowledge base's base IRI). ``default_name``
+names the default graph in a dataset (``default`` and ``named`` from the protocol override FROM).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import resource
 import struct
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any, BinaryIO
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
 
 from kb.graph.native import patch_store
-from kb.graph.terms import Parts, from_ox, from_rdflib, to_json, to_ox
+from kb.graph.terms import Parts, from_ox, from_rdflib, to_ox
+from kb.serve.sparql import serialize
+from kb.serve.sparql.formats import not_acceptable
+from kb.serve.sparql.parsed import Dataset, Inspected, dataset_of, inspect, media_type
 
-READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
-NOT_HERE = "{} is not allowed here: queries run on this knowledge base's own graph only"
-JSON_RESULTS, XML_RESULTS, CSV_RESULTS = (
-    "application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# what is refused, decided on the parse tree
-
-
-def _walk(node: Any) -> Iterator[CompValue]:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
-            stack.extend(item)
-
-
-def refusal(query: str) -> str | None:
-    """Return why ``query`` may not run (an update, SERVICE, FROM, or not SPARQL 1.1), or None."""
-    try:
-        tree = parseQuery(query)
-    except Exception as exc:  # noqa: BLE001 -- pyparsing's ParseException, RecursionError on deep nesting, ...
-        try:
-            parseUpdate(query)
-        except Exception:  # noqa: BLE001 -- neither a query nor an update
-            return f"the query is not valid SPARQL 1.1 ({_where(exc, query)})"
-        return READ_ONLY
-    for part in _walk(tree):
-        if part.name == "ServiceGraphPattern":
-            return NOT_HERE.format("SERVICE")
-        if "datasetClause" in part and part["datasetClause"]:  # noqa: RUF019 -- CompValue.get(k) returns k
-            return NOT_HERE.format("FROM")
-    return None
-
-
-def _where(exc: BaseException, query: str) -> str:
-    line, column = getattr(exc, "lineno", None), getattr(exc, "col", None)
-    if isinstance(line, int) and isinstance(column, int):
-        return f"syntax error at line {line}, column {column}"
-    return "it could not be parsed"
+NO_GRAPH = ("this endpoint holds no graph <{iri}>: name the default graph <{default}>, an article's graph or the "
+            "vocabulary graph (GET /sparql without a query lists them)")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -97,16 +60,21 @@ def _where(exc: BaseException, query: str) -> str:
 class Engine:
     """One snapshot's graph, loaded from N-Quads into the engine the server uses."""
 
-    def __init__(self, kind: str, nquads: bytes, path: str | None = None) -> None:
+    def __init__(self, kind: str, nquads: bytes, path: str | None = None, graphs: Iterable[str] = ()) -> None:
         self.kind = kind
+        self._names: frozenset[str] | None = None
         if path is not None:  # shared with the server and the other workers; never written once complete
             self.store = ox.Store.read_only(path)
         elif kind == "oxigraph":
             self.store = ox.Store()
             self.store.load(nquads, format=ox.RdfFormat.N_QUADS)  # in memory, less than bulk_load needs
+            for name in graphs:  # an empty named graph has no quad to carry it
+                self.store.add_graph(ox.NamedNode(name))
         else:
             self.dataset = rdflib.Dataset(store="Memory")
             self.dataset.parse(data=nquads, format="nquads")
+            for name in graphs:
+                self.dataset.graph(rdflib.URIRef(name))
 
     def patch(self, remove: bytes, add: bytes) -> bool:
         """Remove and add quads (N-Quads), as the server patched its own store. Returns False for rdflib's
@@ -114,13 +82,44 @@ class Engine:
         if self.kind != "oxigraph":
             return False
         patch_store(self.store, remove, add)
+        self._names = None
         return True
 
-    def run(self, query: str, max_rows: int) -> tuple[str, Any, bool]:
+    def names(self) -> frozenset[str]:
+        """Return the IRIs of the named graphs this engine holds (read once a version)."""
+        if self._names is None:
+            if self.kind == "oxigraph":
+                found = (g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+            else:
+                found = (str(g.identifier) for g in self.dataset.graphs()
+                         if g.identifier != DATASET_DEFAULT_GRAPH_ID)
+            self._names = frozenset(found)
+        return self._names
+
+    def unknown(self, dataset: Dataset, default_name: str) -> str | None:
+        """Return why ``dataset`` cannot be used (a graph this engine does not hold), or None."""
+        defaults, named = dataset
+        for iri in defaults:
+            if iri != default_name and iri not in self.names():
+                return NO_GRAPH.format(iri=iri, default=default_name)
+        for iri in named:
+            if iri not in self.names():
+                why = " (the default graph cannot be a named graph)" if iri == default_name else ""
+                return NO_GRAPH.format(iri=iri, default=default_name) + why
+        return None
+
+    def run(self, query: str, max_rows: int, base: str | None = None, dataset: Dataset | None = None,
+            default_name: str = "") -> tuple[str, Any, bool]:
         """Return ``(form, answer, truncated)``: form is select (variables, rows), ask (bool) or graph
-        (triples)."""
+        (triples). ``dataset`` (checked by :meth:`unknown`) replaces the query's own, ``default_name``
+        standing for the default graph."""
         if self.kind == "oxigraph":
-            outcome = self.store.query(query)
+            options: dict[str, Any] = {}
+            if dataset is not None:
+                options["default_graph"] = [ox.DefaultGraph() if g == default_name else ox.NamedNode(g)
+                                            for g in dataset[0]]
+                options["named_graphs"] = [ox.NamedNode(g) for g in dataset[1]]
+            outcome = self.store.query(query, base_iri=base, **options)
             if isinstance(outcome, ox.QuerySolutions):
                 names = [v.value for v in outcome.variables]
                 rows = [_row((s[n] for n in names), from_ox) for s in islice(outcome, max_rows + 1)]
@@ -129,7 +128,12 @@ class Engine:
                 return "ask", bool(outcome), False
             triples = list(islice(outcome, max_rows + 1))
             return "graph", triples[:max_rows], len(triples) > max_rows
-        result = self.dataset.query(query)
+        if dataset is None:
+            result = self.dataset.query(query, base=base)
+        else:  # rdflib would fetch a FROM graph over the network: the query runs on a view without its FROM
+            prepared = translateQuery(parseQuery(query), base=base)
+            prepared.algebra["datasetClause"] = None
+            result = self._view(dataset, default_name).query(prepared)
         if result.type == "SELECT":
             names = [str(v) for v in result.vars or []]
             rows = [_row(row, from_rdflib) for row in islice(result, max_rows + 1)]  # type: ignore[arg-type]
@@ -138,6 +142,18 @@ class Engine:
             return "ask", bool(result.askAnswer), False
         triples = list(islice(iter(result.graph or rdflib.Graph()), max_rows + 1))
         return "graph", [_to_ox_triple(t) for t in triples[:max_rows]], len(triples) > max_rows
+
+    def _view(self, dataset: Dataset, default_name: str) -> rdflib.Dataset:
+        """Return a Dataset whose default graph merges the graphs ``dataset[0]`` and whose named graphs are
+        ``dataset[1]`` (copies: rdflib has no view of a graph subset)."""
+        view = rdflib.Dataset(store="Memory")
+        default = view.graph(DATASET_DEFAULT_GRAPH_ID)
+        for iri in dataset[0]:
+            source = DATASET_DEFAULT_GRAPH_ID if iri == default_name else rdflib.URIRef(iri)
+            default += self.dataset.graph(source)
+        for iri in dataset[1]:
+            view.graph(rdflib.URIRef(iri)).__iadd__(self.dataset.graph(rdflib.URIRef(iri)))
+        return view
 
 
 def _row(values: Iterable[Any], convert: Callable[[Any], Parts]) -> list[Parts | None]:
@@ -149,98 +165,69 @@ def _to_ox_triple(triple: tuple[Any, Any, Any]) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# serialisation of what was kept
+# one request
 
 
-def _csv_value(term: Parts | None) -> str:
-    if term is None:
-        return ""
-    value, kind = term[0], term[1]
-    return f"_:{value}" if kind == "bnode" else value
+def _refused(status: int, error: str) -> tuple[dict[str, Any], bytes]:
+    return {"ok": False, "status": status, "error": error}, b""
 
 
-def _xml_term(term: Parts) -> str:
-    value, kind, datatype, lang = term
-    if kind == "uri":
-        return f"<uri>{escape(value)}</uri>"
-    if kind == "bnode":
-        return f"<bnode>{escape(value)}</bnode>"
-    attrs = (f" xml:lang={quoteattr(lang)}" if lang
-             else f" datatype={quoteattr(datatype)}" if datatype else "")
-    return f"<literal{attrs}>{escape(value)}</literal>"
-
-
-def serialize_select(names: list[str], rows: list[list[Parts | None]], media_type: str, truncated: bool,
-                     max_rows: int) -> bytes:
-    """Return SELECT results as SPARQL JSON (with ``truncated`` and ``rowLimit`` when cut), XML or CSV."""
-    if media_type == CSV_RESULTS:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([_csv_value(t) for t in row] for row in rows)
-        return out.getvalue().encode()
-    if media_type == XML_RESULTS:
-        head = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
-        body = "".join(
-            "<result>" + "".join(f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
-                                 for n, t in zip(names, row, strict=True) if t is not None) + "</result>"
-            for row in rows
-        )
-        return (f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{head}</head>'
-                f"<results>{body}</results></sparql>").encode()
-    document: dict[str, Any] = {
-        "head": {"vars": names},
-        "results": {"bindings": [{n: to_json(*t) for n, t in zip(names, row, strict=True) if t is not None}
-                                 for row in rows]},
-    }
-    if truncated:
-        document["truncated"] = True
-        document["rowLimit"] = max_rows
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def serialize_ask(answer: bool, media_type: str) -> tuple[bytes, str]:
-    """Return an ASK answer as SPARQL XML, or JSON (also for CSV, which has no boolean form)."""
-    if media_type == XML_RESULTS:
-        return (f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
-                f"<boolean>{str(answer).lower()}</boolean></sparql>").encode(), XML_RESULTS
-    return json.dumps({"head": {}, "boolean": answer}).encode("utf-8"), JSON_RESULTS
-
-
-GRAPH_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES}
+def check(request: dict[str, Any]) -> tuple[Inspected, str | None, tuple[str, ...]]:
+    """Return what the query of ``request`` asks for and the type to answer it in (None: nothing acceptable)
+    with the types offered for its form."""
+    inspected = inspect(request["query"], request.get("base"))
+    if inspected.reason is not None:
+        return inspected, None, ()
+    chosen, offered = media_type(inspected.form, request)
+    return inspected, chosen, offered
 
 
 def answer(engine: Engine, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Return the reply header and body for one query request."""
-    query, max_rows = request["query"], int(request["max_rows"])
-    reason = refusal(query)
-    if reason is not None:
-        return {"ok": False, "status": 400, "error": reason}, b""
+    """Return the reply header and body for one query request: refused (400), not acceptable (406) or a
+    graph not held (400) before the engine sees it."""
+    inspected, chosen, offered = check(request)
+    if inspected.reason is not None:
+        return _refused(400, inspected.reason)
+    if chosen is None:
+        return _refused(406, not_acceptable(offered))
+    dataset = dataset_of(inspected, request)
+    default_name = str(request.get("default_name") or "")
+    if dataset is not None and (problem := engine.unknown(dataset, default_name)) is not None:
+        return _refused(400, problem)
+    max_rows = int(request["max_rows"])
     try:
-        form, found, truncated = engine.run(query, max_rows)
+        form, found, truncated = engine.run(request["query"], max_rows, request.get("base"), dataset, default_name)
     except SyntaxError as exc:  # Oxigraph's parser: its own words (a position and what it expected)
         message = str(exc).splitlines()[0][:300]
-        return {"ok": False, "status": 400, "error": f"the query was refused: {message}"}, b""
+        return _refused(400, f"the query was refused: {message}")
     except Exception:  # noqa: BLE001 -- anything else is the engine's business: never its internals in a response
-        error = "the query was refused: the engine could not evaluate it"
-        return {"ok": False, "status": 400, "error": error}, b""
+        return _refused(400, "the query was refused: the engine could not evaluate it")
     if form == "select":
         names, rows = found
-        media_type = request["results"]
-        body = serialize_select(names, rows, media_type, truncated, max_rows)
+        body = serialize.select(names, rows, chosen, truncated, max_rows)
         count = len(rows)
     elif form == "ask":
-        body, media_type = serialize_ask(found, request["results"])
-        count = 1
+        body, count = serialize.ask(found, chosen), 1
     else:
-        media_type = request["graphs"]
-        body = ox.serialize(found, format=GRAPH_FORMATS[media_type]) or b""
-        count = len(found)
-    return {"ok": True, "media_type": media_type, "rows": count, "truncated": truncated}, body
+        body, count = serialize.triples(found, chosen), len(found)
+    return {"ok": True, "media_type": chosen, "rows": count, "truncated": truncated}, body
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the loop
+
+
+def _checked(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Return the reply to ``check`` (a query for a remote engine): its form and type, or a refusal."""
+    inspected, chosen, offered = check(request)
+    if inspected.reason is not None:
+        return _refused(400, inspected.reason)
+    if chosen is None:
+        return _refused(406, not_acceptable(offered))
+    if dataset_of(inspected, request) is not None:
+        return _refused(400, "a dataset (FROM, default-graph-uri, named-graph-uri) cannot be chosen when kb "
+                             "serves a remote store")
+    return {"ok": True, "form": inspected.form, "media_type": chosen}, b""
 
 
 def read_message(stream: BinaryIO) -> bytes | None:
@@ -302,7 +289,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, allowance: int | None = None) -
             data = read_message(requests) or b""
             reply = {"ok": True}
             if request["op"] == "load":
-                engine = Engine(request["engine"], data)
+                engine = Engine(request["engine"], data, graphs=request.get("graphs", ()))
             elif engine is None or not engine.patch(data[:request["remove"]], data[request["remove"]:]):
                 reply = {"ok": False, "status": 500, "error": "nothing to patch"}
             data = b""
@@ -310,9 +297,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, allowance: int | None = None) -
                 cap_memory(allowance)
             body = b""
         elif request["op"] == "check":
-            reason = refusal(request["query"])
-            reply = {"ok": True} if reason is None else {"ok": False, "status": 400, "error": reason}
-            body = b""
+            reply, body = _checked(request)
         elif engine is None:
             reply, body = {"ok": False, "status": 500, "error": "no snapshot loaded"}, b""
         else:

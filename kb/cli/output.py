@@ -20,7 +20,8 @@ from kb.load import pipeline
 @click.command()
 @root_option
 @click.option("--format", "fmt", type=click.Choice(rdf_export.FORMATS), default="turtle", show_default=True,
-              help="turtle, nt (N-Triples), jsonld (with schema/context.jsonld), trig or nquads (both with named graphs).")
+              help="turtle, nt (N-Triples), jsonld (with schema/context.jsonld), trig or nquads (both with named "
+              "graphs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE (atomically) instead of stdout.")
 @click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,

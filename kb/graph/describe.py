@@ -34,7 +34,7 @@ Triple = tuple[Node, Node, Node]
 
 def empty() -> Graph:
     """Return an in-memory graph with kb's prefixes bound, for a description to be written into."""
-    out = Graph()
+    out = Graph(bind_namespaces="none")  # rdflib's default bindings cost most of a small description's time
     for prefix, namespace in PREFIXES.items():
         out.bind(prefix, namespace, replace=True)
     return out

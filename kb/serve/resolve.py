@@ -50,7 +50,7 @@ PAGES = {
 """The first segment of an IRI's path under the base -> the page of the record it names (or belongs to)."""
 KINDS = (*PAGES, "post", "dispute", "evidence", "graph")
 SCHEME = "topics"  # Mint.topic_scheme
-_SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]{0,119}\Z")  # curation ids (kb.model.records.Id), slugs, numbers
+_SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]{0,299}\Z")  # ids (kb.model.records.Id: 120 at most), titles' slugs, numbers
 MAX_SEGMENTS = 8  # the longest IRI kb mints, an attribute version's selector, has 6
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -60,15 +60,17 @@ def routes(base_iri: str) -> list[Route]:
     """Return the routes answering every IRI minted under ``base_iri`` and the vocabulary's two documents."""
     base_path = urlsplit(base_iri).path or "/"
     base_path = base_path if base_path.endswith("/") else base_path + "/"
-    resolve = _resolver(base_path)
-    return [*(Route(f"{base_path}{kind}/{{rest:path}}", resolve, methods=["GET"]) for kind in KINDS),
-            Route(f"{base_path}{SCHEME}", resolve, methods=["GET"]),
+    return [*(Route(f"{base_path}{kind}/{{rest:path}}", _resolver(kind), methods=["GET"]) for kind in KINDS),
+            Route(f"{base_path}{SCHEME}", _resolver(SCHEME), methods=["GET"]),
             *(Route(urlsplit(iri).path, vocabulary, methods=["GET"]) for iri in (VOCAB_IRI, VALUE_IRI))]
 
 
-def _resolver(base_path: str) -> Handler:
+def _resolver(kind: str) -> Handler:
+    """Return the handler of the IRIs ``{base}{kind}/…`` (for the topic scheme, of ``{base}topics`` alone)."""
+
     async def resolve(request: Request) -> Response:
-        key = request.scope["path"][len(base_path):]
+        rest = request.path_params.get("rest")
+        key = kind if rest is None else f"{kind}/{rest}"
         segments = key.split("/")
         if len(segments) > MAX_SEGMENTS or not all(_SEGMENT.match(s) for s in segments):
             return _vary(PlainTextResponse(f"kb mints no IRI at {request.url.path!r}", 404))
@@ -77,18 +79,19 @@ def _resolver(base_path: str) -> Handler:
             return _not_acceptable()
         current = pinned(request.scope)
         iri = URIRef(current.mint.base + key)
+        missing = f"no {kind} {key!r} in this knowledge base"
         if chosen == HTML:
             page = await off_loop(page_of, current, iri, segments)
             if page is None:
-                return _vary(PlainTextResponse(f"no {segments[0]} {key!r} in this knowledge base", 404))
+                return _vary(PlainTextResponse(missing, 404))
             return _vary(RedirectResponse(request.scope.get("root_path", "") + page, 303))
         fmt = RDF_TYPES[chosen]
         tag = f'"{current.version}-{fmt}"'
         if revalidated(request.headers, tag):
             return _vary(Response(status_code=304, headers={"etag": tag}))
-        body = await off_loop(described, current, iri, segments[0] == "graph", fmt)
+        body = await off_loop(described, current, iri, kind == "graph", fmt)
         if body is None:
-            return _vary(PlainTextResponse(f"no {segments[0]} {key!r} in this knowledge base", 404))
+            return _vary(PlainTextResponse(missing, 404))
         return _vary(Response(body, headers={"content-type": f"{chosen}; charset=utf-8", "etag": tag}))
 
     return resolve
@@ -106,8 +109,8 @@ def page_of(snapshot: Snapshot, iri: URIRef, segments: list[str]) -> str | None:
     when kb minted no such IRI. Blocking: runs in the store pool."""
     graph, kind = snapshot.graph.graph, segments[0]
     if kind == "graph":
-        return PAGES["source"].format(segments[1]) if len(_named(snapshot, iri)) else None
-    if next(iter(graph.triples((iri, None, None))), None) is None:
+        return PAGES["source"].format(segments[1]) if _holds(_named(snapshot, iri), None) else None
+    if not _holds(graph, iri):
         return None
     if kind in PAGES:
         return PAGES[kind].format(segments[1])  # a fact's parts are shown on its page
@@ -129,6 +132,11 @@ def _page(snapshot: Snapshot, iri: URIRef) -> str:
         return "/"
     pattern = PAGES.get(segments[0])
     return pattern.format(segments[1]) if pattern and len(segments) > 1 else "/"
+
+
+def _holds(graph: Graph, subject: URIRef | None) -> bool:
+    """Return whether ``graph`` holds a triple about ``subject`` (None: any triple), reading one at most."""
+    return next(iter(graph.triples((subject, None, None))), None) is not None
 
 
 def _named(snapshot: Snapshot, name: URIRef) -> Graph:

@@ -10,91 +10,120 @@ A symmetric concise bounded description, widened where kb's model puts a fact's 
 - the label of every other IRI the description names, so that a client can show them.
 
 Nothing is followed further, so a description is bounded by the node's degree, whatever the graph's size. The
-lookups are triple patterns on any rdflib store (Oxigraph through oxrdflib answers each from its indexes);
-they are blocking: callers run them in the store pool (kb.graph.pool).
+description is a list of pyoxigraph triples, looked up by triple patterns: in Oxigraph's own indexes when the
+store has them (no term crosses into rdflib), else through any rdflib store. Lookups block: callers run them in
+the store pool (kb.graph.pool).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
 
-from kb.graph.terms import plain
-from kb.vocab import KB, OA, PREFIXES, PROV, RDF, RDFS
+from kb.graph.store import GraphStore
+from kb.graph.terms import plain, to_ox
+from kb.vocab import KB, OA, PROV, RDF, RDFS
 
-STATEMENT_TYPES = (KB.Statement, KB.Dispute)
-"""Nodes linked to the described one whose own triples are part of its description."""
 MAX_PARTS = 64
 """Parts followed below one node at most (a fact has a handful: time nodes, attribute versions, selectors)."""
 
-Triple = tuple[Node, Node, Node]
+Lookup = Callable[[Any, Any, Any], Iterable[Any]]
+"""``(subject, predicate, object)``, each a pyoxigraph term or None for any -> the matching triples (anything
+with ``subject``, ``predicate`` and ``object``: pyoxigraph Triples or Quads)."""
+
+_TYPE, _LABEL, _DERIVED = (ox.NamedNode(str(t)) for t in (RDF.type, RDFS.label, PROV.wasDerivedFrom))
+_SOURCE, _SELECTOR, _START, _END = (ox.NamedNode(str(t)) for t in (OA.hasSource, OA.hasSelector, OA.start, OA.end))
+STATEMENT_TYPES = (ox.NamedNode(str(KB.Statement)), ox.NamedNode(str(KB.Dispute)))
+"""Nodes linked to the described one whose own triples are part of its description."""
 
 
-def empty() -> Graph:
-    """Return an in-memory graph with kb's prefixes bound, for a description to be written into."""
-    out = Graph(bind_namespaces="none")  # rdflib's default bindings cost most of a small description's time
-    for prefix, namespace in PREFIXES.items():
-        out.bind(prefix, namespace, replace=True)
-    return out
+def lookup(graph_store: GraphStore, named: str | None = None) -> Lookup:
+    """Return the lookup over the default graph of ``graph_store``, or over its named graph ``named``."""
+    native = graph_store.native
+    if native is not None:
+        graph_name = ox.DefaultGraph() if named is None else ox.NamedNode(named)
+        return lambda s, p, o: native.quads_for_pattern(s, p, o, graph_name)
+    graph = graph_store.graph if named is None else Graph(store=graph_store.dataset.store, identifier=URIRef(named))
+
+    def through_rdflib(s: Any, p: Any, o: Any) -> Iterator[ox.Triple]:
+        pattern = tuple(None if t is None else URIRef(t.value) for t in (s, p, o))
+        for found in graph.triples(pattern):  # type: ignore[arg-type]
+            yield ox.Triple(*(to_ox(plain(t)) for t in found))
+
+    return through_rdflib
 
 
-def describe(graph: Graph, iri: URIRef) -> Graph | None:
-    """Return the description of ``iri`` in ``graph`` (the served store's default graph) as a new in-memory
-    graph with kb's prefixes bound, or None when ``iri`` is the subject of no triple (kb never minted it)."""
-    if next(iter(graph.triples((iri, None, None))), None) is None:
+def describe(find: Lookup, iri: str) -> list[ox.Triple] | None:
+    """Return the description of ``iri`` (sorted triples), or None when ``iri`` is the subject of no triple."""
+    node = ox.NamedNode(iri)
+    if not holds(find, node):
         return None
-    out = empty()
-    core = parts(graph, iri)
-    linked: set[URIRef] = set()
-    for node in core:
-        for s, p, o in (*graph.triples((node, None, None)), *graph.triples((None, None, node))):
-            out.add((s, p, plain(o)))
-            linked.update(n for n in (s, o) if isinstance(n, URIRef) and n not in core)
-    statements = [n for n in sorted(linked) if any((n, RDF.type, t) in graph for t in STATEMENT_TYPES)]
-    _add(out, (t for n in statements for t in graph.triples((n, None, None))))
-    evidence = {o for n in (*core, *statements) for o in graph.objects(n, PROV.wasDerivedFrom)}
-    for found in sorted(e for e in evidence if isinstance(e, URIRef)):
-        _add(out, (t for n in parts(graph, found) for t in graph.triples((n, None, None))))
-    described = {s for s in out.subjects() if isinstance(s, URIRef)}
-    named = {n for t in out for n in (t[0], t[2]) if isinstance(n, URIRef)} - described
-    _add(out, (t for n in sorted(named) for t in graph.triples((n, RDFS.label, None))))
-    return out
+    out: set[ox.Triple] = set()
+    core = parts(find, node)
+    linked: set[ox.NamedNode] = set()
+    for part in core:
+        for t in (*find(part, None, None), *find(None, None, part)):
+            out.add(ox.Triple(t.subject, t.predicate, t.object))
+            linked.update(n for n in (t.subject, t.object) if isinstance(n, ox.NamedNode) and n not in core)
+    statements = [n for n in linked if any(holds(find, n, _TYPE, kind) for kind in STATEMENT_TYPES)]
+    _add(out, (t for n in statements for t in find(n, None, None)))
+    evidence = {t.object for n in (*core, *statements) for t in find(n, _DERIVED, None)}
+    for found in evidence:
+        _add(out, (t for n in parts(find, found) for t in find(n, None, None)))
+    described = {t.subject for t in out}
+    named = {n for t in out for n in (t.subject, t.object) if isinstance(n, ox.NamedNode)} - described
+    _add(out, (t for n in named for t in find(n, _LABEL, None)))
+    return sorted(out, key=str)
 
 
-def contents(graph: Graph) -> Graph | None:
-    """Return a copy of ``graph`` (a named graph of the store), or None when it holds no triple."""
-    out = empty()
-    _add(out, graph.triples((None, None, None)))
-    return out if len(out) else None
+def contents(find: Lookup) -> list[ox.Triple] | None:
+    """Return every triple ``find`` reaches (a named graph's), sorted, or None when there is none."""
+    out: set[ox.Triple] = set()
+    _add(out, find(None, None, None))
+    return sorted(out, key=str) or None
 
 
-def parts(graph: Graph, iri: URIRef) -> list[URIRef]:
-    """Return ``iri`` and the nodes minted below it that its links reach (``{iri}/…``), at most MAX_PARTS."""
-    below = f"{iri}/"
-    found, queue = [iri], [iri]
+def holds(find: Lookup, subject: Any, predicate: Any = None, obj: Any = None) -> bool:
+    """Return whether a triple matches the pattern, reading one at most."""
+    return next(iter(find(subject, predicate, obj)), None) is not None
+
+
+def parts(find: Lookup, node: Any) -> list[Any]:
+    """Return ``node`` and the nodes minted below it that its links reach (``{iri}/…``), at most MAX_PARTS."""
+    if not isinstance(node, ox.NamedNode):
+        return [node]
+    below = node.value + "/"
+    found, queue = [node], [node]
     while queue and len(found) < MAX_PARTS:
-        node = queue.pop()
-        for o in graph.objects(node, None):
-            if isinstance(o, URIRef) and o.startswith(below) and o not in found:
+        for t in find(queue.pop(), None, None):
+            o = t.object
+            if isinstance(o, ox.NamedNode) and o.value.startswith(below) and o not in found:
                 found.append(o)
                 queue.append(o)
     return found
 
 
-def evidence_anchor(graph: Graph, evidence: URIRef) -> tuple[URIRef, int, int] | None:
+def evidence_anchor(find: Lookup, iri: str) -> tuple[str, int, int] | None:
     """Return the article an evidence node (or one of its selectors) points into and its span (start, end), or
-    None when ``evidence`` is no evidence node."""
-    for node in (evidence, URIRef(evidence.rsplit("/", 1)[0])):
-        source = graph.value(node, OA.hasSource)
-        if isinstance(source, URIRef):
-            for selector in graph.objects(node, OA.hasSelector):
-                start, end = graph.value(selector, OA.start), graph.value(selector, OA.end)
-                if isinstance(start, Literal) and isinstance(end, Literal):
-                    return source, int(start), int(end)
+    None when ``iri`` is no evidence node."""
+    for node in (ox.NamedNode(iri), ox.NamedNode(iri.rsplit("/", 1)[0])):
+        for source in find(node, _SOURCE, None):
+            for selector in find(node, _SELECTOR, None):
+                start = next(iter(find(selector.object, _START, None)), None)
+                end = next(iter(find(selector.object, _END, None)), None)
+                if start is not None and end is not None:
+                    return source.object.value, int(start.object.value), int(end.object.value)
     return None
 
 
-def _add(out: Graph, triples: Iterable[Triple]) -> None:
-    out.addN((s, p, plain(o), out) for s, p, o in triples)
+def value(find: Lookup, iri: str, predicate: URIRef) -> str | None:
+    """Return the IRI or lexical value of one object of ``iri``'s ``predicate``, or None when it has none."""
+    found = next(iter(find(ox.NamedNode(iri), ox.NamedNode(str(predicate)), None)), None)
+    return None if found is None else str(found.object.value)
+
+
+def _add(out: set[ox.Triple], triples: Iterable[Any]) -> None:
+    out.update(ox.Triple(t.subject, t.predicate, t.object) for t in triples)

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -36,7 +37,7 @@ from kb.graph.pool import off_loop
 from kb.graph.snapshot import Snapshot
 from kb.serve.middleware.pin import pinned
 from kb.serve.negotiate import choose, revalidated
-from kb.vocab import KB, VALUE_IRI, VOCAB_IRI
+from kb.vocab import KB, PREFIXES, VALUE_IRI, VOCAB_IRI
 
 HTML = "text/html"
 RDF_TYPES = {"text/turtle": "turtle", "application/n-triples": "nt", "application/ld+json": "jsonld"}
@@ -100,48 +101,56 @@ def _resolver(kind: str) -> Handler:
 def described(snapshot: Snapshot, iri: URIRef, named_graph: bool, fmt: str) -> bytes | None:
     """Return the description of ``iri`` in ``snapshot`` serialised as ``fmt`` (a named graph: its triples), or
     None when kb minted no such IRI. Blocking: runs in the store pool."""
-    found = describe.contents(_named(snapshot, iri)) if named_graph else describe.describe(snapshot.graph.graph, iri)
-    return None if found is None else export.serialize_graph(found, fmt)
+    if named_graph:
+        found = describe.contents(describe.lookup(snapshot.graph, str(iri)))
+    else:
+        found = describe.describe(describe.lookup(snapshot.graph), str(iri))
+    return None if found is None else serialized(found, fmt)
+
+
+def serialized(triples: list[ox.Triple], fmt: str) -> bytes:
+    """Return sorted triples as Turtle or N-Triples (written by Oxigraph, in their order), or as JSON-LD
+    compacted with kb's context (kb.export, through rdflib)."""
+    if fmt == "jsonld":
+        graph = Graph(bind_namespaces="none")
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        return export.serialize_graph(graph, fmt)
+    data = ox.serialize(triples, format=ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES,
+                        prefixes=PREFIXES if fmt == "turtle" else None)
+    assert data is not None  # no output given: Oxigraph returns the bytes
+    return bytes(data)
 
 
 def page_of(snapshot: Snapshot, iri: URIRef, segments: list[str]) -> str | None:
     """Return the path of the page that shows ``iri`` (``segments``: its path under the base, split), or None
     when kb minted no such IRI. Blocking: runs in the store pool."""
-    graph, kind = snapshot.graph.graph, segments[0]
+    kind = segments[0]
     if kind == "graph":
-        return PAGES["source"].format(segments[1]) if _holds(_named(snapshot, iri), None) else None
-    if not _holds(graph, iri):
+        found = describe.holds(describe.lookup(snapshot.graph, str(iri)), None)
+        return PAGES["source"].format(segments[1]) if found else None
+    find = describe.lookup(snapshot.graph)
+    if not describe.holds(find, ox.NamedNode(str(iri))):
         return None
     if kind in PAGES:
         return PAGES[kind].format(segments[1])  # a fact's parts are shown on its page
     if kind == "post":
         return PAGES["organization"].format(segments[1])
     if kind == "evidence":
-        anchor = describe.evidence_anchor(graph, iri)
+        anchor = describe.evidence_anchor(find, str(iri))
         return None if anchor is None else f"{_page(snapshot, anchor[0])}#ev-{anchor[1]}-{anchor[2]}"
     if kind == "dispute" and len(segments) > 2:  # one attribute of one fact: shown on the fact's page
-        version = graph.value(iri, KB.disputedStatement)
-        return _page(snapshot, version) if isinstance(version, URIRef) else "/disputes"
+        version = describe.value(find, str(iri), KB.disputedStatement)
+        return "/disputes" if version is None else _page(snapshot, version)
     return "/disputes" if kind == "dispute" else "/"
 
 
-def _page(snapshot: Snapshot, iri: URIRef) -> str:
+def _page(snapshot: Snapshot, iri: str) -> str:
     try:
-        segments = snapshot.mint.key(iri).split("/")
+        segments = snapshot.mint.key(URIRef(iri)).split("/")
     except ValueError:  # not under the base: no page of kb's
         return "/"
     pattern = PAGES.get(segments[0])
     return pattern.format(segments[1]) if pattern and len(segments) > 1 else "/"
-
-
-def _holds(graph: Graph, subject: URIRef | None) -> bool:
-    """Return whether ``graph`` holds a triple about ``subject`` (None: any triple), reading one at most."""
-    return next(iter(graph.triples((subject, None, None))), None) is not None
-
-
-def _named(snapshot: Snapshot, name: URIRef) -> Graph:
-    # A Graph over the store's own named graph: reads only, so a read-only kept store answers it too.
-    return Graph(store=snapshot.graph.dataset.store, identifier=name)
 
 
 async def vocabulary(request: Request) -> Response:
@@ -157,7 +166,9 @@ async def vocabulary(request: Request) -> Response:
 
 @cache
 def _vocabulary(fmt: str) -> tuple[bytes, str]:
-    graph = describe.empty()
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
     graph.parse(contracts.path("kb.ttl"), format="turtle")
     body = export.serialize_graph(graph, fmt)
     return body, f'"vocabulary-{hashlib.sha256(body).hexdigest()[:24]}"'

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Awaitable, Callable
-from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,13 +39,14 @@ def routes(schema_sdl: str) -> list[Route]:
     the served GraphQL schema)."""
     sdl = schema_sdl.encode("utf-8")
     sdl_tag = _digest_tag(sdl)
+    context_body = contracts.path("context.jsonld").read_bytes()  # read once, as the app is made
+    context_tag = _digest_tag(context_body)
 
     async def schema(request: Request) -> Response:
         return _answer(request, sdl, "text/plain; charset=utf-8", sdl_tag)
 
     async def context(request: Request) -> Response:
-        body, tag = _context()
-        answer = _answer(request, body, "application/ld+json", tag)
+        answer = _answer(request, context_body, "application/ld+json", context_tag)
         answer.headers["access-control-allow-origin"] = "*"  # JSON-LD processors in browsers fetch it from anywhere
         return answer
 
@@ -85,12 +85,6 @@ def _answer(request: Request, body: bytes, media_type: str, tag: str) -> Respons
     if revalidated(request.headers, tag):
         return Response(status_code=304, headers={"etag": tag})
     return Response(body, headers={"etag": tag, "content-type": media_type})
-
-
-@cache
-def _context() -> tuple[bytes, str]:
-    body = contracts.path("context.jsonld").read_bytes()
-    return body, _digest_tag(body)
 
 
 def _digest_tag(body: bytes) -> str:

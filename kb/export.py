@@ -1,8 +1,10 @@
-"""Serialise the graph: Turtle, N-Triples, JSON-LD (with the published context) or TriG (with named graphs).
+"""Serialise the graph: Turtle, N-Triples, JSON-LD (with the published context), or TriG and N-Quads (with named
+graphs).
 
-Turtle, N-Triples and JSON-LD hold the default graph (every triple); TriG holds the default graph and, again,
-each article's statements and evidence in its named graph ``{base}graph/{source-id}``. The same graph always
-gives the same bytes.
+Turtle, N-Triples and JSON-LD hold the default graph (every triple); TriG and N-Quads hold the default graph and,
+again, each article's statements and evidence in its named graph ``{base}graph/{source-id}``. The same graph
+always gives the same bytes. :func:`serialize_graph` writes any one graph (a resolved IRI's description) the
+same way.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from kb.graph.store import copy_graph
 from kb.graph.terms import Quad, plain, to_oxigraph
 from kb.vocab import PREFIXES, VOCABULARY_GRAPH
 
-FORMATS = ("turtle", "nt", "jsonld", "trig")
+FORMATS = ("turtle", "nt", "jsonld", "trig", "nquads")
 MEDIA_TYPES = {
     "turtle": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
-    "trig": "application/trig",
+    "trig": "application/trig", "nquads": "application/n-quads",
 }
+GRAPH_FORMATS = ("turtle", "nt", "jsonld")
+"""The formats of one graph (no named graphs): what :func:`serialize_graph` writes."""
 
 
 @cache
@@ -47,7 +51,7 @@ def _sorted_jsonld(text: str) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def _trig(dataset: Dataset) -> bytes:
+def _quads(dataset: Dataset, fmt: str) -> bytes:
     # rdflib's TriG writer uses deprecated Dataset APIs; Oxigraph's writes the same quads, sorted here.
     quads: list[Quad] = []
     for s, p, o, g in dataset.quads((None, None, None, None)):
@@ -57,7 +61,10 @@ def _trig(dataset: Dataset) -> bytes:
             continue  # the store's copy of schema/kb.ttl (kb.graph.vocabulary), published as a file of its own
         quads.append((s, p, plain(o), graph))  # type: ignore[arg-type]
     quads.sort(key=lambda q: (q[3] is not None, str(q[3] or ""), q[0], q[1], q[2]))
-    data: bytes | None = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    if fmt == "nquads":  # one quad a line, in TriG's order: the default graph first
+        data = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.N_QUADS)
+    else:
+        data = ox.serialize(to_oxigraph(quads), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
     assert data is not None  # no output given: Oxigraph returns the bytes
     return data
 
@@ -69,9 +76,16 @@ def serialize(dataset: Dataset, fmt: str) -> bytes:
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
-    if fmt == "trig":
-        return _trig(dataset)
-    graph = copy_graph(dataset.graph(DATASET_DEFAULT_GRAPH_ID))
+    if fmt in ("trig", "nquads"):
+        return _quads(dataset, fmt)
+    return serialize_graph(copy_graph(dataset.graph(DATASET_DEFAULT_GRAPH_ID)), fmt)
+
+
+def serialize_graph(graph: Graph, fmt: str) -> bytes:
+    """Return an in-memory ``graph`` (kb's prefixes bound, literals plain: :func:`kb.graph.store.copy_graph`)
+    serialised as ``fmt``, one of GRAPH_FORMATS, UTF-8. Raises ExportError for another format."""
+    if fmt not in GRAPH_FORMATS:
+        raise ExportError(f"unknown graph format {fmt!r}; known: {', '.join(GRAPH_FORMATS)}")
     if fmt == "turtle":
         return graph.serialize(format="turtle", encoding="utf-8")
     if fmt == "nt":

@@ -24,9 +24,10 @@ from kb.model.records import Evidence
 from kb.vocab import KB
 from tests.kbs import BOTH, MINI, ROOTS, built, knowledge_base, memory_store
 
-RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig"}
+RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nquads": "nquads"}
 OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
-              "trig": ox.RdfFormat.TRIG}
+              "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS}
+WITH_NAMED_GRAPHS = ("trig", "nquads")
 # rdflib's own JSON-LD and TriG parsers call its deprecated ConjunctiveGraph/default_context internally.
 RDFLIB_DEPRECATIONS = [
     pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
@@ -42,9 +43,9 @@ def default_graph(graph: BuiltGraph) -> Graph:
 
 
 def rdflib_parse(data: bytes, fmt: str) -> tuple[Graph, Dataset | None]:
-    if fmt == "trig":
+    if fmt in WITH_NAMED_GRAPHS:
         dataset = Dataset()
-        dataset.parse(data=data, format="trig")
+        dataset.parse(data=data, format=RDFLIB_FORMATS[fmt])
         return dataset.graph(DATASET_DEFAULT_GRAPH_ID), dataset
     return Graph().parse(data=data, format=RDFLIB_FORMATS[fmt]), None
 
@@ -74,7 +75,7 @@ def test_export_reparses_to_an_isomorphic_graph_in_rdflib(which: str, fmt: str) 
 def test_export_parses_with_oxigraph_to_the_same_quads(which: str, fmt: str) -> None:
     graph = built(which)
     data = export.serialize(memory_store(which).dataset, fmt)
-    expected = to_oxigraph(graph.quads() if fmt == "trig" else ((*t, None) for t in graph.triples))
+    expected = to_oxigraph(graph.quads() if fmt in WITH_NAMED_GRAPHS else ((*t, None) for t in graph.triples))
     assert ox_quads(ox.parse(data, format=OX_FORMATS[fmt])) == ox_quads(expected)
 
 

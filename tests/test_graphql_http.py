@@ -15,7 +15,7 @@ import pytest
 from kb.api import guard as graphql_guard
 from kb.api import schema as api_schema
 from kb.config import Limits
-from kb.serve import negotiate
+from kb.serve import graphql_media as negotiate
 from tests.hostile import Client, client, leaks
 
 GR = "application/graphql-response+json"

@@ -20,17 +20,18 @@ from kb.load import pipeline
 @click.command()
 @root_option
 @click.option("--format", "fmt", type=click.Choice(rdf_export.FORMATS), default="turtle", show_default=True,
-              help="turtle, nt (N-Triples), jsonld (with schema/context.jsonld) or trig (with named graphs).")
+              help="turtle, nt (N-Triples), jsonld (with schema/context.jsonld), trig or nquads (both with named "
+              "graphs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE (atomically) instead of stdout.")
 @click.option("--base-iri", envvar="KB_BASE_IRI", default=DEFAULT_BASE_IRI, show_default=True,
               help="Base of every instance IRI.")
 @quiet_option
 def export(root: Path, fmt: str, output: Path | None, base_iri: str, quiet: bool) -> None:
-    """Write the knowledge base as RDF: Turtle, N-Triples, JSON-LD or TriG.
+    """Write the knowledge base as RDF: Turtle, N-Triples, JSON-LD, TriG or N-Quads.
 
     Validates first (curation errors exit 2, as kb validate). Every fact is a node with its evidence
-    (docs/model.md). TriG also puts each article's statements and evidence in a named graph of its own.
+    (docs/model.md). TriG and N-Quads also put each article's statements and evidence in a named graph of its own.
     Writes to stdout, or to FILE with -o (written to a temporary file, then renamed).
     """
     with bars(quiet) as found:

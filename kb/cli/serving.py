@@ -76,6 +76,9 @@ def build(root: Path, cache: Path | None, quiet: bool) -> None:
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="An origin allowed to call the API from a browser "
               "(repeat for several; KB_CORS_ORIGINS, comma-separated).")
+@click.option("--base-iri", envvar="KB_BASE_IRI", default=None,
+              help="Base of every IRI kb mints (default https://kb.example.org/): give the server's own address, "
+              "e.g. http://127.0.0.1:8000/, and every IRI resolves on it (docs/linked-data.md).")
 @click.option("--reload", "live", is_flag=True, help="Watch seeds/ and curation/ and serve each good edit.")
 @click.option("--introspection/--no-introspection", default=None, help="Answer GraphQL introspection (__schema, "
               "__type). Default: on, but off with --production (KB_INTROSPECTION=1|0).")
@@ -84,9 +87,10 @@ def build(root: Path, cache: Path | None, quiet: bool) -> None:
               "version, client) and every other log record.")
 @quiet_option
 def serve(root: Path, host: str, port: int, store: str, cache: Path | None, production: bool,
-          cors_origins: tuple[str, ...], live: bool, introspection: bool | None, log_format: str, quiet: bool) -> None:
+          cors_origins: tuple[str, ...], base_iri: str | None, live: bool, introspection: bool | None,
+          log_format: str, quiet: bool) -> None:
     """Serve the knowledge base: the pages on /, GraphQL on /graphql, SPARQL on /sparql, /health, /metrics,
-    /export.ttl|nt|jsonld.
+    /export.ttl|nt|jsonld|trig|nq, and every IRI it mints (Turtle, N-Triples, JSON-LD or a page, by Accept).
 
     Validates and builds the graph first (curation errors print as path:line:col and exit 2). The pages (/)
     browse sources, people, organizations, disputes and who met whom. GraphiQL, an in-browser query editor,
@@ -98,7 +102,7 @@ def serve(root: Path, host: str, port: int, store: str, cache: Path | None, prod
     answered from in the X-KB-Version header. docs/api.md has examples.
     """
     settings = Settings.from_env(root=root, store=store, cache=cache, production=production or None,
-                                 cors_origins=cors_origins or None, introspection=introspection)
+                                 cors_origins=cors_origins or None, introspection=introspection, base_iri=base_iri)
     try:
         with bars(quiet) as found:
             if live:
@@ -126,7 +130,7 @@ def addresses(base: str, production: bool) -> list[str]:
     return [f"  pages     {base}/", f"  GraphQL   {base}/graphql", *graphiql,
             f"  SPARQL    {base}/sparql (an editor in a browser)",
             f"  health    {base}/health", f"  metrics   {base}/metrics (Prometheus)",
-            f"  exports   {base}/export.ttl, .nt, .jsonld",
+            f"  exports   {base}/export.ttl, .nt, .jsonld, .trig, .nq; {base}/context.jsonld, /schema.graphql",
             "  docs      docs/api.md (queries), docs/operations.md (alerts); kb schema prints the SDL"]
 
 

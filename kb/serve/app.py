@@ -4,7 +4,9 @@
     /sparql         SPARQL 1.1 Protocol, read-only (kb.serve.sparql.endpoint); YASGUI in a browser
     /health         status, knowledge base version and counts
     /metrics        Prometheus metrics (kb.serve.metrics)
-    /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
+    /export.ttl     the graph as Turtle; .nt, .jsonld, .trig, .nq; /context.jsonld, /schema.graphql
+                    (kb.serve.downloads)
+    /person/{id}…   every IRI kb mints, by content negotiation (kb.serve.resolve; docs/linked-data.md)
 
 Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
 current snapshot once per request, and every handler answers from that one, so a reload that swaps
@@ -29,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kb import export, pages
+from kb import pages
 from kb.api.context import QUERIES_HEADER, make_context
 from kb.api.searchindex import Handoff
 from kb.config import Limits, Settings
@@ -37,7 +39,7 @@ from kb.curate import disputes
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
-from kb.serve import editors, remote
+from kb.serve import downloads, editors, remote, resolve
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
@@ -53,7 +55,6 @@ from kb.serve.served import Served
 from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
 
-EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
 WARM_PAUSE_SECONDS = 2.0
 """How long a version swapped in by a live edit waits before its pages are warmed (the picture's query takes
 seconds of the interpreter at 100k facts; a quick next edit skips this version's warm-up)."""
@@ -95,17 +96,6 @@ async def sparql(request: Request) -> Response:
     if editors.wants_editor(request):
         return editors.sparql_editor(request)
     return await answer(request, pinned(request.scope))
-
-
-def export_route(suffix: str, fmt: str) -> Route:
-    """Return the route ``/export.{suffix}``: the whole graph as ``fmt``, serialised once per snapshot."""
-
-    async def exported(request: Request) -> Response:
-        current = pinned(request.scope)
-        body = await current.computed(f"export:{fmt}", lambda: export.serialize(current.graph.dataset, fmt))
-        return Response(body, headers={"content-type": f"{export.MEDIA_TYPES[fmt]}; charset=utf-8"})
-
-    return Route(f"/export.{suffix}", exported, methods=["GET"])
 
 
 def _prepare(app: Starlette, snapshot: Snapshot, pause: float = 0.0) -> None:
@@ -186,7 +176,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
-        *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+        *downloads.routes(str(graphql.schema) + "\n"),
+        *resolve.routes(settings.base_iri),
         *editors.routes(),  # /static/editors/, before the pages' /static
         *page_routes,
     ]

@@ -25,7 +25,8 @@ from kb.api.context import Context, make_context
 from kb.api.schema import Schema, make_schema
 from kb.api.strawberry_compat import HTTPException  # what Strawberry's views raise to refuse a request
 from kb.config import Limits
-from kb.serve import editors, negotiate
+from kb.serve import editors
+from kb.serve import graphql_media as negotiate
 from kb.serve.middleware.pin import pinned
 from kb.serve.persisted import NOT_FOUND, PersistedQueries, Problem
 

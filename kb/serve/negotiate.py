@@ -1,62 +1,88 @@
-"""Which media type /graphql answers in, by the request's ``Accept``, as the GraphQL-over-HTTP specification says.
+"""What a GET answer depends on besides its path: the media type (``Accept``, RFC 9110 §12.5.1), the coding
+(``Accept-Encoding``) and revalidation (``If-None-Match``, ETags).
 
-    application/graphql-response+json   the status says what happened: 400 when the request could not run
-                                        (not GraphQL, not valid, a variable that does not coerce; the answer
-                                        then has no ``data``), 200 once it ran
-    application/json                    the legacy type: 200 for every GraphQL answer, errors or not
-
-No ``Accept`` (or ``*/*``) means ``application/json``, as the specification asks until clients have moved on; a
-client that lists both without preference gets ``application/graphql-response+json``, the one it named first
-in the specification's order. ``None`` from :func:`choose`: neither is acceptable (406).
+Pure functions of header values: the handlers of kb.serve.resolve and kb.serve.downloads call them.
 """
 
 from __future__ import annotations
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-OFFERED = (GRAPHQL_RESPONSE, JSON)
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers
 
 
-def _ranges(accept: str) -> list[tuple[str, float]]:
-    """Return the media ranges of an Accept header with their weights (malformed weights count as 0)."""
-    found = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    weight = 0.0
-        if media:
-            found.append((media.lower(), weight))
-    return found
+@dataclass(frozen=True)
+class Range:
+    """One media range of an Accept header: ``type/subtype`` (either may be ``*``) and its quality."""
+
+    type: str
+    subtype: str
+    quality: float
+
+    def matches(self, media_type: str) -> int:
+        """Return how specifically this range names ``media_type``: 3 exactly, 2 ``type/*``, 1 ``*/*``, 0 not."""
+        kind, _, sub = media_type.partition("/")
+        if self.type == "*":
+            return 1 if self.subtype == "*" else 0
+        if self.type != kind:
+            return 0
+        return 2 if self.subtype == "*" else 3 if self.subtype == sub else 0
 
 
-def _weight(offer: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
-    """Return the weight the most specific matching range gives ``offer``, and that specificity (2: named,
-    1: ``type/*``, 0: ``*/*``); (0, -1) when no range matches."""
-    kind = offer.split("/")[0]
-    best = (0.0, -1)
-    for media, weight in ranges:
-        specific = 2 if media == offer else 1 if media == f"{kind}/*" else 0 if media == "*/*" else -1
-        if specific > best[1]:
-            best = (weight, specific)
-    return best
+def ranges(accept: str) -> list[Range]:
+    """Return the media ranges of an Accept header value; a malformed range is skipped and a malformed quality
+    counts as 0. An empty header accepts anything (``*/*``)."""
+    found: list[Range] = []
+    for item in accept.split(","):
+        media, _, params = item.partition(";")
+        kind, slash, sub = media.strip().lower().partition("/")
+        if not slash or not kind or not sub:
+            continue
+        found.append(Range(kind, sub, _quality(params)))
+    return found if accept.strip() else [Range("*", "*", 1.0)]
 
 
-def choose(accept: str | None) -> str | None:
-    """Return the media type to answer in for ``accept`` (a header's value, or None when absent), or None when
-    the client accepts neither of kb's."""
-    if accept is None or not accept.strip():
-        return JSON
-    ranges = _ranges(accept)
-    scored = []
-    for offer in OFFERED:
-        weight, specific = _weight(offer, ranges)
-        if weight > 0:
-            # Named outright, graphql-response+json wins a tie; through a wildcard, application/json does.
-            scored.append((weight, specific, (offer == GRAPHQL_RESPONSE) == (specific == 2), offer))
-    return max(scored)[3] if scored else None
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return 0.0
+            return quality if 0.0 <= quality <= 1.0 else 0.0
+    return 1.0
+
+
+def choose(accept: str, offered: Sequence[str]) -> str | None:
+    """Return the offered media type the client prefers: the highest quality of the most specific range that
+    names it (so ``text/*;q=0`` beside ``text/turtle`` still accepts Turtle); on a tie, the first offered.
+    Returns None when the client accepts none of them (a 406)."""
+    given = ranges(accept)
+    best: tuple[float, str] | None = None
+    for media_type in offered:
+        matching = [(r.matches(media_type), r.quality) for r in given if r.matches(media_type)]
+        if not matching:
+            continue
+        quality = max(matching)[1]
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, media_type)
+    return best[1] if best else None
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """Return whether the client takes a gzip-coded answer (``Accept-Encoding: gzip`` or ``*``, quality > 0)."""
+    for item in headers.get("accept-encoding", "").split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in {"gzip", "x-gzip", "*"} and _quality(params) > 0:
+            return True
+    return False
+
+
+def revalidated(headers: Headers, etag: str) -> bool:
+    """Return whether ``If-None-Match`` names ``etag`` (a quoted tag; ``W/`` prefixes compare weakly) or is
+    ``*``: the client's copy is current, answer 304."""
+    given = headers.get("if-none-match", "")
+    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags

@@ -73,6 +73,12 @@ class OA(DefinedNamespace):
     Annotation: URIRef  # an annotation: a body said of a target (kb export --format annotations)
     Motivation: URIRef  # why an annotation was made (oa:describing ...; kb:stating is one of ours)
     describing: URIRef  # the motivation of describing the target (kb:stating is narrower)
+    identifying: URIRef  # the purpose of a body that identifies what the target states (a fact's own IRI)
+    hasBody: URIRef  # annotation -> a body: what is said of the target
+    hasTarget: URIRef  # annotation -> its target: the evidence span
+    motivatedBy: URIRef  # annotation -> its motivation
+    hasPurpose: URIRef  # body -> why it is there (oa:describing, oa:identifying)
+    hasScope: URIRef  # target -> the web page the article's text was taken from
     SpecificResource: URIRef  # a part of a source picked out by selectors: one piece of evidence
     TextPositionSelector: URIRef  # selects text by code-point offsets, start inclusive, end exclusive
     TextQuoteSelector: URIRef  # selects text by its exact words plus the words around them
@@ -146,7 +152,7 @@ class KB(DefinedNamespace):
     publishedBasis: URIRef  # article -> kbv:stated or kbv:inferred: how its publication date is known
 
     # web annotations (kb export --format annotations)
-    stating: URIRef  # the motivation of an annotation whose body is a fact its target states (skos:broader oa:describing)
+    stating: URIRef  # motivation: the body is what the target passage states (skos:broader oa:describing)
 
     # publishing (the catalogue graph)
     digest: URIRef  # article graph -> sha256 (hex) of its sorted N-Triples lines

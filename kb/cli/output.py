@@ -16,8 +16,8 @@ from kb.cli.common import fail, root_option
 from kb.cli.progress import bars, quiet_option, report, step
 from kb.config import DEFAULT_BASE_IRI
 from kb.errors import CurationErrors
-from kb.graph import annotations
 from kb.graph import store as stores
+from kb.graph import web_annotations
 from kb.graph.snapshot import backend_for
 from kb.load import pipeline
 from kb.model.knowledge_base import KnowledgeBase
@@ -72,8 +72,8 @@ def export(root: Path, fmt: str, output: Path | None, base_iri: str, quiet: bool
 def annotation_collection(kb: KnowledgeBase, base_iri: str) -> bytes:
     """Return the Web Annotation collection of every evidence span of ``kb`` as UTF-8 JSON-LD."""
     graph = stores.build_store(kb, base_iri, "oxigraph")  # Oxigraph answers the three queries natively
-    found = asyncio.run(annotations.read(backend_for(graph)))
-    document = annotations.whole(found, Mint(base_iri))
+    found = asyncio.run(web_annotations.read(backend_for(graph)))
+    document = web_annotations.whole(found, Mint(base_iri))
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 

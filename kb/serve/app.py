@@ -5,6 +5,7 @@
     /health         status, knowledge base version and counts
     /metrics        Prometheus metrics (kb.serve.metrics)
     /export.ttl     the graph as Turtle; /export.nt N-Triples; /export.jsonld JSON-LD
+    /annotations    the evidence as W3C Web Annotations; /sources/{id}/annotations one article's (web_annotations)
 
 Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
 current snapshot once per request, and every handler answers from that one, so a reload that swaps
@@ -57,6 +58,7 @@ from kb.serve.probe import LoopLag
 from kb.serve.served import Served
 from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
+from kb.serve.web_annotations import routes as annotation_routes
 
 EXPORTS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
 WARM_PAUSE_SECONDS = 2.0
@@ -258,6 +260,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         *(export_route(suffix, fmt) for suffix, fmt in EXPORTS.items()),
+        *annotation_routes(),
         *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)

@@ -1,6 +1,6 @@
 """kb's evidence as W3C Web Annotations: one ``oa:Annotation`` for each evidence span of the graph, gathered in
 Annotation Collections and Annotation Pages as the Web Annotation Protocol serves them (``kb export --format
-annotations``; ``/annotations`` and ``/sources/{id}/annotations`` in kb.serve.annotations). docs/annotations.md
+annotations``; ``/annotations`` and ``/sources/{id}/annotations`` in kb.serve.web_annotations). docs/annotations.md
 shows one and says why each choice was made.
 
 - The **target** is the evidence node itself (its IRI, ``oa:SpecificResource``) with its two selectors under

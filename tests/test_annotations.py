@@ -6,6 +6,7 @@ follow the Web Annotation Protocol."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -156,6 +157,13 @@ def test_json_ld_gives_the_graph_own_evidence_triples(exported: dict[str, Any], 
         assert str(graph.value(quote, OA.exact)) == str(reference.value(quote, OA.exact))
 
 
+def test_the_documented_annotation_is_the_one_kb_exports(exported: dict[str, Any]) -> None:
+    doc = (ROOTS["real"] / "docs" / "annotations.md").read_text("utf-8")
+    example = json.loads(re.findall(r"```json\n(.*?)```", doc, re.DOTALL)[0])
+    [found] = [item for item in exported["mini"]["first"]["items"] if item["id"] == example["id"]]
+    assert found == example
+
+
 def test_shipped_contexts_serve_http_and_https_and_refuse_others() -> None:
     assert contracts.context_document(ANNO) is contracts.context_document(ANNO.replace("http:", "https:"))
     assert contracts.context_document(ANNO)["@context"]["TextQuoteSelector"] == "oa:TextQuoteSelector"
@@ -201,6 +209,8 @@ def test_an_article_collection_is_an_annotation_container(http: apikit.Http) -> 
     assert {item["target"]["scope"] for item in items} == {url}
     assert http.get("/sources/cnn-jakarta/annotations", headers={"if-none-match": response.headers["etag"]}
                     ).status_code == 304
+    head = http.request("HEAD", "/sources/cnn-jakarta/annotations")
+    assert head.status_code == 200 and head.headers["content-type"] == MEDIA_TYPE and head.content == b""
 
 
 def test_pages_walk_the_whole_collection_in_order(http: apikit.Http, exported: dict[str, Any],

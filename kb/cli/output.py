@@ -3,7 +3,6 @@ Annotations) and ``kb schema`` (the GraphQL SDL)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,6 @@ from kb.config import DEFAULT_BASE_IRI
 from kb.errors import CurationErrors
 from kb.graph import store as stores
 from kb.graph import web_annotations
-from kb.graph.snapshot import backend_for
 from kb.load import pipeline
 from kb.model.knowledge_base import KnowledgeBase
 from kb.vocab import Mint
@@ -71,8 +69,9 @@ def export(root: Path, fmt: str, output: Path | None, base_iri: str, quiet: bool
 
 def annotation_collection(kb: KnowledgeBase, base_iri: str) -> bytes:
     """Return the Web Annotation collection of every evidence span of ``kb`` as UTF-8 JSON-LD."""
-    graph = stores.build_store(kb, base_iri, "oxigraph")  # Oxigraph answers the three queries natively
-    found = asyncio.run(web_annotations.read(backend_for(graph)))
+    native = stores.build_store(kb, base_iri, "oxigraph").native
+    assert native is not None  # an Oxigraph store always has one
+    found = web_annotations.read_native(native)
     document = web_annotations.whole(found, Mint(base_iri))
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -43,9 +43,17 @@ def routes() -> list[Route]:
 
 
 async def read(snapshot: Snapshot) -> Annotations:
-    """Return the annotations of ``snapshot``, read once for its version in the store pool (a loop of the
-    pool thread's own runs the backend's queries). Raises QueryError when the engine refuses a query."""
-    return await snapshot.computed(KEY, lambda: asyncio.run(web_annotations.read(snapshot.backend)))
+    """Return the annotations of ``snapshot``, read once for its version in the store pool: natively from an
+    Oxigraph store held here, else through its backend (on a loop of the pool thread's own). Raises QueryError
+    when the engine refuses a query."""
+    native = snapshot.graph.native
+
+    def make() -> Annotations:
+        if native is not None:
+            return web_annotations.read_native(native)
+        return asyncio.run(web_annotations.read(snapshot.backend))
+
+    return await snapshot.computed(KEY, make)
 
 
 async def whole(request: Request) -> Response:

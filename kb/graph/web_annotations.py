@@ -115,8 +115,8 @@ async def read(backend: Backend) -> Annotations:
 
 def read_native(store: ox.Store) -> Annotations:
     """Return the same as :func:`read`, asked of an Oxigraph store directly: the lexical values are all this
-    module needs, and skipping the conversion to kb's terms makes it several times faster (docs/annotations.md).
-    Runs about a second at 15k spans: call it off the event loop."""
+    module needs, and skipping the conversion to kb's terms makes it several times faster (docs/annotations.md
+    gives the figures). Takes seconds on a large knowledge base: call it off the event loop."""
     answers = []
     for query in (SPANS, BODIES, ARTICLES):
         solutions = store.query(query)

@@ -19,10 +19,12 @@ from rdflib.namespace import RDF, SKOS
 
 from kb import contracts
 from kb.cli import main
+from kb.config import Settings
 from kb.graph import web_annotations
+from kb.serve.app import create_app
 from kb.serve.web_annotations import KEY
 from kb.vocab import KB, OA
-from tests import apikit
+from tests import apikit, virtuoso
 from tests.kbs import BASE, BOTH, MINI, MINT, ROOTS, knowledge_base, memory_store
 
 ANNO = "http://www.w3.org/ns/anno.jsonld"
@@ -262,3 +264,14 @@ def test_annotations_are_read_once_per_version(http: apikit.Http) -> None:
     first = snapshot.ready(KEY)
     http.get("/sources/bloomberg-jakarta/annotations?page=0")
     assert first is not None and snapshot.ready(KEY) is first
+
+
+def test_a_remote_store_serves_the_annotations_kb_exports(virtuoso_server: object,
+                                                          exported: dict[str, Any]) -> None:
+    published = virtuoso.published_snapshot(virtuoso_server, MINI)  # type: ignore[arg-type]
+    with apikit.serve(create_app(Settings(root=MINI, store="sparql"), published)) as client:
+        container = client.get("/annotations").json()
+        article = client.get("/sources/bloomberg-jakarta/annotations?page=0").json()
+    assert container["first"]["items"] == exported["mini"]["first"]["items"]
+    assert article["items"] == [item for item in exported["mini"]["first"]["items"]
+                                if item["target"]["source"] == f"{BASE}source/bloomberg-jakarta"]

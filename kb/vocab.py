@@ -80,6 +80,15 @@ class OA(DefinedNamespace):
     _fail = True
     _NS = Namespace("http://www.w3.org/ns/oa#")
 
+    Annotation: URIRef  # an annotation: a body said of a target (kb export --format annotations)
+    Motivation: URIRef  # why an annotation was made (oa:describing ...; kb:stating is one of ours)
+    describing: URIRef  # the motivation of describing the target (kb:stating is narrower)
+    identifying: URIRef  # the purpose of a body that identifies what the target states (a fact's own IRI)
+    hasBody: URIRef  # annotation -> a body: what is said of the target
+    hasTarget: URIRef  # annotation -> its target: the evidence span
+    motivatedBy: URIRef  # annotation -> its motivation
+    hasPurpose: URIRef  # body -> why it is there (oa:describing, oa:identifying)
+    hasScope: URIRef  # target -> the web page the article's text was taken from
     SpecificResource: URIRef  # a part of a source picked out by selectors: one piece of evidence
     TextPositionSelector: URIRef  # selects text by code-point offsets, start inclusive, end exclusive
     TextQuoteSelector: URIRef  # selects text by its exact words plus the words around them
@@ -151,6 +160,9 @@ class KB(DefinedNamespace):
     text: URIRef  # article -> its full text, exactly as stored (offsets count its code points)
     dateline: URIRef  # article -> its dateline as written
     publishedBasis: URIRef  # article -> kbv:stated or kbv:inferred: how its publication date is known
+
+    # web annotations (kb export --format annotations)
+    stating: URIRef  # motivation: the body is what the target passage states (skos:broader oa:describing)
 
     # publishing (the catalogue graph)
     digest: URIRef  # article graph -> sha256 (hex) of its sorted N-Triples lines
@@ -260,6 +272,21 @@ class Mint:
     def evidence(self, key: str, n: int) -> URIRef:
         """Return the IRI of the ``n``-th (1-based, sorted) evidence of the statement or record ``key``."""
         return URIRef(f"{self.base}evidence/{key}/{n}")
+
+    def annotation(self, evidence: URIRef | str) -> URIRef:
+        """Return the IRI of the web annotation of an evidence node: ``{base}evidence/{key}/{n}`` gives
+        ``{base}annotation/{key}/{n}``. Raises ValueError for an IRI that is not an evidence node's."""
+        key = self.key(URIRef(evidence))
+        if not key.startswith("evidence/"):
+            raise ValueError(f"{evidence} is not an evidence IRI")
+        return URIRef(f"{self.base}annotation/{key.removeprefix('evidence/')}")
+
+    def annotations(self, source_id: str | None = None) -> URIRef:
+        """Return the IRI of the annotation collection of one article (``{base}source/{id}/annotations``) or,
+        for None, of the whole knowledge base (``{base}annotations``)."""
+        if source_id is None:
+            return URIRef(f"{self.base}annotations")
+        return URIRef(f"{self.record('sources', source_id)}/annotations")
 
     def selector(self, evidence: URIRef, kind: str) -> URIRef:
         """Return the IRI of an evidence's ``position`` or ``quote`` selector."""

@@ -7,6 +7,7 @@
     /export.ttl     the graph as Turtle; .nt, .jsonld, .trig, .nq; /context.jsonld, /schema.graphql
                     (kb.serve.downloads)
     /person/{id}…   every IRI kb mints, by content negotiation (kb.serve.resolve; docs/linked-data.md)
+    /annotations    the evidence as W3C Web Annotations; /sources/{id}/annotations one article's (web_annotations)
 
 Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
 current snapshot once per request, and every handler answers from that one, so a reload that swaps
@@ -54,6 +55,7 @@ from kb.serve.probe import LoopLag
 from kb.serve.served import Served
 from kb.serve.sparql.endpoint import answer
 from kb.serve.sparql.guard import SparqlGuard
+from kb.serve.web_annotations import routes as annotation_routes
 
 WARM_PAUSE_SECONDS = 2.0
 """How long a version swapped in by a live edit waits before its pages are warmed (the picture's query takes
@@ -179,6 +181,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         *downloads.routes(str(graphql.schema) + "\n"),
         *resolve.routes(settings.base_iri),
         *editors.routes(),  # /static/editors/, before the pages' /static
+        *annotation_routes(),
         *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)

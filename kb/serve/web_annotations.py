@@ -1,0 +1,119 @@
+"""The evidence as W3C Web Annotations over HTTP, read-only, as the Web Annotation Protocol serves them:
+
+    /annotations                    every annotation of the knowledge base: an Annotation Container
+    /sources/{id}/annotations       one article's annotations (404 for an article kb does not hold)
+    ... ?page=N                     page N (from 0) of either: an AnnotationPage of kb.graph.web_annotations.PAGE_SIZE
+
+A container embeds its first page and names its last; a page names the pages beside it (``prev``, ``next``)
+and the container it is part of. Every answer is JSON-LD with the anno.jsonld profile, says ``Vary: Accept``
+and carries an ETag of its version; a container also says it is an LDP Basic Container constrained by the
+protocol (``Link``). The spans are read from the graph once per served version, in the store pool
+(``Snapshot.computed``); each answer is rendered in the pool too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kb.graph import web_annotations
+from kb.graph.pool import off_loop
+from kb.graph.snapshot import Snapshot
+from kb.graph.web_annotations import Annotations, Span
+from kb.serve.middleware.pin import pinned
+from kb.vocab import Mint
+
+KEY = "annotations"
+CONTAINER_LINKS = ('<http://www.w3.org/ns/ldp#BasicContainer>; rel="type", '
+                   '<http://www.w3.org/TR/annotation-protocol/>; rel="http://www.w3.org/ns/ldp#constrainedBy"')
+PAGE_LINKS = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+MAX_PAGE_DIGITS = 9
+
+
+def routes() -> list[Route]:
+    """Return the routes of the whole knowledge base's annotations and of one article's."""
+    return [Route("/annotations", whole, methods=["GET"]),
+            Route("/sources/{id}/annotations", article, methods=["GET"])]
+
+
+async def read(snapshot: Snapshot) -> Annotations:
+    """Return the annotations of ``snapshot``, read once for its version in the store pool: natively from an
+    Oxigraph store held here, else through its backend (on a loop of the pool thread's own). Raises QueryError
+    when the engine refuses a query."""
+    native = snapshot.graph.native
+
+    def make() -> Annotations:
+        if native is not None:
+            return web_annotations.read_native(native)
+        return asyncio.run(web_annotations.read(snapshot.backend))
+
+    return await snapshot.computed(KEY, make)
+
+
+async def whole(request: Request) -> Response:
+    """``/annotations``: every annotation of the knowledge base, as a container or one of its pages."""
+    current = pinned(request.scope)
+    found = await read(current)
+    return await _answer(request, current, found, found.spans, "Evidence in kb")
+
+
+async def article(request: Request) -> Response:
+    """``/sources/{id}/annotations``: one article's annotations; 404 when kb holds no article ``id``."""
+    current = pinned(request.scope)
+    source_id = request.path_params["id"]
+    found = await read(current)
+    # a plain string, not Mint.record: an id from the URL is never made an IRI, nor kept in Mint's cache
+    source = f"{current.mint.base}{Mint.KIND_PATHS['sources']}/{source_id}"
+    known = found.articles.get(source)
+    if known is None:
+        return JSONResponse({"error": f"no article {source_id!r}"}, status_code=404)
+    spans = found.by_source.get(source, ())
+    return await _answer(request, current, found, spans, web_annotations.article_label(known, source))
+
+
+def _page_number(request: Request) -> int | None | str:
+    """Return the page asked for (None: the container), or why the ``page`` parameter is refused."""
+    values = request.query_params.getlist("page")
+    if not values:
+        return None
+    if len(values) > 1:
+        return "give page once"
+    value = values[0]
+    if not value.isascii() or not value.isdigit() or len(value) > MAX_PAGE_DIGITS:
+        return f"page must be a whole number from 0, not {value[:40]!r}"
+    return int(value)
+
+
+async def _answer(request: Request, snapshot: Snapshot, found: Annotations, spans: Sequence[Span],
+                  label: str) -> Response:
+    number = _page_number(request)
+    if isinstance(number, str):
+        return JSONResponse({"error": number}, status_code=400)
+    count = web_annotations.pages(len(spans), web_annotations.PAGE_SIZE)
+    if number is not None and number >= count:
+        return JSONResponse({"error": f"page {number} does not exist: this collection has {count} page(s), "
+                                      "numbered from 0"}, status_code=404)
+    etag = f'"{snapshot.version}-{hashlib.sha256(str(request.url).encode()).hexdigest()[:16]}"'
+    headers = {"content-type": web_annotations.MEDIA_TYPE, "vary": "Accept", "allow": "GET, HEAD", "etag": etag,
+               "link": CONTAINER_LINKS if number is None else PAGE_LINKS}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
+    collection_id = str(request.url.replace(query=""))
+    body = await off_loop(_render, found, spans, number, collection_id, label, snapshot.mint)
+    return Response(body, headers=headers)
+
+
+def _render(found: Annotations, spans: Sequence[Span], number: int | None, collection_id: str, label: str,
+            mint: Mint) -> bytes:
+    size = web_annotations.PAGE_SIZE  # read at each answer, not bound once as a default argument would be
+    if number is None:
+        document = web_annotations.collection(found, spans, collection_id, label, mint, size)
+    else:
+        document = web_annotations.page(found, spans, number, collection_id, label, mint, size)
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")

@@ -9,10 +9,11 @@ unknown type or property (400), more queries than the batch size (413).
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, TypeAdapter, ValidationError
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from kb.api.reconcile.entities import PROPERTIES, TYPES
 from kb.api.reconcile.matching import Query, Value
@@ -61,6 +62,13 @@ class QueryModel(BaseModel):
     properties: list[PropertyConstraint] | None = None
     type_strict: Literal["any", "should", "all"] | None = None
 
+    @field_validator("query", "type", "limit", "properties", "type_strict", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:  # the schema allows a field to be left out, not to be null
+            raise ValueError("must not be null (leave the field out instead)")
+        return value
+
     @model_validator(mode="after")
     def _asks_something(self) -> QueryModel:
         if self.query is None and not self.properties:
@@ -108,7 +116,7 @@ def query(key: str, model: QueryModel, max_limit: int) -> Query:
         if name not in TYPE_IDS:
             raise ReconcileRefused(400, f"{key}.type: unknown type {name!r}; the types are {', '.join(TYPE_IDS)}")
     limit = DEFAULT_LIMIT if model.limit is None else model.limit
-    if limit != int(limit) or limit < 1:
+    if not math.isfinite(limit) or limit != int(limit) or limit < 1:
         raise ReconcileRefused(400, f"{key}.limit: must be a positive integer, not {limit}")
     text = model.query or ""
     if len(text) > MAX_QUERY_CHARS:

@@ -95,7 +95,10 @@ def batch(text: str | bytes, max_batch: int, max_limit: int) -> dict[str, Query]
 def explain(exc: ValidationError) -> str:
     """Return a validation error as one line naming where each problem is (``q0.limit: ...``)."""
     shown = []
-    for error in exc.errors()[:SHOWN_ERRORS]:
+    errors = exc.errors()
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"the query batch is not JSON kb reads: {errors[0].get('ctx', {}).get('error', errors[0]['msg'])}"
+    for error in errors[:SHOWN_ERRORS]:
         where = ".".join(str(part) for part in error["loc"] if not _is_branch(part))
         shown.append(f"{where}: {error['msg']}" if where else error["msg"])
     more = exc.error_count() - len(shown)

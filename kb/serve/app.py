@@ -44,8 +44,7 @@ from kb.curate import disputes
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
-from kb.serve import remote
-from kb.serve import reconcile
+from kb.serve import reconcile, remote
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop

@@ -127,8 +127,8 @@ def _by_name(index: Index, query: Query) -> list[Scored]:
         (form, cost, None) for form, cost in names.variants(tokens)]
     lead = _leading_title(index, tokens)
     if lead:
-        said = frozenset(tokens[:lead]) - names.LINKING
-        forms += [(form, cost, said) for form, cost in names.variants(tokens[lead:])]
+        title = frozenset(tokens[:lead]) - names.LINKING
+        forms += [(form, cost, title) for form, cost in names.variants(tokens[lead:])]
     keys: set[str] = set()
     for form, _, _ in forms:
         keys |= names.keys(form)

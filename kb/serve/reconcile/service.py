@@ -159,7 +159,7 @@ class Service:
         given = frozenset(t for t in request.query_params.get("type", "").split(",") if t)
         unknown = given - set(TYPES.values())
         if unknown:
-            raise ReconcileRefused(400, f"type: unknown type {sorted(unknown)[0]!r}; the types are "
+            raise ReconcileRefused(400, f"type: unknown type {min(unknown)!r}; the types are "
                                         f"{', '.join(TYPES.values())}")
         return given
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +16,8 @@ from kb.graph.snapshot import Snapshot
 
 KEY = "reconcile"
 """The key of a version's index in its snapshot's memo."""
+CANDIDATES = 300
+"""The most names one query is compared with (:meth:`Index.candidates`)."""
 SCAN = 2000
 """The most prefix entries one suggest request looks at."""
 
@@ -54,6 +56,10 @@ class Index:
         self.titles = [tuple(names.words(title) for title in entity.titles) for entity in self.entities]
         self.vocabulary = frozenset().union(*self.title_words) if self.title_words else frozenset()
         """Every word of every title: the words a query may put before a name ("Foreign Minister Wang Yi")."""
+        self.entry_types = [self.entities[entry.entity].type for entry in self.entries]
+        self.texts = [entry.text for entry in self.entries]
+        self.squashed = [names.squashed(entry.tokens) for entry in self.entries]
+        """Each entry's words joined by spaces, and run together: what rapidfuzz compares."""
         self.starts = sorted((" ".join(entry.tokens[i:]), i, e) for e, entry in enumerate(self.entries)
                              for i in range(len(entry.tokens)))
         """Each name from each of its words on: a prefix finds its names by bisection."""
@@ -83,12 +89,19 @@ class Index:
             found.append((target, tuple(names.words(name) for name in other.names) if other is not None else ()))
         return found
 
-    def candidates(self, keys: Iterable[str]) -> set[int]:
-        """Return the entries any of ``keys`` finds."""
-        found: set[int] = set()
+    def candidates(self, keys: Iterable[str], types: frozenset[str] = frozenset()) -> list[int]:
+        """Return the entries any of ``keys`` finds (of an entity of ``types``, when given): at most
+        :data:`CANDIDATES`, those found by the most keys first (in a large knowledge base, the first three letters
+        of a common name find thousands of names; the ones that share more of the query's keys come first)."""
+        hits: Counter[int] = Counter()
         for key in keys:
-            found.update(self.keys.get(key, ()))
-        return found
+            hits.update(self.keys.get(key, ()))
+        if types:
+            for e in [e for e in hits if self.entry_types[e] not in types]:
+                del hits[e]
+        if len(hits) <= CANDIDATES:
+            return list(hits)
+        return [e for e, _ in hits.most_common(CANDIDATES)]
 
     def suggest(self, prefix: str, types: frozenset[str] = frozenset()) -> list[Entity]:
         """Return the entities a name or alias of which starts, at one of its words, with ``prefix`` (folded as

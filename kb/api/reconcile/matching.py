@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from kb.api.reconcile import names
 from kb.api.reconcile.entities import PROPERTIES, Entity
@@ -36,6 +36,8 @@ LEAST = 60.0
 """A candidate scoring less is not returned."""
 AGREE_TEXT = 88.0
 """How similar a property's value must be to a name or title of the candidate to agree with it."""
+NEAREST = 40
+"""The most names of each form of a query scored further (the nearest by similarity), at least 4 x its limit."""
 TARGETS = {"country": "place/", "memberOf": "organization/", "parent": "organization/"}
 """What kind of entity a link property points to: a bare id (``china``) is read under this."""
 
@@ -121,7 +123,9 @@ def _exact_id(index: Index, text: str) -> list[Scored] | None:
 
 
 def _by_name(index: Index, query: Query) -> list[Scored]:
-    """Return each entity whose names come near the query, with its name score (see the module)."""
+    """Return each entity whose names come near the query, with its name score (see the module). The
+    similarities of every form of the query to every name its keys find are computed by rapidfuzz in one call a
+    form; a name too far to reach :data:`LEAST` even with every property agreeing is not looked at again."""
     tokens = names.words(query.text)
     forms: list[tuple[tuple[str, ...], float, frozenset[str] | None]] = [
         (form, cost, None) for form, cost in names.variants(tokens)]
@@ -132,25 +136,34 @@ def _by_name(index: Index, query: Query) -> list[Scored]:
     keys: set[str] = set()
     for form, _, _ in forms:
         keys |= names.keys(form)
+    hard = query.strict != "should"
+    found = index.candidates(keys, frozenset(query.types) if hard else frozenset())
+    texts = [index.texts[e] for e in found]
+    squashed = [index.squashed[e] for e in found]
+    cutoff = LEAST - PROPERTY_AGREES * len(query.properties)
+    nearest = max(NEAREST, 4 * query.limit)  # beyond these, a namesake-rich knowledge base adds only work
     best: dict[int, Scored] = {}
-    for e in index.candidates(keys):
-        entry = index.entries[e]
-        entity = index.entities[entry.entity]
-        for form, cost, said in forms:
-            scored = _score(index, entry.entity, entry.tokens, form, cost, said)
+    for form, cost, said in forms:
+        similar: dict[int, float] = {}
+        for scorer, text, choices in ((fuzz.token_sort_ratio, " ".join(form), texts),
+                                      (fuzz.ratio, names.squashed(form), squashed)):
+            for _, similarity, at in process.extract(text, choices, scorer=scorer, processor=None, limit=nearest,
+                                                     score_cutoff=cutoff):
+                similar[at] = max(similarity, similar.get(at, 0.0))
+        for at, similarity in similar.items():
+            entry = index.entries[found[at]]
+            scored = _score(index, entry.entity, entry.tokens, form, cost, said, similarity)
             if scored is not None and (entry.entity not in best or scored[0] > best[entry.entity][1]):
-                best[entry.entity] = (entity, *scored)
+                best[entry.entity] = (index.entities[entry.entity], *scored)
     return list(best.values())
 
 
 def _score(index: Index, entity: int, name: tuple[str, ...], form: tuple[str, ...], cost: float,
-           said: frozenset[str] | None) -> tuple[float, float, dict[str, float | bool]] | None:
-    """Return (score, name similarity, features) of one form of the query against one name of an entity; None
-    for a title-stripped form against an entity that holds no titles."""
+           said: frozenset[str] | None, similarity: float) -> tuple[float, float, dict[str, float | bool]] | None:
+    """Return (score, name similarity, features) of one form of the query against one name of an entity, given
+    their similarity; None for a title-stripped form against an entity that holds no titles."""
     if said is not None and not index.titles[entity]:
         return None
-    similarity = max(fuzz.token_sort_ratio(" ".join(form), " ".join(name)),
-                     fuzz.ratio(names.squashed(form), names.squashed(name)))
     features: dict[str, float | bool] = {"name": round(similarity, 1)}
     if cost:
         features["nickname"] = True

@@ -32,21 +32,19 @@ from tests.pages_support import live_server
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = Path(__file__).resolve().parent / "fixtures" / "reconcile" / "0.2"
 SCHEMAS = {path.stem: json.loads(path.read_text("utf-8")) for path in SPEC.glob("*.json")}
+DRAFT_SCHEMAS = {path.stem: json.loads(path.read_text("utf-8")) for path in (SPEC.parent / "1.0-draft").glob("*.json")}
 REGISTRY: Registry[Any] = Registry().with_resources(
-    (schema["$id"], DRAFT7.create_resource(schema)) for schema in SCHEMAS.values())
+    (schema["$id"], DRAFT7.create_resource(schema)) for schema in [*SCHEMAS.values(), *DRAFT_SCHEMAS.values()])
 SUGGEST_SCHEMAS = {"entity": "suggest-entities-response", "type": "suggest-types-response",
                    "property": "suggest-properties-response"}
 
 
-def validator(name: str) -> jsonschema.Draft7Validator:
-    """Return the validator of one of the 0.2 schemas (``$ref`` resolved among them, as the testbench's Ajv)."""
-    return jsonschema.Draft7Validator(SCHEMAS[name], registry=REGISTRY)
-
-
-def problems(name: str, instance: Any) -> list[str]:
-    """Return what the schema ``name`` finds wrong in ``instance`` (empty when it validates)."""
+def problems(name: str, instance: Any, version: str = "0.2") -> list[str]:
+    """Return what the schema ``name`` of ``version`` finds wrong in ``instance`` (empty when it validates;
+    ``$ref`` resolved among the vendored schemas, as the testbench's Ajv resolves them)."""
+    schema = (SCHEMAS if version == "0.2" else DRAFT_SCHEMAS)[name]
     return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-            for error in validator(name).iter_errors(instance)]
+            for error in jsonschema.Draft7Validator(schema, registry=REGISTRY).iter_errors(instance)]
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +170,49 @@ def test_jsonp_wraps_the_same_json(client: httpx.Client) -> None:
         text = wrapped.text
         assert text.startswith("/**/jQuery_123.done(") and text.endswith(");")
         assert json.loads(text[len("/**/jQuery_123.done("):-2]) == plain.json()
+
+
+DRAFT_BATCH = {"queries": [
+    {"conditions": [{"matchType": "name", "propertyValue": "Secretary Blinken"}], "type": "Person", "limit": 2},
+    {"conditions": [{"matchType": "id", "propertyValue": "organization/us-state-department"}]},
+    {"conditions": [{"matchType": "name", "propertyValue": "Foreign Ministry"},
+                    {"matchType": "property", "propertyId": "country", "propertyValue": "Vietnam", "required": True}]},
+    {"conditions": [{"matchType": "property", "propertyId": "title", "propertyValue": "Defense Minister"},
+                    {"matchType": "property", "propertyId": "country", "propertyValue": {"id": "place/china"}}]},
+    {"conditions": [{"matchType": "name", "propertyValue": "Xyzzy Frobnicator"}], "lang": "en", "dir": "ltr"},
+]}
+
+
+def test_a_batch_in_the_drafts_shape_is_answered_in_the_drafts_shape(client: httpx.Client) -> None:
+    """The current testbench speaks the 1.0 draft: POST /match with a JSON body."""
+    assert problems("reconciliation-query-batch", DRAFT_BATCH, "1.0-draft") == []
+    response = client.post("/reconcile/match", json=DRAFT_BATCH, headers={"origin": "https://testbench.example"})
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
+    results = response.json()
+    assert problems("reconciliation-result-batch", results, "1.0-draft") == []
+    tops = [[c["id"] for c in r["candidates"] if c["match"]] for r in results["results"]]
+    assert tops == [["person/antony-blinken"], ["organization/us-state-department"],
+                    [], ["person/li-shangfu"], []]
+    required = results["results"][2]["candidates"]
+    assert [c["id"] for c in required] == ["organization/vietnamese-foreign-ministry"]  # required: the others go
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"queries": [{"conditions": []}]}, "at least one condition"),
+    ({"queries": [{"conditions": [{"matchType": "property", "propertyValue": "x"}]}]}, "propertyId"),
+    ({"queries": [{"conditions": [{"matchType": "name", "propertyValue": "x", "matchQuantifier": "none"}]}]},
+     "not supported"),
+    ({"queries": [{"conditions": [{"matchType": "name", "propertyValue": "x"}], "type": "Dog"}]}, "unknown type"),
+    ({"q0": {"query": "x"}}, "queries: Field required"),
+])
+def test_a_bad_draft_batch_is_a_400(client: httpx.Client, body: dict[str, Any], says: str) -> None:
+    response = client.post("/reconcile/match", json=body)
+    assert response.status_code == 400 and says in response.json()["error"]
+
+
+def test_the_draft_route_takes_json_only(client: httpx.Client) -> None:
+    response = client.post("/reconcile/match", data={"queries": "{}"})
+    assert response.status_code == 415 and "application/json" in response.json()["error"]
 
 
 # ---------------------------------------------------------------------------------------------------------

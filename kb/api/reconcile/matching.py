@@ -59,6 +59,8 @@ class Query:
     strict: str = "any"
     limit: int = 5
     properties: tuple[tuple[str, tuple[Value, ...]], ...] = ()
+    required: frozenset[str] = frozenset()
+    """Properties a candidate must agree with (the 1.0 draft's ``required`` conditions)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def reconcile(index: Index, query: Query) -> list[Candidate]:
         if query.strict == "all" and len(set(query.types)) > 1:
             continue  # an entity has one type: it cannot have all of several
         agreed, contradicted = _properties(index, entity, query, features)
+        if any(features.get(f"property_{pid}") is not True for pid in query.required):
+            continue
         score += PROPERTY_AGREES * agreed - PROPERTY_DISAGREES * contradicted
         if features.get("surname") and agreed:
             score += 100.0 - SURNAME_CAP  # a property confirms who a surname alone means

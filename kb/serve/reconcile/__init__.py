@@ -3,6 +3,7 @@
 
     GET  /reconcile                          the service manifest (JSONP with ?callback=)
     GET  /reconcile?queries=... , POST form  a query batch -> a result batch
+    POST /reconcile/match (JSON)             the same in the shape of the API's 1.0 draft
     GET  /reconcile/suggest/entity?prefix=   entities by prefix (also /suggest/type, /suggest/property)
     GET  /reconcile/preview?id=              an entity's HTML card
     GET  /reconcile/view?id=                 a redirect to the entity's page
@@ -28,6 +29,7 @@ def routes(limits: Limits, base_iri: str) -> list[Route]:
     service = Service(limits, base_iri)
     return [
         Route(PREFIX, service.endpoint, methods=["GET", "POST"]),
+        Route(PREFIX + "/match", service.match, methods=["POST"]),
         *(Route(f"{PREFIX}/suggest/{kind}", service.suggest, methods=["GET"]) for kind in SUGGEST),
         Route(PREFIX + "/preview", service.preview, methods=["GET"]),
         Route(PREFIX + "/view", service.view, methods=["GET"]),

@@ -8,7 +8,7 @@ import json
 from html import escape
 from typing import Any
 
-from kb.api.reconcile import requests
+from kb.api.reconcile import draft, requests
 from kb.api.reconcile.entities import PROPERTIES, TYPES, Entity
 from kb.api.reconcile.index import Index
 from kb.api.reconcile.matching import Candidate, reconcile
@@ -59,6 +59,15 @@ def results(index: Index, text: str | bytes, max_batch: int, max_limit: int) -> 
     return json.dumps(answer, ensure_ascii=False).encode()
 
 
+def draft_results(index: Index, text: str | bytes, max_batch: int, max_limit: int) -> bytes:
+    """Return the result batch (JSON) in the 1.0 draft's shape, ``{"results": [{"candidates": [...]}]}``, for a
+    draft query batch (kb.api.reconcile.draft). Raises ReconcileRefused. Call it off the event loop."""
+    queries = draft.batch(text, max_batch, max_limit)
+    answer = {"results": [{"candidates": [candidate(found) for found in reconcile(index, query)]}
+                          for query in queries]}
+    return json.dumps(answer, ensure_ascii=False).encode()
+
+
 def candidate(found: Candidate) -> dict[str, Any]:
     """Return one candidate as the protocol gives it (id, name, description, type, score, features, match)."""
     entity = found.entity
@@ -66,9 +75,22 @@ def candidate(found: Candidate) -> dict[str, Any]:
     if entity.description:
         shown["description"] = entity.description
     shown |= {"type": [type_of(entity.type)], "score": found.score,
-              "features": [{"id": key, "value": value} for key, value in found.features.items()],
+              "features": [{"id": key, "name": _feature_name(key), "value": value}
+                           for key, value in found.features.items()],
               "match": found.match}
     return shown
+
+
+FEATURES = {"name": "name similarity (0-100)", "nickname": "found through a nickname of the given name",
+            "title": "the title before the name is one of the person's", "surname": "a surname alone",
+            "type": "of a type the query asked for", "id": "the query is the entity's id"}
+
+
+def _feature_name(key: str) -> str:
+    """Return what a matching feature means, in words (``property_country``: "agrees with the country given")."""
+    if key.startswith("property_"):
+        return f"agrees with the {PROPERTIES[key.removeprefix('property_')].name} given"
+    return FEATURES[key]
 
 
 def suggest_entities(index: Index, prefix: str, cursor: int, types: frozenset[str]) -> dict[str, Any]:

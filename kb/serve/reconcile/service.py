@@ -119,6 +119,22 @@ class Service:
         except ReconcileRefused as exc:
             return refusal(exc)
 
+    async def match(self, request: Request) -> Response:
+        """POST ``/match`` with a JSON body: a query batch in the shape of the API's 1.0 draft."""
+        try:
+            kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if kind != "application/json":
+                raise ReconcileRefused(415, f"send the query batch as application/json, not {kind or 'no'} "
+                                            "content type")
+            body = await body_of(request, self.limits)
+            index = await index_of(request)
+            limits = self.limits
+            answer = await off_loop(answers.draft_results, index, body, limits.reconcile_max_batch,
+                                    limits.reconcile_max_candidates)
+            return Response(answer, media_type="application/json")
+        except ReconcileRefused as exc:
+            return refusal(exc)
+
     async def _results(self, request: Request, text: str) -> bytes:
         index = await index_of(request)
         limits = self.limits

@@ -132,6 +132,9 @@ def test_a_surname_alone_is_a_candidate_but_no_match_until_a_property_agrees(htt
     assert matched(alone) is None
     confirmed = one(http, "Blinken", properties=[{"pid": "memberOf", "v": "State Department"}])
     assert matched(confirmed) == "person/antony-blinken"
+    misspelt = one(http, "Blinkn", properties=[{"pid": "memberOf", "v": "State Department"}])
+    assert misspelt[0]["id"] == "person/antony-blinken"
+    assert misspelt[0]["score"] < confirmed[0]["score"]  # the property lifts the cap, not the typo
     contradicted = one(http, "Antony Blinken", properties=[{"pid": "country", "v": "China"}])
     assert contradicted[0]["id"] == "person/antony-blinken" and matched(contradicted) is None
 

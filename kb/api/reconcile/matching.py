@@ -81,7 +81,7 @@ def reconcile(index: Index, query: Query) -> list[Candidate]:
     scored = found if found is not None else _by_name(index, query) if query.text.strip() else _by_properties(
         index, query)
     ranked = []
-    for entity, score, name, features in scored:
+    for entity, score, name, features, lift in scored:
         if query.types and entity.type not in query.types:
             if query.strict != "should":
                 continue
@@ -93,8 +93,8 @@ def reconcile(index: Index, query: Query) -> list[Candidate]:
         if any(features.get(f"property_{pid}") is not True for pid in query.required):
             continue
         score += PROPERTY_AGREES * agreed - PROPERTY_DISAGREES * contradicted
-        if features.get("surname") and agreed:
-            score += 100.0 - SURNAME_CAP  # a property confirms who a surname alone means
+        if agreed:
+            score += lift  # a property confirms who a surname alone means: the cap is lifted
         ranked.append(Candidate(entity, round(max(0.0, min(100.0, score)), 1), name, features, contradicted > 0))
     ranked = sorted((c for c in ranked if c.score >= LEAST or not query.text.strip()),
                     key=lambda c: (-c.score, c.entity.name, c.entity.id))
@@ -116,14 +116,15 @@ def decide(ranked: Sequence[Candidate], named: bool) -> list[Candidate]:
     return [Candidate(top.entity, top.score, top.name, top.features, top.contradicted, sure), *rest]
 
 
-Scored = tuple[Entity, float, float, dict[str, float | bool]]
+Scored = tuple[Entity, float, float, dict[str, float | bool], float]
+"""An entity, its score, its name similarity, its features, and the points a surname's cap took off."""
 
 
 def _exact_id(index: Index, text: str) -> list[Scored] | None:
     """Return the entity a query names by its id or IRI, scored 100, or None when the query is not an id."""
     raw = text.strip()
     entity = index.entity(raw) or (index.entity(raw.split("://", 1)[-1].split("/", 1)[-1]) if "://" in raw else None)
-    return None if entity is None else [(entity, 100.0, 100.0, {"id": True})]
+    return None if entity is None else [(entity, 100.0, 100.0, {"id": True}, 0.0)]
 
 
 def _by_name(index: Index, query: Query) -> list[Scored]:
@@ -163,9 +164,11 @@ def _by_name(index: Index, query: Query) -> list[Scored]:
 
 
 def _score(index: Index, entity: int, name: tuple[str, ...], form: tuple[str, ...], cost: float,
-           said: frozenset[str] | None, similarity: float) -> tuple[float, float, dict[str, float | bool]] | None:
-    """Return (score, name similarity, features) of one form of the query against one name of an entity, given
-    their similarity; None for a title-stripped form against an entity that holds no titles."""
+           said: frozenset[str] | None,
+           similarity: float) -> tuple[float, float, dict[str, float | bool], float] | None:
+    """Return (score, name similarity, features, points the surname cap took off) of one form of the query
+    against one name of an entity, given their similarity; None for a title-stripped form against an entity that
+    holds no titles."""
     if said is not None and not index.titles[entity]:
         return None
     features: dict[str, float | bool] = {"name": round(similarity, 1)}
@@ -177,10 +180,11 @@ def _score(index: Index, entity: int, name: tuple[str, ...], form: tuple[str, ..
         agrees = len(said & index.title_words[entity]) * 2 >= len(said) > 0
         features["title"] = agrees
         score -= 0.0 if agrees else TITLE_MISMATCH
+    lift = 0.0
     if len(name) == 1 and len(form) == 1 and index.entities[entity].type == "Person" and not agrees:
         features["surname"] = True
-        score = min(score, SURNAME_CAP)
-    return score, similarity, features
+        lift = max(0.0, score - SURNAME_CAP)
+    return score - lift, similarity, features, lift
 
 
 def _leading_title(index: Index, tokens: tuple[str, ...]) -> int:
@@ -200,7 +204,7 @@ def _by_properties(index: Index, query: Query) -> list[Scored]:
         if query.types and entity.type not in query.types and query.strict != "should":
             continue
         if all(_agrees(index, entity, pid, values) for pid, values in query.properties):
-            found.append((entity, 100.0 - PROPERTY_AGREES * len(query.properties), 0.0, {}))
+            found.append((entity, 100.0 - PROPERTY_AGREES * len(query.properties), 0.0, {}, 0.0))
     return found
 
 

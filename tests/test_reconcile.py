@@ -264,6 +264,19 @@ def test_the_index_is_the_same_on_oxigraph_and_rdflib() -> None:
     assert all(a.links == b.links for a, b in zip(native.entities, engine.entities))
 
 
+def test_every_store_this_server_holds_answers_alike() -> None:
+    """Oxigraph in memory, kept on disk (opened read-only), and rdflib's engine (read through its backend)."""
+    queries = {"a": {"query": "Matt Miller"}, "b": {"query": "Wang", "properties": [{"pid": "country", "v": "China"}]},
+               "c": {"query": "antony j blinken", "type": "Person"}}
+    answers = []
+    for backend in ("oxigraph", "disk", "rdflib"):
+        with apikit.serve(apikit.app(MINI, backend)) as client:
+            answers.append(reconcile(client, queries))
+    assert answers[0] == answers[1] == answers[2]
+    assert [matched(answers[0][key]) for key in "abc"] == ["person/matthew-miller", "person/wang-yi",
+                                                          "person/antony-blinken"]
+
+
 def test_names_fold_hyphens_accents_dots_and_honorifics() -> None:
     assert names.words("Li Shang-fu") == names.words("li shangfu") == ("li", "shangfu")
     assert names.words("Mr. José Ramos-Horta") == ("jose", "ramoshorta")

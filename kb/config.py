@@ -50,6 +50,11 @@ class Limits:
     max_queue_seconds: float = 0.5
     # kb.graph.pool: the threads store queries run in
     store_threads: int = 4
+    # kb.serve.reconcile: the reconciliation service (docs/reconcile.md). A batch over reconcile_max_batch
+    # queries -> 413 (the manifest's batchSize); OpenRefine sends 10 at a time, a script 500 in one.
+    reconcile_max_batch: int = 1000
+    reconcile_max_body_bytes: int = 1 << 20  # a POSTed batch (form or JSON); 1000 queries fit with properties
+    reconcile_max_candidates: int = 100  # a query's limit above this is lowered to it
 
     @classmethod
     def from_env(cls, **overrides: object) -> Limits:

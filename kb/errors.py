@@ -14,7 +14,8 @@
     ├── PageQueryError           a page's GraphQL query came back with errors
     ├── RemoteError              a remote endpoint cannot be reached, refuses kb, or holds no knowledge base
     ├── ReloadError              live reloading cannot work with these settings
-    └── SparqlRefused            a /sparql request not answered: its HTTP status, message and headers
+    ├── SparqlRefused            a /sparql request not answered: its HTTP status, message and headers
+    └── ReconcileRefused         a /reconcile request not answered: its HTTP status and message
 
     ValueError
     └── AnchorError              a quote cannot be placed unambiguously in its article
@@ -146,6 +147,16 @@ class SparqlRefused(KBError):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+class ReconcileRefused(KBError):
+    """A /reconcile request not answered (malformed, too large, naming an unknown type or property): its HTTP
+    status and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class AnchorError(ValueError):

@@ -8,6 +8,7 @@
                     (kb.serve.downloads)
     /person/{id}…   every IRI kb mints, by content negotiation (kb.serve.resolve; docs/linked-data.md)
     /annotations    the evidence as W3C Web Annotations; /sources/{id}/annotations one article's (web_annotations)
+    /reconcile      the reconciliation service (OpenRefine): kb.serve.reconcile, docs/reconcile.md
 
 Every response names the version it was answered from in ``X-KB-Version``: :class:`PinSnapshot` takes the
 current snapshot once per request, and every handler answers from that one, so a reload that swaps
@@ -40,7 +41,7 @@ from kb.curate import disputes
 from kb.errors import PageQueryError
 from kb.graph.pool import configure as configure_pool
 from kb.graph.snapshot import Snapshot
-from kb.serve import downloads, editors, remote, resolve
+from kb.serve import downloads, editors, reconcile, remote, resolve
 from kb.serve import served as serving
 from kb.serve.background import run_beside
 from kb.serve.execution import OnExecutionLoop
@@ -50,6 +51,7 @@ from kb.serve.metrics import Metrics, Observe
 from kb.serve.middleware.admission import Admission
 from kb.serve.middleware.body_limit import BodyLimit
 from kb.serve.middleware.cache import VersionCache
+from kb.serve.middleware.open_cors import OpenCORS
 from kb.serve.middleware.pin import VERSION_HEADER, InFlight, PinSnapshot, pinned
 from kb.serve.probe import LoopLag
 from kb.serve.served import Served
@@ -166,6 +168,8 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
             allow_headers=["content-type"], expose_headers=[VERSION_HEADER, QUERIES_HEADER], max_age=600,
         ))
+    # The reconciliation API requires CORS for any origin: outside the app's own CORS, which may allow fewer.
+    middleware.insert(0, Middleware(OpenCORS, prefixes=(reconcile.PREFIX,)))
     # Outside everything: refusals (429, 503, 413) are counted, timed and logged like answers.
     middleware[:0] = [Middleware(Observe, metrics=metrics, routes=lambda: app.router.routes), Middleware(AccessLog)]
     site = pages.Pages(graphql.schema, graphql.get_context, context_for=lambda s: make_context(s, limits))
@@ -182,6 +186,7 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         *resolve.routes(settings.base_iri),
         *editors.routes(),  # /static/editors/, before the pages' /static
         *annotation_routes(),
+        *reconcile.routes(limits, settings.base_iri),
         *page_routes,
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan)

@@ -275,3 +275,18 @@ def test_a_remote_store_serves_the_annotations_kb_exports(virtuoso_server: objec
     assert container["first"]["items"] == exported["mini"]["first"]["items"]
     assert article["items"] == [item for item in exported["mini"]["first"]["items"]
                                 if item["target"]["source"] == f"{BASE}source/bloomberg-jakarta"]
+
+
+def test_every_annotation_iri_and_the_article_collection_iri_resolve(http: apikit.Http,
+                                                                     exported: dict[str, Any]) -> None:
+    items = exported["mini"]["first"]["items"]
+    assert items
+    for item in items:
+        path = urllib.parse.urlsplit(item["id"]).path
+        response = http.get(path)
+        assert response.status_code == 200 and response.headers["content-type"] == MEDIA_TYPE
+        assert {k: v for k, v in response.json().items() if k != "@context"} == item
+    assert http.get(urllib.parse.urlsplit(items[0]["id"]).path + "x").status_code == 404
+    assert http.get("/annotation/%3C%22%3E").status_code == 404
+    collection = http.get(urllib.parse.urlsplit(f"{BASE}source/cnn-jakarta/annotations").path)
+    assert collection.status_code == 200 and collection.json()["total"] > 0

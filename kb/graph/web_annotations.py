@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pyoxigraph as ox
@@ -102,6 +103,11 @@ class Annotations:
     spans: tuple[Span, ...]
     articles: dict[str, Article]
     by_source: dict[str, tuple[Span, ...]]
+
+    @cached_property
+    def by_evidence(self) -> dict[str, Span]:
+        """Every span by the IRI of its evidence node (made on first use: one annotation asked by its IRI)."""
+        return {span.evidence: span for span in self.spans}
 
 
 async def read(backend: Backend) -> Annotations:

@@ -183,9 +183,9 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None, limits: Lim
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         *downloads.routes(str(graphql.schema) + "\n"),
+        *annotation_routes(settings.base_iri),  # before resolve's: an article's collection is under source/
         *resolve.routes(settings.base_iri),
         *editors.routes(),  # /static/editors/, before the pages' /static
-        *annotation_routes(),
         *reconcile.routes(limits, settings.base_iri),
         *page_routes,
     ]

@@ -1,8 +1,10 @@
 """The evidence as W3C Web Annotations over HTTP, read-only, as the Web Annotation Protocol serves them:
 
     /annotations                    every annotation of the knowledge base: an Annotation Container
-    /sources/{id}/annotations       one article's annotations (404 for an article kb does not hold)
+    /sources/{id}/annotations       one article's annotations (404 for an article kb does not hold); also at the
+                                    collection's IRI path, /source/{id}/annotations under the base IRI's path
     ... ?page=N                     page N (from 0) of either: an AnnotationPage of kb.graph.web_annotations.PAGE_SIZE
+    /annotation/{key}               one annotation, at the path of the IRI kb mints for it (Mint.annotation)
 
 A container embeds its first page and names its last; a page names the pages beside it (``prev``, ``next``)
 and the container it is part of. Every answer is JSON-LD with the anno.jsonld profile, says ``Vary: Accept``
@@ -17,6 +19,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,10 +39,17 @@ PAGE_LINKS = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
 MAX_PAGE_DIGITS = 9
 
 
-def routes() -> list[Route]:
-    """Return the routes of the whole knowledge base's annotations and of one article's."""
-    return [Route("/annotations", whole, methods=["GET"]),
-            Route("/sources/{id}/annotations", article, methods=["GET"])]
+def routes(base_iri: str) -> list[Route]:
+    """Return the routes of the whole knowledge base's annotations, of one article's, and of each annotation
+    at its IRI's path under ``base_iri`` (so the IRIs an annotation client is given resolve)."""
+    base_path = urlsplit(base_iri).path.rstrip("/") + "/"
+    found = [Route("/annotations", whole, methods=["GET"]),
+             Route("/sources/{id}/annotations", article, methods=["GET"]),
+             Route(f"{base_path}{Mint.KIND_PATHS['sources']}/{{id}}/annotations", article, methods=["GET"]),
+             Route(f"{base_path}annotation/{{key:path}}", one, methods=["GET"])]
+    if base_path != "/":
+        found.append(Route(f"{base_path}annotations", whole, methods=["GET"]))
+    return found
 
 
 async def read(snapshot: Snapshot) -> Annotations:
@@ -75,6 +85,24 @@ async def article(request: Request) -> Response:
         return JSONResponse({"error": f"no article {source_id!r}"}, status_code=404)
     spans = found.by_source.get(source, ())
     return await _answer(request, current, found, spans, web_annotations.article_label(known, source))
+
+
+async def one(request: Request) -> Response:
+    """``/annotation/{key}``: the annotation of the evidence ``{base}evidence/{key}``; 404 when there is none."""
+    current = pinned(request.scope)
+    found = await read(current)
+    evidence = f"{current.mint.base}evidence/{request.path_params['key']}"
+    span = found.by_evidence.get(evidence)
+    if span is None:
+        return JSONResponse({"error": f"no annotation {request.path_params['key'][:200]!r}"}, status_code=404)
+    etag = f'"{current.version}-{hashlib.sha256(evidence.encode()).hexdigest()[:16]}"'
+    headers = {"content-type": web_annotations.MEDIA_TYPE, "vary": "Accept", "allow": "GET, HEAD", "etag": etag,
+               "link": PAGE_LINKS}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
+    document = {"@context": [web_annotations.ANNO_CONTEXT, web_annotations.LOCAL_CONTEXT],
+                **web_annotations.annotation(span, found.articles.get(span.source), current.mint)}
+    return Response(json.dumps(document, ensure_ascii=False).encode("utf-8"), headers=headers)
 
 
 def _page_number(request: Request) -> int | None | str:

@@ -27,6 +27,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from kb.serve import negotiate
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 PREFIX = "/static/editors"
@@ -74,47 +76,13 @@ class EditorFiles(StaticFiles):
         return response
 
 
-def _quality(params: list[str]) -> float:
-    """Return the ``q`` of one media range's parameters: 1 when absent, 0 when not a number in [0, 1]."""
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                q = float(value.strip())
-            except ValueError:
-                return 0.0
-            return q if 0.0 <= q <= 1.0 else 0.0
-    return 1.0
-
-
-def accepted(accept: str) -> dict[str, float]:
-    """Return the media ranges of an ``Accept`` header (lower case) with their quality."""
-    ranges: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = item.split(";")
-        media = media.strip().lower()
-        if media.count("/") == 1:
-            ranges[media] = max(ranges.get(media, 0.0), _quality(params))
-    return ranges
-
-
-def quality(media_type: str, ranges: Mapping[str, float]) -> float:
-    """Return the quality ``ranges`` give ``media_type``: that of its most specific range (RFC 9110, 12.5.1)."""
-    kind = media_type.split("/")[0]
-    for candidate in (media_type, f"{kind}/*", "*/*"):
-        if candidate in ranges:
-            return ranges[candidate]
-    return 0.0
-
-
 def prefers_html(accept: str) -> bool:
     """Return True when ``accept`` names an HTML type, and gives HTML a higher quality than every SPARQL result
     type: a browser (``text/html,…,application/xml;q=0.9,*/*;q=0.8``), not ``*/*`` nor a SPARQL client."""
-    ranges = accepted(accept)
-    if not any(media in ranges for media in HTML_TYPES):
-        return False
-    html = max(quality(media, ranges) for media in HTML_TYPES)
-    return html > 0 and all(html > quality(media, ranges) for media in RESULT_TYPES)
+    given = negotiate.ranges(accept)
+    specific, html = negotiate.rate(given, HTML_TYPES)
+    return specific == negotiate.NAMED and html > 0 and all(html > negotiate.rate(given, (media,))[1]
+                                                   for media in RESULT_TYPES)
 
 
 def wants_editor(request: Request) -> bool:

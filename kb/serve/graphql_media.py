@@ -12,39 +12,11 @@ in the specification's order. ``None`` from :func:`choose`: neither is acceptabl
 
 from __future__ import annotations
 
+from kb.serve import negotiate
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 OFFERED = (GRAPHQL_RESPONSE, JSON)
-
-
-def _ranges(accept: str) -> list[tuple[str, float]]:
-    """Return the media ranges of an Accept header with their weights (malformed weights count as 0)."""
-    found = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    weight = 0.0
-        if media:
-            found.append((media.lower(), weight))
-    return found
-
-
-def _weight(offer: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
-    """Return the weight the most specific matching range gives ``offer``, and that specificity (2: named,
-    1: ``type/*``, 0: ``*/*``); (0, -1) when no range matches."""
-    kind = offer.split("/")[0]
-    best = (0.0, -1)
-    for media, weight in ranges:
-        specific = 2 if media == offer else 1 if media == f"{kind}/*" else 0 if media == "*/*" else -1
-        if specific > best[1]:
-            best = (weight, specific)
-    return best
 
 
 def choose(accept: str | None) -> str | None:
@@ -52,11 +24,11 @@ def choose(accept: str | None) -> str | None:
     the client accepts neither of kb's."""
     if accept is None or not accept.strip():
         return JSON
-    ranges = _ranges(accept)
+    given = negotiate.ranges(accept)
     scored = []
     for offer in OFFERED:
-        weight, specific = _weight(offer, ranges)
+        specific, weight = negotiate.rate(given, (offer,))
         if weight > 0:
             # Named outright, graphql-response+json wins a tie; through a wildcard, application/json does.
-            scored.append((weight, specific, (offer == GRAPHQL_RESPONSE) == (specific == 2), offer))
+            scored.append((weight, specific, (offer == GRAPHQL_RESPONSE) == (specific == negotiate.NAMED), offer))
     return max(scored)[3] if scored else None

@@ -6,10 +6,13 @@ Pure functions of header values: the handlers of kb.serve.resolve and kb.serve.d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
+
+NAMED = 3
+"""The specificity of a range that names a type outright (:meth:`Range.matches`)."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,27 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def choose(accept: str, offered: Sequence[str]) -> str | None:
-    """Return the offered media type the client prefers: the highest quality of the most specific range that
-    names it (so ``text/*;q=0`` beside ``text/turtle`` still accepts Turtle); on a tie, the first offered.
-    Returns None when the client accepts none of them (a 406)."""
+def rate(given: Sequence[Range], media_types: Iterable[str]) -> tuple[int, float]:
+    """Return how the ranges ``given`` rate a type known by any of ``media_types`` (its name and aliases): the
+    specificity (3 named, 2 ``type/*``, 1 ``*/*``) and quality of the most specific range that matches, the
+    higher quality among equally specific ones; (0, 0.0) when none matches."""
+    best = (0, 0.0)
+    for media_type in media_types:
+        for found in given:
+            specific = found.matches(media_type)
+            if specific and (specific, found.quality) > best:
+                best = (specific, found.quality)
+    return best
+
+
+def choose(accept: str, offered: Sequence[str], aliases: Mapping[str, Sequence[str]] | None = None) -> str | None:
+    """Return the offered media type the client prefers: the quality of the most specific range that names it
+    (so ``text/*;q=0`` beside ``text/turtle`` still accepts Turtle, and ``q=0`` refuses), or of one of its
+    ``aliases``; on a tie, the first offered. Returns None when the client accepts none of them (a 406)."""
     given = ranges(accept)
     best: tuple[float, str] | None = None
     for media_type in offered:
-        matching = [(r.matches(media_type), r.quality) for r in given if r.matches(media_type)]
-        if not matching:
-            continue
-        quality = max(matching)[1]
+        quality = rate(given, (media_type, *(aliases or {}).get(media_type, ())))[1]
         if quality > 0 and (best is None or quality > best[0]):
             best = (quality, media_type)
     return best[1] if best else None

@@ -20,7 +20,7 @@ from kb.api.pagination import Connection, connection, constant, decode_offset, e
 from kb.api.textindex import KINDS, Facets, Hit
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
-from kb.api.types.enums import Channel, MeetingKind, MeetingStatus, OrganizationKind, to_iri
+from kb.api.types.enums import Channel, FactKind, MeetingKind, MeetingStatus, OrganizationKind, to_iri
 from kb.api.types.meeting import Meeting
 from kb.api.types.node import Fact, Node
 from kb.api.types.organization import Organization
@@ -112,11 +112,12 @@ class Query:
     async def roles(
         self, info: Info, as_of: args.AsOf = None, holder: args.PersonId = None,
         organization: args.OrganizationId = None, title: str | None = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Role]:
         pattern = lists.roles(
             holder=args.ids(info, holder, "person"),
             organization=args.ids(info, organization, "organization"), title=title, as_of=as_of,
+            certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -127,12 +128,12 @@ class Query:
         topic: args.TopicId = None, status: MeetingStatus | None = None,
         kind: MeetingKind | None = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Meeting]:
         pattern = lists.meetings(
             participant=args.agents(info, participant), place=args.ids(info, place, "place"),
             topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind),
-            after=date_from, before=date_to,
+            after=date_from, before=date_to, certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -142,21 +143,41 @@ class Query:
         self, info: Info, speaker: args.AgentId = None, topic: args.TopicId = None, about: args.AnyId = None,
         meeting: args.MeetingId = None, channel: Channel | None = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Statement]:
         pattern = lists.statements(
             speaker=args.agents(info, speaker), topic=args.topics(info, topic),
             about=args.ids(info, about, *registry.TYPES), meeting=args.ids(info, meeting, "meeting"),
-            channel=_enum(channel), after=date_from, before=date_to,
+            channel=_enum(channel), after=date_from, before=date_to, certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions by date, filtered by target and by who imposed them.")
     async def sanctions(
         self, info: Info, target: args.AgentId = None, imposed_by: args.AgentId = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Sanction]:
-        pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by))
+        pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by),
+                                  args.certainty(certainty))
+        return await lists.page(info, pattern, first, after, registry.load_listed)
+
+    @strawberry.field(description="Facts of every kind (meetings, roles, statements, sanctions) by date "
+                                  "(undated last), in one list: filtered by kind, by the article that supports "
+                                  "them, by how many articles state them (minSources: 3 is \"reported by three "
+                                  "or more articles\"), by dispute, topic, person and certainty.")
+    async def facts(
+        self, info: Info, kind: args.FactKindArg = None, source: args.SourceId = None,
+        min_sources: args.MinSources = None, disputed: args.Disputed = None, topic: args.TopicId = None,
+        person: args.AgentId = None, certainty: args.CertaintyArg = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Fact]:
+        if min_sources is not None and not 1 <= min_sources <= MAX_MIN_SOURCES:
+            raise UserError(f"minSources must be 1 to {MAX_MIN_SOURCES}")
+        pattern = lists.facts(
+            kind=kind.value if kind else None, source=args.ids(info, source, "source"), min_sources=min_sources,
+            disputed=disputed, topic=args.topics(info, topic), person=args.agents(info, person),
+            certainty=args.certainty(certainty),
+        )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Articles by publication date.")
@@ -205,6 +226,10 @@ class Query:
         page = connection(shown, cursors, start + size < found.total, start > 0, constant(found.total))
         return SearchConnection(edges=page.edges, page_info=page.page_info, counter=page.counter,
                                 facet_counter=facets)
+
+
+MAX_MIN_SOURCES = 10_000
+"""The largest minSources a client may ask: any larger names no fact and only costs a query."""
 
 
 def _slow_query(needle: str) -> str:

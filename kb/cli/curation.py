@@ -14,7 +14,8 @@ from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
 from kb.curate import diffreport, disputes
-from kb.errors import AnchorError, CurationErrors, DiffError
+from kb.errors import AnchorError, CurationError, CurationErrors, DiffError, Location
+from kb.graph import audit, builder
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
 from kb.load import hints, loader, pipeline
@@ -32,8 +33,9 @@ from kb.model.sources import context, locate, utf16_offset
 def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None:
     """Check seeds and curation: shapes, ids, references, offsets against quotes, dates, disputes.
 
-    Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl); a violation is
-    reported at the file and line of the fact it concerns, with the fact's id.
+    Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl), and that every
+    triple has a reason (as kb audit does); a violation is reported at the file and line of the fact it
+    concerns, with the fact's id.
     A quote not in its article comes with the closest passage, how alike it is, and the line or kb anchor
     command that fixes it. Disputes are counted as the graph counts them (records, and attributes given in
     several versions). Refuses a kb suggest draft left in curation/drafts/.
@@ -63,11 +65,16 @@ def _check_shapes(kb: KnowledgeBase, base_iri: str, found: Bars | None) -> int:
     """Raise CurationErrors for every SHACL violation of the graph built from ``kb``; return how many disputes
     the graph holds."""
     with step(found, "building"):
-        graph = stores.build_store(kb, base_iri, "memory").graph
+        built = builder.build(kb, base_iri)
+        graph = stores.load(built, "memory").graph
     with step(found, "checking shapes"):
         violations = shacl.check(graph, base_iri)
-    if violations:
-        raise shacl.as_errors(violations, kb)
+    with step(found, "checking reasons"):
+        missing = [CurationError(m.location or Location("curation"), f"{m.triple} has no reason (kb audit)",
+                                 m.record or "") for m in audit.unexplained(built.lines, kb, base_iri)]
+    if violations or missing:
+        errors = [*(shacl.as_errors(violations, kb) if violations else []), *missing]
+        raise CurationErrors(errors)
     return disputes.in_graph(graph)
 
 @click.command()

@@ -17,16 +17,25 @@ belongs to). :mod:`kb.graph.audit` classifies every triple of a built graph by t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.graph import query as q
 from kb.graph.query import Backend, Row, Term
-from kb.vocab import RULE_PREDICATES, VALUE_IRI, VOCAB_IRI
+from kb.vocab import DCTERMS, KB, RULE_PREDICATES, SDO, VALUE_IRI, VOCAB_IRI
 
 ReasonKind = Literal["stated", "derived", "curator", "vocabulary"]
 
 _VOCABULARY_NAMESPACES = (VOCAB_IRI, VALUE_IRI)
+
+LINKED = frozenset(str(p) for p in (DCTERMS.creator, DCTERMS.publisher, KB.dateline, SDO.url))
+"""Predicates whose triples have a reason only through a link of their own (an article's metadata)."""
+LINKED_ON: dict[str, frozenset[str]] = {
+    str(SDO.Event): frozenset({str(DCTERMS.subject)}),  # a meeting's topic needs its own words
+    str(SDO.NewsArticle): frozenset({str(DCTERMS.date)}),  # an article's date, its own basis or span
+}
+"""Predicates that need a link of their own on a node of a type."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,38 @@ class Reason:
     """The link, derivation or fact node that carries the reason."""
 
 
+@dataclass(frozen=True)
+class Span:
+    """One evidence node as its words: the article, the code-point offsets, the quote and how it words a
+    value (``as_written``, for a version's evidence)."""
+
+    node: str
+    source: str
+    start: int
+    end: int
+    quote: str
+    as_written: str | None = None
+
+
+async def spans(backend: Backend, evidence: tuple[str, ...]) -> list[Span]:
+    """Return the spans of evidence nodes, in the order given (unknown nodes left out). Raises QueryError."""
+    if not evidence:
+        return []
+    table = await backend.select(q.PROLOGUE + f"""
+SELECT ?ev ?source ?start ?end ?quote ?written WHERE {{
+  {q.values("ev", evidence)}
+  ?ev oa:hasSource ?source ; oa:hasSelector ?position, ?words .
+  ?position oa:start ?start ; oa:end ?end .
+  ?words oa:exact ?quote .
+  OPTIONAL {{ ?ev kb:asWritten ?written }}
+}}""")
+    found = {row["ev"].value: Span(row["ev"].value, row["source"].value, row["start"].as_int(),
+                                   row["end"].as_int(), row["quote"].value,
+                                   row["written"].value if "written" in row else None)
+             for row in table.rows}
+    return [found[e] for e in evidence if e in found]
+
+
 def object_pattern(obj: str | Term) -> str:
     """Return SPARQL text matching ``?o`` to ``obj``: an IRI (a str that looks like an absolute IRI, or an IRI
     Term), else a literal compared by its lexical value (so a datatype or language tag need not be given).
@@ -65,6 +106,15 @@ def _looks_like_iri(text: str) -> bool:
     return bool(colon) and scheme.isascii() and scheme.isalpha() and bool(rest) and " " not in text
 
 
+async def holds(backend: Backend, subject: str, predicate: str, obj: str | Term | None = None) -> bool:
+    """Return True when the graph holds ``(subject, predicate, obj)`` (any object when ``obj`` is None).
+    Raises QueryError as :func:`why` does."""
+    match = object_pattern(obj) if obj is not None else ""
+    table = await backend.select(q.PROLOGUE + f"SELECT ?o WHERE {{ {q.iri(subject)} {q.iri(predicate)} ?o . "
+                                 f"{match} }} LIMIT 1")
+    return bool(table.rows)
+
+
 async def why(backend: Backend, subject: str, predicate: str | None = None,
               obj: str | Term | None = None) -> list[Reason]:
     """Return the reasons the graph gives for ``(subject, predicate, obj)``; with ``predicate`` (and ``obj``)
@@ -77,9 +127,7 @@ async def why(backend: Backend, subject: str, predicate: str | None = None,
     reasons: list[Reason] = []
     if predicate is not None:
         reasons += await _named(backend, subject, predicate, obj)
-    # A fact's or a person's evidence does not state what a rule makes of it (kb:met, a truthy duration): only
-    # a version node states its own value.
-    if predicate not in RULE_PREDICATES or await _is_version(backend, subject):
+    if predicate is None or not needs_own_reason(predicate, await _types(backend, subject)):
         reasons += await _owned(backend, subject)
     if not reasons and subject.startswith(_VOCABULARY_NAMESPACES):
         reasons.append(Reason("vocabulary", node=subject))
@@ -105,10 +153,18 @@ SELECT ?node ?class ?rule ?premise ?ev ?basis ?note WHERE {{
     return _grouped(table.rows)
 
 
-async def _is_version(backend: Backend, subject: str) -> bool:
-    table = await backend.select(q.PROLOGUE + f"SELECT ?t WHERE {{ {q.iri(subject)} a ?t . "
-                                 "FILTER(?t = kb:AttributeStatement) }")
-    return bool(table.rows)
+def needs_own_reason(predicate: str, types: Collection[str]) -> bool:
+    """Return True when a triple of ``predicate`` on a node of ``types`` is not stated by that node's own
+    evidence or basis: a rule makes it (kb:met, a fact's truthy duration: only a version states its value),
+    or it needs a link of its own (a meeting's topic, an article's author, publisher, date, dateline, URL)."""
+    if predicate in RULE_PREDICATES:
+        return str(KB.AttributeStatement) not in types
+    return predicate in LINKED or any(predicate in LINKED_ON.get(t, ()) for t in types)
+
+
+async def _types(backend: Backend, subject: str) -> set[str]:
+    table = await backend.select(q.PROLOGUE + f"SELECT ?t WHERE {{ {q.iri(subject)} a ?t }}")
+    return {term.value for term in table.column("t")}
 
 
 async def _owned(backend: Backend, subject: str) -> list[Reason]:

@@ -213,10 +213,13 @@ def facts_of_source() -> str:
 def facts(kind: str | None = None, source: Ref = None, min_sources: int | None = None,
           disputed: bool | None = None, topic: Ref = None, person: Ref = None,
           certainty: str | None = None) -> str:
-    """Facts of every kind (or of one ``kind``, a key of :data:`FACT_TYPES`), by date (undated last). ``source`` keeps the facts an
-    article supports (directly or through a version of an attribute); ``min_sources`` those whose own
-    evidence comes from at least that many articles (their ``sourceCount``); ``disputed`` those in a dispute
-    (or not), as ``Fact.disputed`` says; ``person`` those a person or organization takes part in."""
+    """Facts of every kind (or of one ``kind``, a key of :data:`FACT_TYPES`), by date (undated last).
+    ``source`` keeps the facts an article supports (directly or through a version of an attribute);
+    ``min_sources`` those whose own evidence comes from at least that many articles (their ``sourceCount``);
+    ``disputed`` those in a dispute (or not), as ``Fact.disputed`` says; ``person`` those a person or
+    organization takes part in."""
+    typed = (f"?item a {FACT_TYPES[kind]} ." if kind
+             else f"VALUES ?type {{ {' '.join(FACT_TYPES.values())} }} ?item a ?type .")
     counted = "" if min_sources is None else (
         "{ SELECT ?item (COUNT(DISTINCT ?counted) AS ?source_count) WHERE { "
         "?item prov:wasDerivedFrom/oa:hasSource ?counted } GROUP BY ?item } "
@@ -224,18 +227,21 @@ def facts(kind: str | None = None, source: Ref = None, min_sources: int | None =
     )
     in_dispute = ("EXISTS { ?item kb:disputed true } || EXISTS { ?dispute kb:disputedStatement ?item } || "
                   "EXISTS { ?item kb:attributeStatement ?version . ?other kb:disputedStatement ?version }")
+    supported = ("{{ ?item prov:wasDerivedFrom/oa:hasSource {0} }} UNION "
+                 "{{ ?item kb:attributeStatement/prov:wasDerivedFrom/oa:hasSource {0} }}")
     return " ".join([
-        f"?item a {FACT_TYPES[kind]} ." if kind else
-        f"VALUES ?type {{ {' '.join(FACT_TYPES.values())} }} ?item a ?type .",
-        _match("source", source, "{{ ?item prov:wasDerivedFrom/oa:hasSource {0} }} UNION "
-                                 "{{ ?item kb:attributeStatement/prov:wasDerivedFrom/oa:hasSource {0} }}"),
-        counted, "" if disputed is None else f"FILTER({'' if disputed else '!'}({in_dispute}))",
+        typed, _match("source", source, supported), counted,
+        "" if disputed is None else f"FILTER({'' if disputed else '!'}({in_dispute}))",
         _match("topic", topic, "?item dcterms:subject {} ."), _match("person", person, f"?item {INVOLVED} {{}} ."),
-        _certain(certainty),
-        "OPTIONAL { ?item schema:startDate ?sort_start } OPTIONAL { ?item dcterms:date ?sort_date } "
-        'BIND(CONCAT(IF(BOUND(?sort_start), STR(?sort_start), IF(BOUND(?sort_date), STR(?sort_date), "~")), " ", '
-        "STR(?item)) AS ?key)",
+        _certain(certainty), _by_first_date(),
     ])
+
+
+def _by_first_date() -> str:
+    """Sort facts of every kind by their date: a meeting's or role's start, a statement's or sanction's date."""
+    return ("OPTIONAL { ?item schema:startDate ?sort_start } OPTIONAL { ?item dcterms:date ?sort_date } "
+            'BIND(CONCAT(IF(BOUND(?sort_start), STR(?sort_start), IF(BOUND(?sort_date), STR(?sort_date), "~")), '
+            '" ", STR(?item)) AS ?key)')
 
 
 # ---------------------------------------------------------------------------------------------------------

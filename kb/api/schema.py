@@ -20,7 +20,7 @@ from kb.api.pagination import Connection, connection, constant, decode_offset, e
 from kb.api.textindex import KINDS, Facets, Hit
 from kb.api.types import args, registry
 from kb.api.types.dispute import Dispute
-from kb.api.types.enums import Channel, FactKind, MeetingKind, MeetingStatus, OrganizationKind, to_iri
+from kb.api.types.enums import Channel, MeetingKind, MeetingStatus, OrganizationKind, to_iri
 from kb.api.types.meeting import Meeting
 from kb.api.types.node import Fact, Node
 from kb.api.types.organization import Organization
@@ -174,7 +174,7 @@ class Query:
         if min_sources is not None and not 1 <= min_sources <= MAX_MIN_SOURCES:
             raise UserError(f"minSources must be 1 to {MAX_MIN_SOURCES}")
         pattern = lists.facts(
-            kind=kind.value if kind else None, source=args.ids(info, source, "source"), min_sources=min_sources,
+            kind=str(kind.value) if kind else None, source=args.ids(info, source, "source"), min_sources=min_sources,
             disputed=disputed, topic=args.topics(info, topic), person=args.agents(info, person),
             certainty=args.certainty(certainty),
         )

@@ -30,16 +30,9 @@ LINK_PREDICATES: dict[str, str] = {
 }
 """A link's attribute -> the predicate of the triple it backs (``date`` depends on the kind: see link_triple)."""
 
-LINK_FIELDS = {"topic": "topics", "participant": "participants", "related-statement": "related_statements"}
-"""Link attributes whose record field has another name than the attribute with ``_`` for ``-``."""
 
 SOURCE_PREDICATES = {"author": DCTERMS.creator, "publisher": DCTERMS.publisher, "published": DCTERMS.date,
                      "dateline": KB.dateline, "url": SDO.url}
-
-
-def link_field(attribute: str) -> str:
-    """Return the record field a link attribute names (``topic`` -> ``topics``)."""
-    return LINK_FIELDS.get(attribute, attribute.replace("-", "_"))
 
 
 class ReasonWriter(NodeWriter):
@@ -107,7 +100,7 @@ class ReasonWriter(NodeWriter):
 
     def link_triple(self, node: str, fact: model.Fact, attribute: str, rid: str | None) -> TextTriple:
         """Return the triple of ``fact`` a link of ``attribute`` (and id ``rid``) backs."""
-        value = getattr(fact, link_field(attribute))
+        value = getattr(fact, model.link_field(attribute))
         if isinstance(value, model.DateValue):
             prop = SDO.startDate if attribute == "date" and isinstance(fact, model.Meeting) else DCTERMS.date
             return node, (SDO.endDate if attribute == "end-date" else prop), nt.date(value.value)

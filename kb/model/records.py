@@ -101,6 +101,14 @@ LINK_ATTRIBUTES = (
 """What a fact's link may give evidence for (``of: topic south-china-sea``): its record field is the name with
 ``-`` as ``_`` (``participant``/``topic``/``related-statement`` name list fields in the plural)."""
 
+_LINK_FIELDS = {"topic": "topics", "participant": "participants", "related-statement": "related_statements"}
+
+
+def link_field(attribute: str) -> str:
+    """Return the record field a link attribute names (``topic`` -> ``topics``, ``end-date`` -> ``end_date``)."""
+    return _LINK_FIELDS.get(attribute, attribute.replace("-", "_"))
+
+
 _LINK_OF = "(" + "|".join(LINK_ATTRIBUTES) + ")( [a-z0-9][a-z0-9-]*)?"
 
 

@@ -5,7 +5,6 @@ so nothing is cached across requests or versions.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,9 +13,10 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from kb.api.props import Props, term_order
+from kb.api.whys import WhyKey, why_many
 from kb.errors import QueryError
 from kb.graph.query import PROLOGUE, Backend, Term, iri, literal, values
-from kb.graph.why import Reason, why
+from kb.graph.why import Reason
 from kb.vocab import KB
 
 MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
@@ -32,9 +32,6 @@ DescribeKey = tuple[str, frozenset[str] | None]
 ObjectsKey = tuple[str, str]
 """``(predicate IRI, subject IRI)``."""
 
-WhyKey = tuple[str, str | None, str | None]
-"""``(subject, predicate, object)``: a triple whose reasons are asked, or ``(node, None, None)`` for a node's own
-reason (kb.graph.why)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ class Loaders:
         self.pages = GuardedLoader[PageKey, ChildPage](guard, load_fn=self._pages)
         self.counts = GuardedLoader[ChildrenKey, int](guard, load_fn=self._counts)
         self.objects = GuardedLoader[ObjectsKey, list[Term]](guard, load_fn=self._objects)
-        self.why = GuardedLoader[WhyKey, list[Reason]](guard, load_fn=self._why)
+        self.why = GuardedLoader[WhyKey, list[Reason]](guard, load_fn=self._why, max_batch_size=MAX_BATCH)
         self.links = GuardedLoader[str, list[LinkRow]](guard, load_fn=self._links, max_batch_size=MAX_BATCH)
 
     async def text(self, source: str) -> str:
@@ -260,8 +257,7 @@ class Loaders:
         return [sorted(found.get(key, ()), key=lambda r: r.iri) for key in keys]
 
     async def _why(self, keys: Sequence[WhyKey]) -> list[list[Reason]]:
-        # kb.graph.why asks one key at a time: the keys of a batch are asked together, not one after another
-        return list(await asyncio.gather(*(why(self.backend, *key) for key in keys)))
+        return await why_many(self.backend, keys)
 
 
 def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:

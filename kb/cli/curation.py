@@ -18,7 +18,7 @@ from kb.errors import AnchorError, CurationError, CurationErrors, DiffError, Loc
 from kb.graph import audit, builder
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
-from kb.load import hints, loader, pipeline
+from kb.load import attribution, hints, loader, pipeline
 from kb.model import jsonschema
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.sources import context, locate, utf16_offset
@@ -55,10 +55,23 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
             sys.exit(EXIT_INVALID)
         fail(errors)
     counts = disputes.counts(kb, counted)  # disputes as the graph, /health and the pages count them
+    warnings = _hedge_warnings(kb)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps({"ok": True, "counts": counts}, indent=2))
         return
     click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+def _hedge_warnings(kb: KnowledgeBase) -> list[str]:
+    """Return a line for each span of a stated claim that holds hedging words ("likely", "alleged" ...)."""
+    found: list[str] = []
+    for kind in ("meetings", "statements", "sanctions"):
+        for rid, record in sorted(kb.of(kind).items()):
+            where = kb.locations.get(rid, Location("curation"))
+            found += [f"{where}: {rid}: {name}: {message}" for _, name, message in attribution.hedges(record)]
+    return found
 
 
 def _check_shapes(kb: KnowledgeBase, base_iri: str, found: Bars | None) -> int:

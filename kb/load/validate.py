@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kb.errors import CurationError, CurationErrors
-from kb.load import hints, links
+from kb.load import attribution, hints, links
 from kb.load.gc import gc_paused
 from kb.load.loader import PathKey, RawFile, RawKnowledgeBase
 from kb.model import dates
@@ -211,7 +211,8 @@ class Checker:
 
     def check_reasons(self) -> None:
         for rid, (file, index) in self.origin.items():
-            for key, name, message in links.problems(self.kb.of(file.kind)[rid], self.kb):
+            record = self.kb.of(file.kind)[rid]
+            for key, name, message in (*links.problems(record, self.kb), *attribution.problems(record, self.kb)):
                 self.error(file, (index, *key), message, name)
 
     def check_ref(self, file: RawFile, key: PathKey, name: str, ref: str, kinds: frozenset[str]) -> None:

@@ -86,8 +86,8 @@ def problems(record: CuratedRecord, kb: KnowledgeBase) -> Iterator[Problem]:
         text = kb.articles[evidence.source].text
         if (evidence.source, text.rfind("\n", 0, evidence.start or 0)) not in paragraphs:
             yield (("evidence", index), f"evidence.{index}",
-                   f"{evidence.quote[:60]!r} is the article's narration, not words it attributes to "
-                   f"{record.speaker}: cite the quotation or the sentence that attributes it")
+                   (f"{evidence.quote[:60]!r} is the article's narration, not words it attributes to "
+                   f"{record.speaker}: cite the quotation or the sentence that attributes it"))
 
 
 def hedges(record: CuratedRecord) -> Iterator[Problem]:
@@ -105,5 +105,5 @@ def hedges(record: CuratedRecord) -> Iterator[Problem]:
             if found:
                 where = ".".join(map(str, (*key, "evidence", index)))
                 yield ((*key, "evidence", index), where,
-                       f"hedging words {found.group()!r} in a stated claim's span: if they qualify this claim, "
-                       "say so (certainty: hedged, hedge: the words) on the fact or on the link they qualify")
+                       (f"hedging words {found.group()!r} in a stated claim's span: if they qualify this claim, "
+                       "say so (certainty: hedged, hedge: the words) on the fact or on the link they qualify"))

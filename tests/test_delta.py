@@ -121,7 +121,12 @@ def test_shared_line_leaves_only_with_its_last_maker(which: str) -> None:
     two = _second_role_for_an_office(one)  # two roles make the same membership and office lines
     removed = delta.compute(two, one, BASE, filled(two)[1])
     assert removed is not None
-    assert [line for line, _ in removed.remove if b"#memberOf>" in line or b"/post/" in line.split(b" ")[0]] == []
+    # Only the lines naming the removed role as a premise leave: the membership, the office and their
+    # derivations stay, made by the first role still.
+    again = f"/role/{first(one, 'roles', lambda r: True).id}-again>".encode()
+    leaving = [line for line, _ in removed.remove if b"#memberOf>" in line or b"/post/" in line.split(b" ")[0]
+               or b"/derivation/member-of/" in line.split(b" ")[0]]
+    assert leaving and all(line.endswith(again) and b"#wasDerivedFrom>" in line for line in leaving)
     role = first(one, "roles", lambda r: True)
     gone = delta.compute(one, edited(one, remove=(role.id,)), BASE, filled(one)[1])
     assert gone is not None

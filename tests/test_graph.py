@@ -315,7 +315,7 @@ def test_every_evidence_entry_becomes_one_anchored_span(which: str) -> None:
     kb = knowledge_base(which)
     g = graph_of(built(which))
     expected = set()
-    for kind in ("people", "organizations", "places", "roles", "meetings", "statements", "sanctions"):
+    for kind in ("sources", "people", "organizations", "places", "roles", "meetings", "statements", "sanctions"):
         for record in kb.of(kind).values():
             for evidence in _evidence(record):
                 expected.add((evidence.source, evidence.start, evidence.end))

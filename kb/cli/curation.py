@@ -18,7 +18,7 @@ from kb.errors import AnchorError, CurationError, CurationErrors, DiffError, Loc
 from kb.graph import audit, builder
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
-from kb.load import attribution, hints, loader, pipeline
+from kb.load import attribution, hints, links, loader, pipeline
 from kb.model import jsonschema
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.sources import context, locate, utf16_offset
@@ -39,7 +39,9 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
     A quote not in its article comes with the closest passage, how alike it is, and the line or kb anchor
     command that fixes it. Disputes are counted as the graph counts them (records, and attributes given in
     several versions). Refuses a kb suggest draft left in curation/drafts/.
-    Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0. Never writes.
+    Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0; warnings (an
+    article's author or publisher without a byline span or basis, hedging words in a stated claim's span) go
+    to stderr and do not fail. Never writes.
     """
     base_iri = Settings.from_env().base_iri
     try:
@@ -55,7 +57,7 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
             sys.exit(EXIT_INVALID)
         fail(errors)
     counts = disputes.counts(kb, counted)  # disputes as the graph, /health and the pages count them
-    warnings = _hedge_warnings(kb)
+    warnings = _warnings(kb)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -64,9 +66,12 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
     click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 
-def _hedge_warnings(kb: KnowledgeBase) -> list[str]:
-    """Return a line for each span of a stated claim that holds hedging words ("likely", "alleged" ...)."""
-    found: list[str] = []
+def _warnings(kb: KnowledgeBase) -> list[str]:
+    """Return a line for each article's metadata without a reason of its own, and each span of a stated claim
+    that holds hedging words ("likely", "alleged" ...)."""
+    found = [f"{kb.locations.get(sid, Location('curation'))}: {sid}: links: {value} has no reason of its own: "
+             f"add a link `of: {value}` with the article's words (a byline) or a basis and a note"
+             for sid, source in sorted(kb.sources.items()) for value in links.unsupported(source)]
     for kind in ("meetings", "statements", "sanctions"):
         for rid, record in sorted(kb.of(kind).items()):
             where = kb.locations.get(rid, Location("curation"))

@@ -31,6 +31,9 @@ LINK_PREDICATES: dict[str, str] = {
 """A link's attribute -> the predicate of the triple it backs (``date`` depends on the kind: see link_triple)."""
 
 
+UNSUPPORTED = "Given by the curator without a span or a basis (kb validate warns)."
+"""The note of an article's metadata link that the curator gave no reason for."""
+
 SOURCE_PREDICATES = {"author": DCTERMS.creator, "publisher": DCTERMS.publisher, "published": DCTERMS.date,
                      "dateline": KB.dateline, "url": SDO.url}
 
@@ -130,13 +133,16 @@ class ReasonWriter(NodeWriter):
             lines: list[TextTriple] = [(ln, RDF.type, KB.Link), (ln, RDF.subject, node), (ln, RDF.predicate, p),
                                        (ln, RDF.object, obj)]
             link = given.get(of)
-            basis = link.basis if link is not None else None
-            if basis is None and link is None and attribute == "published":
-                basis = source.published_basis
-            if basis is not None:
-                lines.append((ln, KB.basis, KBV[basis]))
-            if link is not None and link.note is not None:
-                lines.append((ln, SKOS.note, nt.text(link.note)))
+            if link is None:  # the curator wrote the value and said no more (kb validate warns)
+                basis = source.published_basis if attribute == "published" else None
+                lines.append((ln, KB.basis, KBV[basis or "curator"]))
+                if basis is None:
+                    lines.append((ln, SKOS.note, nt.text(UNSUPPORTED)))
+            else:
+                if link.basis is not None:
+                    lines.append((ln, KB.basis, KBV[link.basis]))
+                if link.note is not None:
+                    lines.append((ln, SKOS.note, nt.text(link.note)))
             if link is not None and link.evidence:
                 self.evidence(ln, f"{source.id}/{attribute}/{counts[attribute]}", link.evidence)
             self.emit(lines, [source.id])

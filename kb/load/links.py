@@ -1,5 +1,6 @@
-"""Checks of a record's reasons: its links name what the record says, a meeting's topics and an article's
-metadata have reasons of their own, and a relative date is resolved against one of the fact's own sources.
+"""Checks of a record's reasons: its links name what the record says, a meeting's topics have evidence of their
+own, and a relative date is resolved against one of the fact's own sources. An article's metadata without a
+link of its own (a byline span, a basis) is only warned about (:func:`unsupported`).
 
 Each check reads one record (and the articles), so :class:`kb.load.validate.Checker` runs them on just the
 records an edit touched. Every function yields ``(path in the record, field, message)``.
@@ -79,7 +80,6 @@ def _dates(fact: Fact) -> Iterator[Problem]:
 def _source(source: Source) -> Iterator[Problem]:
     values = [f"author {a}" for a in source.authors] + ["publisher"]
     values += [name for name in SOURCE_FIELDS[2:] if getattr(source, name) is not None]
-    given = {link.of: index for index, link in enumerate(source.links)}
     for index, link in enumerate(source.links):
         if link.of not in values:
             yield ("links", index, "of"), f"links.{index}.of", f"the source gives no {link.of}"
@@ -88,7 +88,12 @@ def _source(source: Source) -> Iterator[Problem]:
                    "give either evidence (the words of the article) or a basis with a note, not both")
         if link.basis is not None and link.note is None:
             yield ("links", index, "note"), f"links.{index}.note", "a basis needs a note saying how it is known"
-    for value in values:
-        if value not in given and not (value == "published" and source.published_basis is not None):
-            yield ("links",), "links", (f"{value} needs a reason: a link `of: {value}` with the words of "
-                                        "the article (a byline) or a basis and a note")
+
+
+def unsupported(source: Source) -> list[str]:
+    """Return the metadata of ``source`` that no link supports (no byline span, no basis): the graph says a
+    curator supplied it, and kb validate warns."""
+    given = {link.of for link in source.links}
+    values = [f"author {a}" for a in source.authors] + ["publisher"]
+    values += [name for name in SOURCE_FIELDS[2:] if getattr(source, name) is not None]
+    return [v for v in values if v not in given and not (v == "published" and source.published_basis is not None)]

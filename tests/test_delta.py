@@ -85,7 +85,20 @@ def _move_statement_evidence_and_add_one(kb: KnowledgeBase) -> KnowledgeBase:
     return edited(kb, statement.model_copy(update={"evidence": [moved]}), added)
 
 
+def _decline_a_held_meeting(kb: KnowledgeBase) -> KnowledgeBase:
+    """A declined meeting between two people of a held talk on its day takes their kb:met (kb:rule-met)."""
+    held = first(kb, "meetings", lambda m: isinstance(m, Meeting) and m.status == "held" and m.date is not None
+                 and m.kind in {"meeting", "talks", "visit"}
+                 and sum(kb.kinds.get(p) == "people" for p in m.participants) >= 2)
+    people = [p for p in held.participants if kb.kinds.get(p) == "people"][:2]
+    declined = held.model_copy(update={"id": held.id + "-declined", "status": "declined", "participants": people,
+                                       "links": [], "topics": [], "duration": [], "characterization": [],
+                                       "outcomes": []})
+    return edited(kb, declined)
+
+
 EDITS = {
+    "decline a held meeting": _decline_a_held_meeting,
     "drop a participant": _drop_participant,
     "rename a role holder": _rename_role_holder,
     "second role for an office": _second_role_for_an_office,

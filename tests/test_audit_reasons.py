@@ -3,6 +3,7 @@ fixture and a generated knowledge base; a triple whose reason is taken away is l
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from click.testing import CliRunner
 
 from benchmarks import generate
 from kb.cli import main
+from kb.graph import shapes, store
 from kb.graph.audit import unexplained
 from kb.graph.builder import build
+from kb.graph.sinks import BuiltGraph
 from kb.load import pipeline
 from tests.kbs import BASE, BOTH, ROOT, built, knowledge_base
 
@@ -76,3 +79,16 @@ def test_kb_audit_exits_2_on_invalid_curation(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["audit", "--root", str(tmp_path), "--quiet"])
     assert result.exit_code == 2
     assert "is not one of its topics" in result.output
+
+
+def test_the_shapes_hold_links_and_derivations_to_their_reasons() -> None:
+    lines = built("mini").lines
+    premises = Counter(line.split(b" ")[0] for line in lines
+                       if b"/derivation/" in line.split(b" ")[0] and b"#wasDerivedFrom>" in line)
+    alone = next(node for node, n in premises.items() if n == 1)
+    premise = next(line for line in lines if line.startswith(alone + b" ") and b"#wasDerivedFrom>" in line)
+    basis = next(line for line in lines if b"/link/publisher/" in line.split(b" ")[0] and b"#basis>" in line)
+    graph = store.load(BuiltGraph(lines=lines - {premise, basis}), "memory").graph
+    messages = {v.message for v in shapes.check(graph, BASE)}
+    assert "a derivation names the statements it was derived from" in messages
+    assert "a link needs evidence or a basis" in messages

@@ -21,6 +21,7 @@ from kb.graph import store as stores
 from kb.load import attribution, hints, links, loader, pipeline
 from kb.model import jsonschema
 from kb.model.knowledge_base import KnowledgeBase
+from kb.model.records import Statement
 from kb.model.sources import context, locate, utf16_offset
 
 
@@ -67,8 +68,8 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
 
 
 def _warnings(kb: KnowledgeBase) -> list[str]:
-    """Return a line for each article's metadata without a reason of its own, and each span of a stated claim
-    that holds hedging words ("likely", "alleged" ...)."""
+    """Return a line for each article's metadata without a reason of its own, each span of a stated claim
+    that holds hedging words ("likely", "alleged" ...), and each unattributed span of a reported statement."""
     found = [f"{kb.locations.get(sid, Location('curation'))}: {sid}: links: {value} has no reason of its own: "
              f"add a link `of: {value}` with the article's words (a byline) or a basis and a note"
              for sid, source in sorted(kb.sources.items()) for value in links.unsupported(source)]
@@ -76,6 +77,9 @@ def _warnings(kb: KnowledgeBase) -> list[str]:
         for rid, record in sorted(kb.of(kind).items()):
             where = kb.locations.get(rid, Location("curation"))
             found += [f"{where}: {rid}: {name}: {message}" for _, name, message in attribution.hedges(record)]
+            if isinstance(record, Statement) and record.channel == "report":
+                found += [f"{where}: {rid}: {name}: {message}"
+                          for _, name, message in attribution.narration(record, kb)]
     return found
 
 

@@ -3,7 +3,8 @@ the article's own narration; and hedging words inside a stated claim's span are 
 
 A span cited as a statement's words is attributed when it lies inside a quotation, or in a sentence that
 attributes speech (said, told, according to, a readout ...), or in the paragraph of another of the statement's
-spans that is (a quotation that runs on past its attributing sentence). Pure: text and records in, problems out.
+spans that is (a quotation that runs on past its attributing sentence). A statement of channel ``report`` (the
+article reports it without saying how it was said) is only warned about. Pure: text and records in, problems out.
 """
 
 from __future__ import annotations
@@ -68,7 +69,15 @@ def attributed(text: str, evidence: Evidence) -> bool:
 
 
 def problems(record: CuratedRecord, kb: KnowledgeBase) -> Iterator[Problem]:
-    """Yield each span of a statement that is not attributed (see the module's docstring)."""
+    """Yield each span of a statement that is not attributed (see the module's docstring): errors, but for a
+    statement of channel ``report`` (the article reports it without saying how it was said), whose
+    unattributed spans are only warned about (:func:`narration`)."""
+    if isinstance(record, Statement) and record.channel != "report":
+        yield from narration(record, kb)
+
+
+def narration(record: CuratedRecord, kb: KnowledgeBase) -> Iterator[Problem]:
+    """Yield each span of a statement that is the article's narration rather than attributed words."""
     if not isinstance(record, Statement):
         return
     paragraphs: set[tuple[str, int]] = set()

@@ -48,6 +48,8 @@ __all__ = [
     "RDFS_LABEL",
     "RDF_LANG_STRING",
     "RDF_TYPE",
+    "RULES",
+    "RULE_PREDICATES",
     "SDO",
     "SD_IRI",
     "SKOS",
@@ -61,6 +63,7 @@ __all__ = [
     "XSD_IRI",
     "XSD_STRING",
     "Mint",
+    "rule",
 ]
 
 VOCAB_IRI = "https://kb.example.org/ns#"
@@ -113,6 +116,12 @@ class KB(DefinedNamespace):
     Utterance: URIRef  # something a person or body said, as an article reports it
     Sanction: URIRef  # a sanction: target, imposer, date, reason
     Dispute: URIRef  # statements that sources give differently, kept side by side
+    Link: URIRef  # one triple of a fact (a topic, a participant...) with its own evidence or basis
+    Derivation: URIRef  # one triple a rule made (rdf:subject, rdf:predicate, rdf:object), with its premises
+    Rule: URIRef  # a rule that derives triples from stated ones (a prov:Plan)
+
+    # reasons
+    basis: URIRef  # link or dispute -> kbv:stated, kbv:inferred or kbv:curator: how a curator knows it
 
     # every statement
     disputed: URIRef  # xsd:boolean: true when sources disagree on this statement
@@ -130,7 +139,9 @@ class KB(DefinedNamespace):
     # meetings
     kind: URIRef  # meeting or place -> its kind (a kbv: concept)
     status: URIRef  # meeting -> kbv:held, kbv:planned, kbv:declined or kbv:cancelled
-    met: URIRef  # truthy: agent -> agent, both took part in a held meeting (symmetric)
+    met: URIRef  # derived: person -> person, both in a held meeting of a meeting kind (symmetric)
+    attended: URIRef  # derived: agent -> a held conference, forum, summit or news conference it took part in
+    inPlaceOf: URIRef  # meeting -> the agent a participant stood in for ("in place of Qin Gang")
     characterization: URIRef  # how a source characterized a meeting ("candid and constructive")
     outcome: URIRef  # a result of a meeting, as a source words it
 
@@ -167,6 +178,11 @@ class KB(DefinedNamespace):
     # publishing (the catalogue graph)
     digest: URIRef  # article graph -> sha256 (hex) of its sorted N-Triples lines
 
+    _extras = (  # the rules (schema/kb.ttl gives each its label and comment): kb.vocab.RULES
+        "rule-met", "rule-attended", "rule-member-of", "rule-sanctioned-by", "rule-agreed-value", "rule-office",
+        "rule-attribute-dispute",
+    )
+
 
 class KBV(DefinedNamespace):
     """Controlled values: SKOS concepts named after the YAML value they stand for (schema/kb.ttl)."""
@@ -178,6 +194,7 @@ class KBV(DefinedNamespace):
         "stated",  # the article states it plainly
         "hedged",  # the article hedges it ("likely", "may")
         "inferred",  # a publication date inferred from the text, not printed
+        "curator",  # supplied by a curator from outside the articles
         # meeting status
         "held",  # it took place
         "planned",  # announced, not yet held
@@ -233,6 +250,29 @@ ATTRIBUTES: dict[str, URIRef] = {
 }
 """A fact's attribute, as its name appears in IRIs -> the property that carries its value (the same on an
 attribute statement and as a truthy triple)."""
+
+RULES: dict[str, tuple[str, ...]] = {
+    "met": (str(KB.met),),
+    "attended": (str(KB.attended),),
+    "member-of": (str(ORG.memberOf), str(ORG.holds), str(ORG.heldBy)),
+    "sanctioned-by": (str(KB.sanctionedBy),),
+    "agreed-value": tuple(str(prop) for prop in ATTRIBUTES.values()),
+    "office": (),
+    "attribute-dispute": (),
+}
+"""Each rule (``kb:rule-{name}``) -> the predicates of the truthy triples it makes (``kb:Derivation`` nodes);
+``office`` and ``attribute-dispute`` make whole nodes instead (``prov:wasGeneratedBy`` on the node)."""
+
+RULE_PREDICATES = frozenset(p for predicates in RULES.values() for p in predicates)
+"""Predicates whose triples on a fact or entity only a rule makes: its evidence does not state them."""
+
+
+def rule(name: str) -> URIRef:
+    """Return the IRI of the rule ``name`` (a key of RULES): ``kb:rule-{name}``. Raises KeyError."""
+    if name not in RULES:
+        raise KeyError(name)
+    return KB[f"rule-{name}"]
+
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -305,6 +345,16 @@ class Mint:
         """Return the IRI of the dispute between versions of one attribute:
         ``{base}dispute/{fact}/{attr}``."""
         return URIRef(f"{self.base}dispute/{fact_id}/{attribute}")
+
+    def derivation(self, rule: str, key: str) -> URIRef:
+        """Return the IRI of the derivation of one triple by ``rule``: ``{base}derivation/{rule}/{key}``, key
+        the first 16 hex digits of the sha1 of the triple's N-Triples text (``s p o``)."""
+        return URIRef(f"{self.base}derivation/{rule}/{key}")
+
+    def link(self, fact: URIRef, attribute: str, n: int) -> URIRef:
+        """Return the IRI of the ``n``-th (1-based) link of ``attribute`` of ``fact``:
+        ``{fact}/link/{attribute}/{n}``."""
+        return URIRef(f"{fact}/link/{attribute}/{n}")
 
     def named_graph(self, source_id: str) -> URIRef:
         """Return the IRI of the named graph holding one article's statements and evidence."""

@@ -105,3 +105,10 @@ def test_search_refuses_empty_or_long_text(api: Api, text: str) -> None:
 def test_search_text_cannot_inject_sparql(api: Api) -> None:
     assert search(api, '") } } SELECT * WHERE { ?s ?p ?o } #')["totalCount"] == 0
     assert api.errors('{ search(text: "\\\\u0022") { totalCount } }') == ["text may not contain \\u or \\U"]
+
+
+def test_search_finds_an_article_by_its_author(api: Api) -> None:
+    # a byline is rarely in the article's text: searching an author ("Hansler") must still find the article
+    hits = search(api, "desk two")["nodes"]
+    assert [(h["kind"], h["field"], h["text"]) for h in hits][:1] == [  # type: ignore[index]
+        ("source", "DESCRIPTION", "Desk Two")]

@@ -57,10 +57,13 @@ def test_meetings_cover_held_planned_and_declined(knowledge_base: KnowledgeBase)
     assert len({e.source for e in talks.evidence}) >= 3
 
 
-def test_li_shangfu_sanction_keeps_its_hedge(knowledge_base: KnowledgeBase) -> None:
+def test_li_shangfu_sanction_is_stated_and_its_link_to_the_demand_hedged(knowledge_base: KnowledgeBase) -> None:
     sanctions = [s for s in knowledge_base.of("sanctions").values() if isinstance(s, Sanction)]
     [li] = [s for s in sanctions if s.target == "li-shangfu"]
-    assert li.certainty == "hedged" and li.hedge and "likely" in li.hedge
+    assert li.certainty == "stated"  # "who is sanctioned by the US government" (bloomberg-2023-06-19-beijing)
+    hedged = [link for link in li.links if link.certainty == "hedged"]
+    assert [(link.of.split(" ")[0], link.hedge) for link in hedged] == [("related-statement", "likely a reference to")]
+    assert all("likely" not in e.quote for e in li.evidence)
     assert li.related_statements
 
 

@@ -209,7 +209,9 @@ def test_an_unquoted_yaml_date_reads_the_same_on_both_parsers(scalar: str, tmp_p
     assert fast is None or fast[0] == reference  # None: the fast path leaves the file to ruamel
     root = _project(tmp_path, MEETING_DATE, f"    value: {scalar}\n")
     validated, exported = _invoke("validate", "--root", str(root)), _invoke("export", "--root", str(root))
-    assert validated.exit_code == exported.exit_code and validated.stderr == exported.stderr
+    # kb validate also warns (an article's publisher without a byline span or basis); kb export does not.
+    errors = "".join(line for line in validated.stderr.splitlines(True) if not line.startswith("warning: "))
+    assert validated.exit_code == exported.exit_code and errors == exported.stderr
     value = reference[0]["date"]["value"]
     if isinstance(value, str) and dates.problem(value) is None:
         assert validated.exit_code == 0

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from kb.cli import main
 from kb.curate.diffreport import MARKER, md
-from kb.load import pipeline
+from kb.load import attribution, pipeline
 from kb.load.validate import walk
 from kb.model.records import KINDS, Evidence
 from tests import gitrepo
@@ -54,10 +54,13 @@ def repo(tmp_path: Path) -> Path:
 
 
 def unique_passage(text: str) -> str:
-    """Return a passage of the article that occurs once and is not already a whole quote."""
+    """Return a passage of the article that occurs once, is not already a whole quote, and is words the
+    article attributes to someone (a statement's evidence must be: kb.load.attribution)."""
     for start in range(200, len(text) - NEW_QUOTE_LENGTH, 37):
         passage = text[start : start + NEW_QUOTE_LENGTH]
-        if text.count(passage) == 1 and "\n" not in passage and passage == passage.strip():
+        span = Evidence(source="any", quote=passage, start=start, end=start + len(passage))
+        if (text.count(passage) == 1 and "\n" not in passage and passage == passage.strip()
+                and attribution.attributed(text, span)):
             return passage
     raise AssertionError("no unique passage")
 

@@ -110,19 +110,44 @@ def held_meetings_with(kb: KnowledgeBase, rid: str) -> list[Meeting]:
     return [m for m in meetings if m.status == "held" and rid in m.participants]
 
 
-def expect_who_met_wang_yi(kb: KnowledgeBase) -> Counter[Row]:
-    wang = person(kb, "Wang Yi")
+MEET_KINDS = {"meeting", "talks", "visit"}  # docs/model.md, "Rules": kb:rule-met
+
+
+def met_at(kb: KnowledgeBase, meeting: Meeting, a: str, b: str) -> bool:
+    """Whether ``meeting`` makes kb:met between the people a and b: held, of a meeting kind, both people, no
+    declined or cancelled meeting between them about the same gathering or day."""
+    if meeting.status != "held" or meeting.kind not in MEET_KINDS or not {a, b} <= set(meeting.participants):
+        return False
+    if kb.kinds.get(a) != "people" or kb.kinds.get(b) != "people" or a == b:
+        return False
+    for other in kb.meetings.values():
+        if other.status in {"declined", "cancelled"} and {a, b} <= set(other.participants):
+            same_day = other.date is not None and meeting.date is not None and other.date.value == meeting.date.value
+            if other.occasion in {meeting.id, meeting.occasion} - {None} or same_day:
+                return False
+    return True
+
+
+def met_by(kb: KnowledgeBase, a: str) -> list[tuple[str, Meeting]]:
+    """(other person, meeting) for every meeting whose kb:met between a and the other survives its dispute."""
     groups = {d.id: d.facts for d in kb.disputes.values()}
     disputed = kb.disputed()
-    met: set[str] = set()
-    for meeting in held_meetings_with(kb, wang):
+    found = []
+    for meeting in held_meetings_with(kb, a):
         versions = [kb.meetings[f] for f in groups[disputed[meeting.id]]] if meeting.id in disputed \
             else [meeting]
         for other in meeting.participants:  # a disputed meeting counts only where every version agrees
-            if other != wang and all(v.status == "held" and {wang, other} <= set(v.participants)
-                                     for v in versions):
-                met.add(name(kb, other))
-    return Counter((n,) for n in met)
+            if all(met_at(kb, v, a, other) for v in versions):
+                found.append((other, meeting))
+    return found
+
+
+def expect_who_met_wang_yi(kb: KnowledgeBase) -> Counter[Row]:
+    return Counter({(name(kb, other),) for other, _ in met_by(kb, person(kb, "Wang Yi"))})
+
+
+def expect_why_met_wang_yi(kb: KnowledgeBase) -> Counter[Row]:
+    return Counter({(name(kb, other), meeting.label) for other, meeting in met_by(kb, person(kb, "Wang Yi"))})
 
 
 def expect_meetings_with_evidence(kb: KnowledgeBase) -> Counter[Row]:
@@ -225,6 +250,7 @@ def expect_statements_per_article(kb: KnowledgeBase) -> Counter[Row]:
 
 EXPECT: dict[str, Callable[[KnowledgeBase], Counter[Row]]] = {
     "who-met-wang-yi": expect_who_met_wang_yi,
+    "why-met-wang-yi": expect_why_met_wang_yi,
     "meetings-with-evidence": expect_meetings_with_evidence,
     "statements-on-sanctions": expect_statements_on_sanctions,
     "disputes": expect_disputes,

@@ -113,7 +113,7 @@ def topics(scheme: str) -> str:
 
 
 def roles(holder: Ref = None, organization: Ref = None, title: str | None = None,
-          as_of: dt.date | None = None) -> str:
+          as_of: dt.date | None = None, certainty: str | None = None) -> str:
     """Roles, by start date. ``as_of`` keeps roles held on that day: begun by then (or with no known start)
     and not ended before it (or with no known end); a partial date counts as its whole month or year."""
     title_clause = "" if title is None else (
@@ -129,16 +129,35 @@ def roles(holder: Ref = None, organization: Ref = None, title: str | None = None
     return " ".join([
         "?item a org:Membership .", _match("holder", holder, "?item org:member {} ."),
         _match("organization", organization, "?item org:organization {} ."), title_clause, as_of_clause,
+        _certain(certainty),
         _by_date("schema:startDate"),
     ])
 
 
+WITHIN = "(kb:country|schema:containedInPlace)*"
+"""The path from a place to every place it lies in (itself included): Beijing is in China."""
+
+FACT_TYPES = {"meeting": "schema:Event", "role": "org:Membership", "statement": "kb:Utterance",
+              "sanction": "kb:Sanction"}
+"""The kinds of facts the articles report, and their types in the graph."""
+
+INVOLVED = "schema:attendee|org:member|kb:speaker|schema:about|kb:target|kb:imposedBy"
+"""The predicates that tie a fact to a person or organization it is about."""
+
+
+def _certain(certainty: str | None) -> str:
+    """Keep facts of ``certainty`` (a ``kbv:`` IRI): every curated fact carries one."""
+    return "" if certainty is None else f"?item kb:certainty {iri(certainty)} ."
+
+
 def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, status: str | None = None,
-             kind: str | None = None, after: dt.date | None = None, before: dt.date | None = None) -> str:
-    """Meetings, by date (undated last). ``after``/``before`` keep meetings overlapping that range."""
+             kind: str | None = None, after: dt.date | None = None, before: dt.date | None = None,
+             certainty: str | None = None) -> str:
+    """Meetings, by date (undated last). ``after``/``before`` keep meetings overlapping that range; ``place``
+    keeps meetings held there or anywhere within it (a city of a country)."""
     return " ".join([
         "?item a schema:Event .", _match("participant", participant, "?item schema:attendee {} ."),
-        _match("place", place, "?item schema:location {} ."),
+        _match("place", place, f"?item schema:location/{WITHIN} {{}} ."), _certain(certainty),
         _match("topic", topic, "?item dcterms:subject {} ."),
         "" if status is None else f"?item kb:status {iri(status)} .",
         "" if kind is None else f"?item kb:kind {iri(kind)} .",
@@ -148,10 +167,10 @@ def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, stat
 
 def statements(speaker: Ref = None, topic: Ref = None, about: Ref = None, meeting: Ref = None,
                channel: str | None = None, after: dt.date | None = None,
-               before: dt.date | None = None) -> str:
+               before: dt.date | None = None, certainty: str | None = None) -> str:
     """Statements (utterances), by date (undated last)."""
     return " ".join([
-        "?item a kb:Utterance .", _match("speaker", speaker, "?item kb:speaker {} ."),
+        "?item a kb:Utterance .", _certain(certainty), _match("speaker", speaker, "?item kb:speaker {} ."),
         _match("topic", topic, "?item dcterms:subject {} ."),
         _match("about", about, "?item schema:about {} ."),
         _match("meeting", meeting, "?item kb:atMeeting {} ."),
@@ -160,10 +179,10 @@ def statements(speaker: Ref = None, topic: Ref = None, about: Ref = None, meetin
     ])
 
 
-def sanctions(target: Ref = None, imposed_by: Ref = None) -> str:
+def sanctions(target: Ref = None, imposed_by: Ref = None, certainty: str | None = None) -> str:
     """Sanctions, by date."""
     return " ".join([
-        "?item a kb:Sanction .", _match("target", target, "?item kb:target {} ."),
+        "?item a kb:Sanction .", _certain(certainty), _match("target", target, "?item kb:target {} ."),
         _match("imposer", imposed_by, "?item kb:imposedBy {} ."), _by_date("dcterms:date"),
     ])
 
@@ -189,6 +208,40 @@ def facts_of_source() -> str:
         'BIND(CONCAT(SUBSTR(CONCAT("0000000000", STR(?pos)), STRLEN(STR(?pos)) + 1), " ", STR(?item)) '
         "AS ?key)"
     )
+
+
+def facts(kind: str | None = None, source: Ref = None, min_sources: int | None = None,
+          disputed: bool | None = None, topic: Ref = None, person: Ref = None,
+          certainty: str | None = None) -> str:
+    """Facts of every kind (or of one ``kind``, a key of :data:`FACT_TYPES`), by date (undated last).
+    ``source`` keeps the facts an article supports (directly or through a version of an attribute);
+    ``min_sources`` those whose own evidence comes from at least that many articles (their ``sourceCount``);
+    ``disputed`` those in a dispute (or not), as ``Fact.disputed`` says; ``person`` those a person or
+    organization takes part in."""
+    typed = (f"?item a {FACT_TYPES[kind]} ." if kind
+             else f"VALUES ?type {{ {' '.join(FACT_TYPES.values())} }} ?item a ?type .")
+    counted = "" if min_sources is None else (
+        "{ SELECT ?item (COUNT(DISTINCT ?counted) AS ?source_count) WHERE { "
+        "?item prov:wasDerivedFrom/oa:hasSource ?counted } GROUP BY ?item } "
+        f"FILTER(?source_count >= {int(min_sources)})"
+    )
+    in_dispute = ("EXISTS { ?item kb:disputed true } || EXISTS { ?dispute kb:disputedStatement ?item } || "
+                  "EXISTS { ?item kb:attributeStatement ?version . ?other kb:disputedStatement ?version }")
+    supported = ("{{ ?item prov:wasDerivedFrom/oa:hasSource {0} }} UNION "
+                 "{{ ?item kb:attributeStatement/prov:wasDerivedFrom/oa:hasSource {0} }}")
+    return " ".join([
+        typed, _match("source", source, supported), counted,
+        "" if disputed is None else f"FILTER({'' if disputed else '!'}({in_dispute}))",
+        _match("topic", topic, "?item dcterms:subject {} ."), _match("person", person, f"?item {INVOLVED} {{}} ."),
+        _certain(certainty), _by_first_date(),
+    ])
+
+
+def _by_first_date() -> str:
+    """Sort facts of every kind by their date: a meeting's or role's start, a statement's or sanction's date."""
+    return ("OPTIONAL { ?item schema:startDate ?sort_start } OPTIONAL { ?item dcterms:date ?sort_date } "
+            'BIND(CONCAT(IF(BOUND(?sort_start), STR(?sort_start), IF(BOUND(?sort_date), STR(?sort_date), "~")), '
+            '" ", STR(?item)) AS ?key)')
 
 
 # ---------------------------------------------------------------------------------------------------------

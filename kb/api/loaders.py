@@ -13,8 +13,10 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from kb.api.props import Props, term_order
+from kb.api.whys import WhyKey, why_many
 from kb.errors import QueryError
 from kb.graph.query import PROLOGUE, Backend, Term, iri, literal, values
+from kb.graph.why import Reason
 from kb.vocab import KB
 
 MAX_BATCH = 500  # IRIs per VALUES clause: keeps query text within what remote endpoints accept
@@ -31,6 +33,7 @@ ObjectsKey = tuple[str, str]
 """``(predicate IRI, subject IRI)``."""
 
 
+
 @dataclass(frozen=True)
 class EvidenceRow:
     """One evidence node with both selectors: the article, code-point offsets and the words around them."""
@@ -42,6 +45,18 @@ class EvidenceRow:
     quote: str
     prefix: str
     suffix: str
+    as_written: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One link node (``kb:Link``): the triple it backs with a reason of its own, and how certain it is."""
+
+    iri: str
+    predicate: str
+    object: Term
+    certainty: str | None
+    hedge: str | None
 
 
 Child = tuple[str, str]
@@ -96,6 +111,8 @@ class Loaders:
         self.pages = GuardedLoader[PageKey, ChildPage](guard, load_fn=self._pages)
         self.counts = GuardedLoader[ChildrenKey, int](guard, load_fn=self._counts)
         self.objects = GuardedLoader[ObjectsKey, list[Term]](guard, load_fn=self._objects)
+        self.why = GuardedLoader[WhyKey, list[Reason]](guard, load_fn=self._why, max_batch_size=MAX_BATCH)
+        self.links = GuardedLoader[str, list[LinkRow]](guard, load_fn=self._links, max_batch_size=MAX_BATCH)
 
     async def text(self, source: str) -> str:
         """Return the full text of article ``source`` ("" when it has none), batched across the request."""
@@ -125,19 +142,21 @@ class Loaders:
         # The same pattern as "?ev oa:hasSource ?source ; oa:hasSelector ?position, ?selector", written out in
         # this order so that Oxigraph joins selector by selector, which it does faster.
         table = await self.backend.select(PROLOGUE + f"""
-            SELECT ?ev ?source ?start ?end ?exact ?prefix ?suffix WHERE {{
+            SELECT ?ev ?source ?start ?end ?exact ?prefix ?suffix ?written WHERE {{
               {values('ev', keys)}
               ?ev oa:hasSource ?source . ?ev oa:hasSelector ?position . ?position oa:start ?start .
               ?position oa:end ?end . ?ev oa:hasSelector ?selector . ?selector oa:exact ?exact .
               OPTIONAL {{ ?selector oa:prefix ?prefix }}
               OPTIONAL {{ ?selector oa:suffix ?suffix }}
+              OPTIONAL {{ ?ev kb:asWritten ?written }}
             }}""")
         found: dict[str, EvidenceRow] = {}
         for row in table.rows:
-            prefix, suffix = row.get("prefix"), row.get("suffix")
+            prefix, suffix, written = row.get("prefix"), row.get("suffix"), row.get("written")
             found[row["ev"].value] = EvidenceRow(
                 row["ev"].value, row["source"].value, row["start"].as_int(), row["end"].as_int(),
                 row["exact"].value, prefix.value if prefix else "", suffix.value if suffix else "",
+                written.value if written else None,
             )
         return [found.get(key) for key in keys]
 
@@ -220,6 +239,25 @@ class Loaders:
             for row in table.rows:
                 found[(predicate, row["s"].value)].append(row["o"])
         return [sorted(found.get(key, ()), key=term_order) for key in keys]
+
+
+    async def _links(self, keys: Sequence[str]) -> list[list[LinkRow]]:
+        table = await self.backend.select(PROLOGUE + f"""
+            SELECT ?s ?link ?p ?o ?certainty ?hedge WHERE {{
+              {values('s', keys)}
+              ?link rdf:subject ?s . ?link a kb:Link . ?link rdf:predicate ?p . ?link rdf:object ?o .
+              OPTIONAL {{ ?link kb:certainty ?certainty }} OPTIONAL {{ ?link kb:hedge ?hedge }}
+            }}""")
+        found: dict[str, list[LinkRow]] = defaultdict(list)
+        for row in table.rows:
+            certainty, hedge = row.get("certainty"), row.get("hedge")
+            found[row["s"].value].append(LinkRow(
+                row["link"].value, row["p"].value, row["o"], certainty.value if certainty else None,
+                hedge.value if hedge else None))
+        return [sorted(found.get(key, ()), key=lambda r: r.iri) for key in keys]
+
+    async def _why(self, keys: Sequence[WhyKey]) -> list[list[Reason]]:
+        return await why_many(self.backend, keys)
 
 
 def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:

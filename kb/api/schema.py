@@ -132,11 +132,12 @@ class Query:
         organization: args.OrganizationId = None,
         title: Annotated[str | None, strawberry.argument(
             description="Keep roles whose title, as an article words it, contains this text.")] = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Role]:
         pattern = lists.roles(
             holder=args.ids(info, holder, "person"),
             organization=args.ids(info, organization, "organization"), title=title, as_of=as_of,
+            certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -149,12 +150,12 @@ class Query:
         = None,
         kind: Annotated[MeetingKind | None, strawberry.argument(description="Keep meetings of this kind.")] = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Meeting]:
         pattern = lists.meetings(
             participant=args.agents(info, participant), place=args.ids(info, place, "place"),
             topic=args.topics(info, topic), status=_enum(status), kind=_enum(kind),
-            after=date_from, before=date_to,
+            after=date_from, before=date_to, certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
@@ -166,21 +167,41 @@ class Query:
         channel: Annotated[Channel | None, strawberry.argument(
             description="Keep statements made public through this channel.")] = None,
         date_from: args.DateFrom = None, date_to: args.DateTo = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Statement]:
         pattern = lists.statements(
             speaker=args.agents(info, speaker), topic=args.topics(info, topic),
             about=args.ids(info, about, *registry.TYPES), meeting=args.ids(info, meeting, "meeting"),
-            channel=_enum(channel), after=date_from, before=date_to,
+            channel=_enum(channel), after=date_from, before=date_to, certainty=args.certainty(certainty),
         )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Sanctions by date, filtered by target and by who imposed them.")
     async def sanctions(
         self, info: Info, target: args.AgentId = None, imposed_by: args.AgentId = None,
-        first: args.First = None, after: args.After = None,
+        certainty: args.CertaintyArg = None, first: args.First = None, after: args.After = None,
     ) -> Connection[Sanction]:
-        pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by))
+        pattern = lists.sanctions(args.agents(info, target), args.agents(info, imposed_by),
+                                  args.certainty(certainty))
+        return await lists.page(info, pattern, first, after, registry.load_listed)
+
+    @strawberry.field(description="Facts of every kind (meetings, roles, statements, sanctions) by date "
+                                  "(undated last), in one list: filtered by kind, by the article that supports "
+                                  "them, by how many articles state them (minSources: 3 is \"reported by three "
+                                  "or more articles\"), by dispute, topic, person and certainty.")
+    async def facts(
+        self, info: Info, kind: args.FactKindArg = None, source: args.SourceId = None,
+        min_sources: args.MinSources = None, disputed: args.Disputed = None, topic: args.TopicId = None,
+        person: args.AgentId = None, certainty: args.CertaintyArg = None,
+        first: args.First = None, after: args.After = None,
+    ) -> Connection[Fact]:
+        if min_sources is not None and not 1 <= min_sources <= MAX_MIN_SOURCES:
+            raise UserError(f"minSources must be 1 to {MAX_MIN_SOURCES}")
+        pattern = lists.facts(
+            kind=str(kind.value) if kind else None, source=args.ids(info, source, "source"), min_sources=min_sources,
+            disputed=disputed, topic=args.topics(info, topic), person=args.agents(info, person),
+            certainty=args.certainty(certainty),
+        )
         return await lists.page(info, pattern, first, after, registry.load_listed)
 
     @strawberry.field(description="Articles by publication date.")
@@ -233,6 +254,10 @@ class Query:
         page = connection(shown, cursors, start + size < found.total, start > 0, constant(found.total))
         return SearchConnection(edges=page.edges, page_info=page.page_info, counter=page.counter,
                                 facet_counter=facets)
+
+
+MAX_MIN_SOURCES = 10_000
+"""The largest minSources a client may ask: any larger names no fact and only costs a query."""
 
 
 def _slow_query(needle: str) -> str:

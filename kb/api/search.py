@@ -47,6 +47,7 @@ _TEXTS = """
           UNION { ?node skos:prefLabel ?text . BIND("label" AS ?field) }
           UNION { ?node skos:altLabel ?text . BIND("alias" AS ?field) }
           UNION { ?node a org:Membership ; kb:titleAsWritten ?text . BIND("title" AS ?field) }
+          UNION { ?node a schema:NewsArticle ; dcterms:creator ?text . BIND("description" AS ?field) }
           UNION { ?node prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
                    FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("quote" AS ?field) }
           UNION { ?node kb:attributeStatement/prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .

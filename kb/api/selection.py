@@ -41,13 +41,14 @@ _NODE = {"__typename": NONE, "id": NONE, "slug": NONE, "iri": NONE}
 _EVIDENCED = {"evidence": _p(PROV.wasDerivedFrom), "sourceCount": _p(PROV.wasDerivedFrom),
               "sources": _p(PROV.wasDerivedFrom)}
 _FACT = {**_NODE, **_EVIDENCED, "label": _p(RDFS.label), "certainty": _p(KB.certainty), "hedge": _p(KB.hedge),
-         "note": _p(SKOS.note), "disputed": _p(KB.disputed), "disputes": NONE}
+         "note": _p(SKOS.note), "disputed": _p(KB.disputed), "disputes": NONE, "why": NONE, "links": NONE}
 _AGENT_LISTS = {"roles": NONE, "meetings": NONE, "statements": NONE, "sanctions": NONE}
 
 FIELDS: dict[str, dict[str, frozenset[str]]] = {
     "Person": {
         **_NODE, **_EVIDENCED, **_AGENT_LISTS, "name": _p(RDFS.label), "aliases": _p(SKOS.altLabel),
         "description": _p(SDO.description), "country": _p(KB.country), "met": NONE, "titles": NONE,
+        "metWith": NONE, "attended": NONE,
     },
     "Organization": {
         **_NODE, **_EVIDENCED, **_AGENT_LISTS, "name": _p(RDFS.label), "aliases": _p(SKOS.altLabel),
@@ -67,7 +68,7 @@ FIELDS: dict[str, dict[str, frozenset[str]]] = {
         "authors": _p(DCTERMS.creator), "published": _p(DCTERMS.date),
         "publishedBasis": _p(KB.publishedBasis), "dateline": _p(KB.dateline), "url": _p(SDO.url),
         "language": _p(DCTERMS.language), "file": _p(KB.file), "sha256": _p(KB.sha256),
-        "text": NONE, "facts": NONE,
+        "text": NONE, "facts": NONE, "note": _p(SKOS.note), "basis": _p(KB.basis), "credits": NONE,
     },
 }
 """GraphQL type -> field -> the predicates of the node's own description its resolver reads. Types and fields

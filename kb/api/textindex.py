@@ -2,7 +2,8 @@
 
 One document per node a search can lead to (person, organization, place, topic, meeting, role, statement,
 sanction, article, dispute), with one field per kind of text: names, aliases, titles as worded (a role's, and its
-holder's too), labels (statement summaries, meeting labels, headlines), descriptions, quotes and article text.
+holder's too), labels (statement summaries, meeting labels, headlines), descriptions (an article's authors too),
+quotes and article text.
 Text is folded before tantivy sees it (:mod:`kb.api.fold`: case, diacritics, British spelling), so the engine's
 tokenizer only splits on spaces. Each query word must match (in any field): exactly, as a prefix when it is the
 last word (typed as you go), or within one or two edits (:func:`kb.api.fold.edits_allowed`). Fields weigh
@@ -52,6 +53,7 @@ SELECT DISTINCT ?node ?field ?text WHERE {
   UNION { ?node a org:Membership ; kb:titleAsWritten ?text . BIND("title" AS ?field) }
   UNION { ?role a org:Membership ; org:member ?node ; kb:titleAsWritten ?text . BIND("title" AS ?field) }
   UNION { ?node schema:description|skos:definition ?text . BIND("description" AS ?field) }
+  UNION { ?node a schema:NewsArticle ; dcterms:creator ?text . BIND("description" AS ?field) }
   UNION { ?node prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text .
           FILTER NOT EXISTS { ?node a kb:AttributeStatement } BIND("quote" AS ?field) }
   UNION { ?node kb:attributeStatement/prov:wasDerivedFrom/oa:hasSelector/oa:exact ?text . BIND("quote" AS ?field) }

@@ -12,7 +12,7 @@ import gc as gc
 import click
 import uvicorn as uvicorn
 
-from kb.cli import authoring, curation, output, publishing, serving
+from kb.cli import authoring, curation, output, provenance, publishing, serving
 from kb.cli.common import EXIT_INVALID as EXIT_INVALID
 from kb.cli.common import EXIT_USAGE as EXIT_USAGE
 from kb.cli.common import KbGroup
@@ -32,5 +32,5 @@ def main() -> None:
 
 for command in (curation.validate, curation.anchor, curation.schema_json, curation.diff, authoring.add_source,
                 authoring.suggest, output.export,
-                output.schema, publishing.publish, serving.build, serving.serve):
+                output.schema, publishing.publish, serving.build, serving.serve, provenance.audit, provenance.why):
     main.add_command(command)

@@ -14,12 +14,14 @@ from kb.config import DEFAULT_BASE_IRI, Settings
 from kb.curate import anchor as anchoring
 from kb.curate import diff as differ
 from kb.curate import diffreport, disputes
-from kb.errors import AnchorError, CurationErrors, DiffError
+from kb.errors import AnchorError, CurationError, CurationErrors, DiffError, Location
+from kb.graph import audit, builder
 from kb.graph import shapes as shacl
 from kb.graph import store as stores
-from kb.load import hints, loader, pipeline
+from kb.load import attribution, hints, links, loader, pipeline
 from kb.model import jsonschema
 from kb.model.knowledge_base import KnowledgeBase
+from kb.model.records import Statement
 from kb.model.sources import context, locate, utf16_offset
 
 
@@ -32,12 +34,15 @@ from kb.model.sources import context, locate, utf16_offset
 def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None:
     """Check seeds and curation: shapes, ids, references, offsets against quotes, dates, disputes.
 
-    Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl); a violation is
-    reported at the file and line of the fact it concerns, with the fact's id.
+    Then builds the RDF graph and checks it against the SHACL shapes (schema/shapes.ttl), and that every
+    triple has a reason (as kb audit does); a violation is reported at the file and line of the fact it
+    concerns, with the fact's id.
     A quote not in its article comes with the closest passage, how alike it is, and the line or kb anchor
     command that fixes it. Disputes are counted as the graph counts them (records, and attributes given in
     several versions). Refuses a kb suggest draft left in curation/drafts/.
-    Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0. Never writes.
+    Prints every problem as path:line:col and exits 2, or prints counts per kind and exits 0; warnings (an
+    article's author or publisher without a byline span or basis, hedging words in a stated claim's span) go
+    to stderr and do not fail. Never writes.
     """
     base_iri = Settings.from_env().base_iri
     try:
@@ -53,21 +58,45 @@ def validate(root: Path, as_json: bool, check_shapes: bool, quiet: bool) -> None
             sys.exit(EXIT_INVALID)
         fail(errors)
     counts = disputes.counts(kb, counted)  # disputes as the graph, /health and the pages count them
+    warnings = _warnings(kb)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps({"ok": True, "counts": counts}, indent=2))
         return
     click.echo("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 
+def _warnings(kb: KnowledgeBase) -> list[str]:
+    """Return a line for each article's metadata without a reason of its own, each span of a stated claim
+    that holds hedging words ("likely", "alleged" ...), and each unattributed span of a reported statement."""
+    found = [f"{kb.locations.get(sid, Location('curation'))}: {sid}: links: {value} has no reason of its own: "
+             f"add a link `of: {value}` with the article's words (a byline) or a basis and a note"
+             for sid, source in sorted(kb.sources.items()) for value in links.unsupported(source)]
+    for kind in ("meetings", "statements", "sanctions"):
+        for rid, record in sorted(kb.of(kind).items()):
+            where = kb.locations.get(rid, Location("curation"))
+            found += [f"{where}: {rid}: {name}: {message}" for _, name, message in attribution.hedges(record)]
+            if isinstance(record, Statement) and record.channel == "report":
+                found += [f"{where}: {rid}: {name}: {message}"
+                          for _, name, message in attribution.narration(record, kb)]
+    return found
+
+
 def _check_shapes(kb: KnowledgeBase, base_iri: str, found: Bars | None) -> int:
     """Raise CurationErrors for every SHACL violation of the graph built from ``kb``; return how many disputes
     the graph holds."""
     with step(found, "building"):
-        graph = stores.build_store(kb, base_iri, "memory").graph
+        built = builder.build(kb, base_iri)
+        graph = stores.load(built, "memory").graph
     with step(found, "checking shapes"):
         violations = shacl.check(graph, base_iri)
-    if violations:
-        raise shacl.as_errors(violations, kb)
+    with step(found, "checking reasons"):
+        missing = [CurationError(m.location or Location("curation"), f"{m.triple} has no reason (kb audit)",
+                                 m.record or "") for m in audit.unexplained(built.lines, kb, base_iri)]
+    if violations or missing:
+        errors = [*(shacl.as_errors(violations, kb) if violations else []), *missing]
+        raise CurationErrors(errors)
     return disputes.in_graph(graph)
 
 @click.command()

@@ -18,8 +18,8 @@ from typing import Any
 
 from kb import vocab
 from kb.graph import ntriples as nt
-from kb.graph.nodes import NodeWriter
 from kb.graph.ntriples import DCTERMS, KB, KBV, ORG, PROV, RDF, RDFS, SDO, SKOS, TIME, TextTriple
+from kb.graph.reasons import ReasonWriter
 from kb.graph.sinks import BuiltGraph, Collect, Part, Split, Stream, Tally
 from kb.model import records as model
 from kb.model.knowledge_base import KnowledgeBase
@@ -30,7 +30,7 @@ _PLACE_TYPES = {
 }
 
 
-class _Builder(NodeWriter):
+class _Builder(ReasonWriter):
     """Makes the lines of every record and hands them to ``sink``: :class:`~kb.graph.sinks.Collect` for a
     built graph, :class:`~kb.graph.sinks.Stream` for a store, :class:`~kb.graph.sinks.Tally` for an edit,
     :class:`~kb.graph.sinks.Split` for ``kb publish``."""
@@ -38,23 +38,18 @@ class _Builder(NodeWriter):
     def source(self, source: model.Source) -> None:
         node = self.mint.record("sources", source.id)
         article = self.kb.articles[source.id]
+        # The article's own file states its text, name, hash, headline and language (kb:basis kbv:stated); its
+        # authors, publisher, date, dateline and URL each have a link of their own (source_links).
         triples: list[TextTriple] = [
             (node, RDF.type, SDO.NewsArticle), (node, RDFS.label, nt.text(source.headline)),
             (node, DCTERMS.title, nt.text(source.headline)),
-            (node, DCTERMS.publisher, nt.text(source.publisher)),
             (node, DCTERMS.language, nt.typed(source.language, vocab.XSD.language)),
             (node, KB.file, nt.text(source.file)), (node, KB.sha256, nt.text(source.sha256)),
-            (node, KB.text, nt.text(article.text)),
-            *((node, DCTERMS.creator, nt.text(author)) for author in source.authors),
+            (node, KB.text, nt.text(article.text)), (node, KB.basis, KBV.stated),
+            *self.source_links(node, source),
         ]
-        if source.published is not None:
-            triples.append((node, DCTERMS.date, nt.date(source.published)))
         if source.published_basis is not None:
             triples.append((node, KB.publishedBasis, KBV[source.published_basis]))
-        if source.dateline is not None:
-            triples.append((node, KB.dateline, nt.text(source.dateline)))
-        if source.url is not None:
-            triples.append((node, SDO.url, nt.typed(source.url, vocab.XSD.anyURI)))
         if source.note is not None:
             triples.append((node, SKOS.note, nt.text(source.note)))
         self.emit(triples, [source.id])
@@ -66,6 +61,13 @@ class _Builder(NodeWriter):
             triples.append((node, KB.country, self.ref(country)))
         return triples
 
+    def entity_reason(self, node: str, rid: str, evidence: Sequence[model.Evidence]) -> None:
+        """Emit an entity's evidence, or, when it has none, that a curator supplied it (kb:basis kbv:curator)."""
+        if evidence:
+            self.evidence(node, rid, evidence)
+        else:
+            self.emit([(node, KB.basis, KBV.curator)])
+
     def person(self, person: model.Person) -> None:
         node = self.mint.record("people", person.id)
         triples: list[TextTriple] = [(node, RDF.type, SDO.Person),
@@ -73,7 +75,7 @@ class _Builder(NodeWriter):
         if person.description is not None:
             triples.append((node, SDO.description, nt.text(person.description)))
         self.emit(triples)
-        self.evidence(node, person.id, person.evidence)
+        self.entity_reason(node, person.id, person.evidence)
 
     def organization(self, org: model.Organization) -> None:
         node = self.mint.record("organizations", org.id)
@@ -83,7 +85,7 @@ class _Builder(NodeWriter):
         if org.parent is not None:
             triples.append((node, ORG.subOrganizationOf, self.ref(org.parent)))
         self.emit(triples)
-        self.evidence(node, org.id, org.evidence)
+        self.entity_reason(node, org.id, org.evidence)
 
     def place(self, place: model.Place) -> None:
         node = self.mint.record("places", place.id)
@@ -92,7 +94,7 @@ class _Builder(NodeWriter):
         if place.kind in _PLACE_TYPES:
             triples.append((node, RDF.type, _PLACE_TYPES[place.kind]))
         self.emit(triples)
-        self.evidence(node, place.id, place.evidence)
+        self.entity_reason(node, place.id, place.evidence)
 
     def topic(self, topic: model.Topic) -> None:
         node, scheme = self.mint.record("topics", topic.id), self.mint.topic_scheme()
@@ -130,11 +132,9 @@ class _Builder(NodeWriter):
                                ("outcome", meeting.outcomes)):
             links, _ = self.versions(node, meeting.id, meeting.label, name, versions)
             triples += links
+        self.links(node, meeting)
         self.emit(triples, self.evidence(node, meeting.id, meeting.evidence))
-        if meeting.status == "held":
-            agents = [self.ref(p) for p in meeting.participants]
-            self.truthy.setdefault(meeting.id, set()).update(
-                (a, KB.met, b) for a in agents for b in agents if a != b)
+        self.gathering(node, meeting)
 
     def role(self, role: model.Role) -> None:
         node = self.mint.record("roles", role.id)
@@ -156,9 +156,10 @@ class _Builder(NodeWriter):
             for ev, source in self.derived.get(self.mint.attribute(node, "title", n), []):
                 self.emit([(node, PROV.wasDerivedFrom, ev)], [source])
         self.emit_shared([(post, RDF.type, ORG.Post), (post, RDF.type, ORG.Role),
-                          (post, RDFS.label, nt.text(role.title)), (post, ORG.postIn, org)])
-        self.truthy.setdefault(role.id, set()).update(
-            {(holder, ORG.memberOf, org), (holder, ORG.holds, post), (post, ORG.heldBy, holder)})
+                          (post, RDFS.label, nt.text(role.title)), (post, ORG.postIn, org),
+                          *self.generated(post, "office", [node])])
+        for triple in ((holder, ORG.memberOf, org), (holder, ORG.holds, post), (post, ORG.heldBy, holder)):
+            self.derive(role.id, triple, "member-of", node)
 
     def statement(self, statement: model.Statement) -> None:
         node = self.mint.record("statements", statement.id)
@@ -175,6 +176,7 @@ class _Builder(NodeWriter):
             triples.append((node, KB.via, self.ref(statement.via)))
         if statement.meeting is not None:
             triples.append((node, KB.atMeeting, self.ref(statement.meeting)))
+        self.links(node, statement)
         self.emit(triples, self.evidence(node, statement.id, statement.evidence))
 
     def sanction(self, sanction: model.Sanction) -> None:
@@ -188,13 +190,15 @@ class _Builder(NodeWriter):
         ]
         if sanction.reason is not None:
             triples.append((node, KB.reason, nt.text(sanction.reason)))
+        self.links(node, sanction)
         self.emit(triples, self.evidence(node, sanction.id, sanction.evidence))
-        self.truthy.setdefault(sanction.id, set()).add((target, KB.sanctionedBy, imposer))
+        self.derive(sanction.id, (target, KB.sanctionedBy, imposer), "sanctioned-by", node)
 
     def dispute(self, dispute: model.Dispute) -> None:
         node = self.mint.record("disputes", dispute.id)
         triples: list[TextTriple] = [(node, RDF.type, KB.Dispute), (node, RDFS.label, nt.text(dispute.label)),
-                                 *((node, KB.disputedStatement, self.ref(f)) for f in dispute.facts)]
+                                     (node, KB.basis, KBV.curator),
+                                     *((node, KB.disputedStatement, self.ref(f)) for f in dispute.facts)]
         if dispute.description is not None:
             triples.append((node, SDO.description, nt.text(dispute.description)))
         self.emit(triples)
@@ -202,12 +206,14 @@ class _Builder(NodeWriter):
     def truthy_triples(self) -> None:
         """Emit truthy triples: a disputed fact contributes only what every fact of its dispute agrees on."""
         groups = {d.id: d.facts for d in self.kb.disputes.values()}
-        for fact, triples in self.truthy.items():
+        for fact, made in self.truthy.items():
+            kept = set(made)
             dispute = self.disputed.get(fact)
             if dispute is not None:
                 for other in groups[dispute]:
-                    triples = triples & self.truthy.get(other, set())
-            self.emit_shared(triples)
+                    kept = kept & self.truthy.get(other, {}).keys()
+            for triple in sorted(kept):
+                self.emit_shared(self.derivation(triple, *made[triple]))
 
 
 

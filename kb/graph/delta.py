@@ -26,6 +26,7 @@ from typing import Any
 from kb.graph import builder as graph
 from kb.graph.native import patch_store
 from kb.graph.ntriples import Line
+from kb.graph.reasons import CONTRADICTING
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import KINDS
 
@@ -88,6 +89,9 @@ def affected(old: KnowledgeBase, new: KnowledgeBase) -> set[str] | None:
     # A role's label carries its holder's name.
     for kb in (old, new):
         ids |= {rid for rid, role in kb.roles.items() if role.holder in ids}
+    # A declined or cancelled meeting between two people takes kb:met from the held meetings it contradicts
+    # (kb.graph.reasons: kb:rule-met).
+    ids |= _contradicted(old, new, ids)
     # A dispute sets the disputed flag of its facts, and their truthy triples are what the whole group agrees
     # on.
     disputes = [d for kb in (old, new) for d in kb.disputes.values()]
@@ -100,6 +104,27 @@ def affected(old: KnowledgeBase, new: KnowledgeBase) -> set[str] | None:
                 ids |= {dispute.id, *dispute.facts}
                 grown = True
     return ids
+
+
+def _contradicted(old: KnowledgeBase, new: KnowledgeBase, ids: set[str]) -> set[str]:
+    """Return the meetings of ``old`` or ``new`` that list two people whom a changed declined or cancelled
+    meeting lists too."""
+    pairs: set[frozenset[str]] = set()
+    for kb in (old, new):
+        for rid in ids:
+            meeting = kb.meetings.get(rid)
+            if meeting is not None and meeting.status in CONTRADICTING:
+                people = sorted(p for p in meeting.participants if kb.kinds.get(p) == "people")
+                pairs |= {frozenset((a, b)) for i, a in enumerate(people) for b in people[i + 1:]}
+    if not pairs:
+        return set()
+    found: set[str] = set()
+    for kb in (old, new):
+        for rid, meeting in kb.meetings.items():
+            listed = set(meeting.participants)
+            if any(pair <= listed for pair in pairs):
+                found.add(rid)
+    return found
 
 
 def compute(old: KnowledgeBase, new: KnowledgeBase, base_iri: str, shared: Counter[Line]) -> Delta | None:

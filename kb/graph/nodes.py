@@ -6,6 +6,7 @@ of its attributes; and the plumbing that hands their lines to a sink.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from kb import vocab
@@ -19,6 +20,9 @@ from kb.model.sources import context
 from kb.vocab import ATTRIBUTES
 
 _ATTRIBUTES = {name: f"<{prop}>" for name, prop in ATTRIBUTES.items()}
+Made = tuple[str, str]
+"""How a fact makes a truthy triple: the rule's name and its premises (statement nodes, space-separated)."""
+
 SINGLE_VALUED = frozenset({"duration", "characterization"})
 """The attributes a fact has one true value of: several versions of one make a dispute."""
 
@@ -30,7 +34,8 @@ class NodeWriter:
         self.kb = kb
         self.mint = mint
         self.sink = sink
-        self.truthy: dict[str, set[TextTriple]] = {}
+        self.truthy: dict[str, dict[TextTriple, Made]] = {}
+        """Fact id -> the truthy triples it makes, each with the rule and its premises (kb:Derivation)."""
         self.derived: dict[str, list[tuple[str, str]]] = {}
         self.disputed = kb.disputed()
 
@@ -45,16 +50,40 @@ class NodeWriter:
         counts them per record, so that an edit removes one only when no record makes it any more."""
         self.sink.add_shared([f"{s} {p} {o}".encode() for s, p, o in triples])
 
+    def derive(self, fact_id: str, triple: TextTriple, rule: str, premise: str) -> None:
+        """Record that the fact ``fact_id`` makes the truthy ``triple`` by ``rule`` (a key of kb.vocab.RULES),
+        from the statement node ``premise``."""
+        made = self.truthy.setdefault(fact_id, {})
+        before = made.get(triple)
+        made[triple] = (rule, premise if before is None else f"{before[1]} {premise}")
+
+    def derivation(self, triple: TextTriple, rule: str, premises: str) -> list[TextTriple]:
+        """Return ``triple`` and its kb:Derivation node: which rule made it from which premises (a
+        space-separated list of statement nodes)."""
+        s, p, o = triple
+        node = self.mint.derivation(rule, hashlib.sha1(f"{s} {p} {o}".encode()).hexdigest()[:16])
+        return [triple, (node, RDF.type, KB.Derivation), (node, RDF.subject, s), (node, RDF.predicate, p),
+                (node, RDF.object, o), (node, PROV.wasGeneratedBy, KB[f"rule-{rule}"]),
+                *((node, PROV.wasDerivedFrom, premise) for premise in premises.split(" "))]
+
+    def generated(self, node: str, rule: str, premises: Iterable[str]) -> list[TextTriple]:
+        """Return the lines saying that a whole node (an office, an attribute dispute) was made by ``rule``."""
+        return [(node, PROV.wasGeneratedBy, KB[f"rule-{rule}"]),
+                *((node, PROV.wasDerivedFrom, premise) for premise in premises)]
+
     def ref(self, rid: str) -> str:
         """Return the IRI of any record by id (validation guarantees the id exists)."""
         return self.mint.record(self.kb.kinds[rid], rid)
 
     def evidence(self, node: str, key: str, entries: Sequence[Evidence]) -> set[str]:
         """Emit ``node``'s evidence as oa:SpecificResources. Returns the ids of the sources it cites."""
-        spans = sorted({(e.source, *self.offsets(e, key), e.quote) for e in entries})
-        for n, (source, start, end, quote) in enumerate(spans, start=1):
+        spans = sorted({(e.source, *self.offsets(e, key), e.quote, e.as_written or "") for e in entries})
+        for n, (source, start, end, quote, written) in enumerate(spans, start=1):
             ev = self.mint.evidence(key, n)
-            self.emit(self.evidence_node(ev, source, start, end, quote), [source])
+            lines = self.evidence_node(ev, source, start, end, quote)
+            if written:
+                lines.append((ev, KB.asWritten, nt.text(written)))
+            self.emit(lines, [source])
             self.emit([(node, PROV.wasDerivedFrom, ev)], [source])
             self.derived.setdefault(node, []).append((ev, source))
         return {span[0] for span in spans}
@@ -158,7 +187,7 @@ class NodeWriter:
             if value is not None:
                 triples.append((node, prop, value))
                 if not disputed:
-                    self.truthy.setdefault(fact_id, set()).add((fact, prop, value))
+                    self.derive(fact_id, (fact, prop, value), "agreed-value", node)
             if version.as_written is not None:
                 triples.append((node, KB.asWritten, nt.text(version.as_written)))
             if version.said_by is not None:
@@ -176,6 +205,8 @@ class NodeWriter:
                 (dispute, KB.attribute, prop),
                 *((dispute, KB.disputedStatement, self.mint.attribute(fact, name, n))
                   for n in range(1, len(ordered) + 1)),
+                *self.generated(dispute, "attribute-dispute",
+                                (self.mint.attribute(fact, name, n) for n in range(1, len(ordered) + 1))),
             ])
         return links, cited
 

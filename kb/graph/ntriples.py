@@ -126,5 +126,11 @@ class TextMint(Mint):
     def attribute_dispute(self, fact_id: str, attribute: str) -> str:  # type: ignore[override]
         return f"<{super().attribute_dispute(fact_id, attribute)}>"
 
+    def derivation(self, rule: str, key: str) -> str:  # type: ignore[override]
+        return f"<{self.base}derivation/{rule}/{key}>"
+
+    def link(self, fact: str, attribute: str, n: int) -> str:  # type: ignore[override]
+        return f"{fact[:-1]}/link/{attribute}/{n}>"
+
     def topic_scheme(self) -> str:  # type: ignore[override]
         return f"<{super().topic_scheme()}>"

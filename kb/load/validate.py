@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kb.errors import CurationError, CurationErrors
-from kb.load import hints
+from kb.load import attribution, hints, links
 from kb.load.gc import gc_paused
 from kb.load.loader import PathKey, RawFile, RawKnowledgeBase
 from kb.model import dates
@@ -188,6 +188,7 @@ class Checker:
         self.check_references()
         self.check_dates()
         self.check_disputes()
+        self.check_reasons()
         return self.errors
 
     def error(self, file: RawFile, key: PathKey, message: str, field: str = "") -> None:
@@ -207,6 +208,12 @@ class Checker:
                 elif isinstance(value, Version) and value.said_by is not None:
                     self.check_ref(file, (index, *key, "said_by"), f"{_field_path(key)}.said_by",
                                    value.said_by, AGENTS)
+
+    def check_reasons(self) -> None:
+        for rid, (file, index) in self.origin.items():
+            record = self.kb.of(file.kind)[rid]
+            for key, name, message in (*links.problems(record, self.kb), *attribution.problems(record, self.kb)):
+                self.error(file, (index, *key), message, name)
 
     def check_ref(self, file: RawFile, key: PathKey, name: str, ref: str, kinds: frozenset[str]) -> None:
         kind = self.kb.kinds.get(ref)

@@ -59,6 +59,8 @@ class Evidence(Record):
     end: int | None = Field(default=None, ge=0)
     occurrence: int | None = Field(default=None, ge=1)
     near: Text | None = None
+    as_written: Text | None = None
+    """For a version's evidence: these words' own wording of the value ("about 90 minutes")."""
 
 
 EvidenceList = Annotated[list[Evidence], Field(min_length=1)]
@@ -67,12 +69,14 @@ EvidenceList = Annotated[list[Evidence], Field(min_length=1)]
 class DateValue(Record):
     """A date with its precision (YYYY, YYYY-MM or YYYY-MM-DD) and how the article put it.
 
-    ``resolved_against`` names the source whose dateline turned a relative date ("Thursday") into this one.
+    ``resolved_against`` names the source whose dateline turned a relative date ("Thursday") into this one: one
+    of the fact's own sources, or ``note`` says why another.
     """
 
     value: PartialDate
     as_written: Text | None = None
     resolved_against: Id | None = None
+    note: Text | None = None
 
 
 class Version(Record):
@@ -90,18 +94,75 @@ class DurationVersion(Version):
     value: Duration | None = None
 
 
+LINK_ATTRIBUTES = (
+    "topic", "participant", "place", "date", "end-date", "occasion", "speaker", "audience", "about", "via",
+    "meeting", "target", "imposed-by", "related-statement", "reason",
+)
+"""What a fact's link may give evidence for (``of: topic south-china-sea``): its record field is the name with
+``-`` as ``_`` (``participant``/``topic``/``related-statement`` name list fields in the plural)."""
+
+_LINK_FIELDS = {"topic": "topics", "participant": "participants", "related-statement": "related_statements"}
+
+
+def link_field(attribute: str) -> str:
+    """Return the record field a link attribute names (``topic`` -> ``topics``, ``end-date`` -> ``end_date``)."""
+    return _LINK_FIELDS.get(attribute, attribute.replace("-", "_"))
+
+
+_LINK_OF = "(" + "|".join(LINK_ATTRIBUTES) + ")( [a-z0-9][a-z0-9-]*)?"
+
+
+class Link(Record):
+    """Evidence for one attribute or link of a fact: ``of`` names it, ``topic south-china-sea``,
+    ``participant wang-yi``, ``place``, ``date``; the id may be left out of a single-valued one.
+
+    ``certainty: hedged`` (with ``hedge``, the words) qualifies this link alone, not the fact;
+    ``in_place_of`` names whom a participant stood in for ("in place of China’s Foreign Minister, Qin Gang").
+    """
+
+    of: Annotated[str, StringConstraints(pattern=f"^{_LINK_OF}$")]
+    evidence: EvidenceList
+    certainty: Literal["stated", "hedged"] = "stated"
+    hedge: Text | None = None
+    in_place_of: Id | None = None
+    note: Text | None = None
+
+
 class Fact(Record):
-    """A claim the articles make. ``certainty: hedged`` keeps an article's hedge ("likely a reference to")."""
+    """A claim the articles make. ``certainty: hedged`` keeps an article's hedge ("likely a reference to").
+
+    ``links`` give single attributes and links of the fact (a topic, a participant, the place) evidence of
+    their own; what has none shares the fact's evidence, but for topics, which always need their own.
+    """
 
     id: Id
     evidence: EvidenceList
     certainty: Literal["stated", "hedged"] = "stated"
     hedge: Text | None = None
     note: Text | None = None
+    links: list[Link] = []
+
+
+SOURCE_FIELDS = ("author", "publisher", "published", "dateline", "url")
+"""The metadata of an article that needs a reason of its own: a span of its text, or a curator's basis."""
+
+
+class SourceLink(Record):
+    """Why an article's author, publisher, date, dateline or URL is what the record says: ``of`` names it
+    (``author Jennifer Hansler``, ``publisher``); either ``evidence`` (a byline's span) or a ``basis`` with a
+    ``note`` (``inferred`` from the text, or supplied by a ``curator``; ``stated`` outside the text's spans)."""
+
+    of: Annotated[str, StringConstraints(pattern="^(author .+|publisher|published|dateline|url)$")]
+    evidence: list[Evidence] = []
+    basis: Literal["stated", "inferred", "curator"] | None = None
+    note: Text | None = None
 
 
 class Source(Record):
-    """One article under ``seeds/``: its metadata as the text gives it, and the sha256 of its bytes."""
+    """One article under ``seeds/``: its metadata as the text gives it, and the sha256 of its bytes.
+
+    ``links`` say how each author, the publisher, the date, dateline and URL are known (see SourceLink).
+    """
 
     id: Id
     file: Text
@@ -115,6 +176,7 @@ class Source(Record):
     url: Text | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "en"
     note: Text | None = None
+    links: list[SourceLink] = []
 
 
 class Person(Record):

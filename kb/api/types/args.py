@@ -10,6 +10,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.lists import Ref
 from kb.api.types import registry
+from kb.api.types.enums import Certainty, FactKind, to_iri
 
 First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 After = Annotated[str | None, strawberry.argument(
@@ -23,7 +24,15 @@ DateFrom = Annotated[dt.date | None, strawberry.argument(
 DateTo = Annotated[dt.date | None, strawberry.argument(
     name="to", description="Keep items dated on or before this day.")]
 TopicId = Annotated[strawberry.ID | None, strawberry.argument(description="A topic id, e.g. \"fentanyl\".")]
-PlaceId = Annotated[strawberry.ID | None, strawberry.argument(description="A place id, e.g. \"jakarta\".")]
+PlaceId = Annotated[strawberry.ID | None, strawberry.argument(
+    description="A place id, e.g. \"china\": keeps what happened there or in a place within it (Beijing).")]
+SourceId = Annotated[strawberry.ID | None, strawberry.argument(
+    description="An article id: keeps the facts it supports, directly or through a version of an attribute.")]
+FactKindArg = Annotated[FactKind | None, strawberry.argument(name="kind", description="Keep facts of one kind.")]
+MinSources = Annotated[int | None, strawberry.argument(
+    description="Keep facts stated by at least this many different articles (their sourceCount).")]
+Disputed = Annotated[bool | None, strawberry.argument(
+    description="true: keep the facts sources disagree on (Fact.disputed); false: keep the others.")]
 AgentId = Annotated[strawberry.ID | None, strawberry.argument(
     description="A person or organization id, e.g. \"wang-yi\" or \"person/wang-yi\".")]
 PersonId = Annotated[strawberry.ID | None, strawberry.argument(description="A person id, e.g. \"wang-yi\".")]
@@ -32,6 +41,14 @@ OrganizationId = Annotated[strawberry.ID | None, strawberry.argument(
 MeetingId = Annotated[strawberry.ID | None, strawberry.argument(description="A meeting id.")]
 AnyId = Annotated[strawberry.ID | None, strawberry.argument(
     description="The id of any person, organization, place, topic, meeting, statement or sanction.")]
+
+CertaintyArg = Annotated[Certainty | None, strawberry.argument(
+    name="certainty", description="Keep the facts the article states plainly (STATED) or hedges (HEDGED).")]
+
+
+def certainty(value: Certainty | None) -> str | None:
+    """Return the filter value for a certainty: its ``kbv:`` IRI, None when none was given."""
+    return None if value is None else to_iri(value)
 
 
 def ids(info: Info, identifier: str | None, *kinds: str) -> Ref:

@@ -60,6 +60,14 @@ class Certainty(Enum):
         "hedged", description="The article hedges it (\"likely\", \"may\"): hedge gives the words.")
 
 
+@strawberry.enum(description="What kind of fact: the four kinds the articles report.")
+class FactKind(Enum):
+    MEETING = strawberry.enum_value("meeting", description="A meeting, visit, call or gathering.")
+    ROLE = strawberry.enum_value("role", description="An office a person holds in an organization.")
+    STATEMENT = strawberry.enum_value("statement", description="Something a person or body said.")
+    SANCTION = strawberry.enum_value("sanction", description="A sanction one party imposed on another.")
+
+
 @strawberry.enum(description="What kind of body an organization is.")
 class OrganizationKind(Enum):
     GOVERNMENT = strawberry.enum_value("government", description="A national government.")

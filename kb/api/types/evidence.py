@@ -51,6 +51,9 @@ class Evidence:
         description="Up to 32 characters before the quote (empty at the start of the article).")
     suffix: str = strawberry.field(
         description="Up to 32 characters after the quote (empty at the end of the article).")
+    as_written: str | None = strawberry.field(
+        description="For the evidence of a version: how these words put the value (\"about 90 minutes\"), "
+                    "when the curator gave it; each span of one version may word it its own way.")
 
 
 async def evidence_of(info: Info, iris: Sequence[str]) -> list[Evidence]:
@@ -58,7 +61,8 @@ async def evidence_of(info: Info, iris: Sequence[str]) -> list[Evidence]:
     rows = [row for row in await info.context.loaders.evidence.load_many(list(iris)) if row is not None]
     rows.sort(key=lambda r: (r.source, r.start, r.end, r.quote))
     return [Evidence(row=row, id=strawberry.ID(registry.key_of(info, row.iri)), quote=row.quote,
-                     start=row.start, end=row.end, prefix=row.prefix, suffix=row.suffix) for row in rows]
+                     start=row.start, end=row.end, prefix=row.prefix, suffix=row.suffix, as_written=row.as_written)
+            for row in rows]
 
 
 async def _utf16(info: Info, source: str, offset: int) -> int:

@@ -11,6 +11,8 @@ from kb.api.props import Props
 from kb.api.types import registry
 from kb.api.types.enums import Certainty, from_term
 from kb.api.types.evidence import Evidence, evidence_of
+from kb.api.types.link import Link, links_of
+from kb.api.types.why import Why, why_of
 from kb.vocab import KB, PROV, RDFS, SKOS
 
 if TYPE_CHECKING:
@@ -98,3 +100,13 @@ class Fact(Node, Evidenced):
     @strawberry.field(description="Every disagreement this fact or one of its attributes is part of.")
     async def disputes(self, info: Info) -> list[Annotated[Dispute, strawberry.lazy("kb.api.types.dispute")]]:
         return await registry.load_present(info, await info.context.loaders.disputes.load(self.props.iri))
+
+    @strawberry.field(description="Why the knowledge base holds this fact: the articles' words that state it "
+                                  "(or the rule and premises that made it).")
+    async def why(self, info: Info) -> list[Why]:
+        return await why_of(info, self.props.iri)
+
+    @strawberry.field(description="The attributes and links of this fact that have a reason of their own (a "
+                                  "topic, a participant, the place, the date), each with its why.")
+    async def links(self, info: Info) -> list[Link]:
+        return await links_of(info, self.props.iri)

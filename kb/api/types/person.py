@@ -12,6 +12,7 @@ from kb.api.context import Info
 from kb.api.pagination import Connection
 from kb.api.types import args, registry
 from kb.api.types.agents import country_field, sanctions_field, statements_field
+from kb.api.types.derived import Attended, MetWith, attended, met_with
 from kb.api.types.enums import MeetingStatus, to_iri
 from kb.api.types.node import Evidenced, Node, aliases_of, name_of
 from kb.vocab import KB, ORG, RDFS, SDO
@@ -62,6 +63,16 @@ class Person(Node, Evidenced):
     async def met(self, info: Info) -> list[Annotated[Agent, strawberry.lazy("kb.api.types.unions")]]:
         met = await info.context.loaders.objects.load((str(KB.met), self.props.iri))
         return await registry.load_present(info, [t.value for t in met if t.is_iri], selected=True)
+
+    @strawberry.field(description="Everyone this person met, each with why kb says so: the rule \"met\" and "
+                                  "the meetings both took part in, with their evidence.")
+    async def met_with(self, info: Info) -> list[MetWith]:
+        return await met_with(info, self.props.iri)
+
+    @strawberry.field(description="The conferences, summits and news conferences this person attended, each with "
+                                  "why kb says so.")
+    async def attended(self, info: Info) -> list[Attended]:
+        return await attended(info, self.props.iri)
 
     @strawberry.field(description="Every wording of this person's titles in the articles, e.g. \"top "
                                   "diplomat\".")

@@ -12,8 +12,10 @@ from kb.api.pagination import Connection
 from kb.api.types import args, registry
 from kb.api.types.date import DateValue, date_value
 from kb.api.types.enums import DateBasis, from_term
+from kb.api.types.link import Link, links_of
 from kb.api.types.node import Node
-from kb.vocab import DCTERMS, KB, SDO
+from kb.api.types.why import Basis
+from kb.vocab import DCTERMS, KB, SDO, SKOS
 
 if TYPE_CHECKING:
     from kb.api.types.node import Fact
@@ -61,6 +63,21 @@ class Source(Node):
     @strawberry.field(description="sha256 of its bytes (hex).")
     def sha256(self) -> str:
         return self.props.text(KB.sha256) or ""
+
+    @strawberry.field(description="A curator's note on the article (how its metadata was found, what to mind).")
+    def note(self) -> str | None:
+        return self.props.text(SKOS.note)
+
+    @strawberry.field(description="How the curator knows the article's metadata, where no span of its text "
+                                  "states it; null when its text states it.")
+    def basis(self) -> Basis | None:
+        return from_term(Basis, self.props.one(KB.basis))
+
+    @strawberry.field(description="How each author, the publisher, the date, the dateline and the URL are "
+                                  "known: each with its why (the byline's words, or a curator's basis and "
+                                  "note).")
+    async def credits(self, info: Info) -> list[Link]:
+        return await links_of(info, self.props.iri)
 
     @strawberry.field(description="The full text, exactly as stored: every evidence offset counts in it.")
     async def text(self, info: Info) -> str:

@@ -9,6 +9,7 @@ import strawberry
 from kb.api.context import Info
 from kb.api.types import registry
 from kb.api.types.node import Evidenced, Node
+from kb.api.types.why import Why, why_of
 from kb.vocab import ATTRIBUTES, KB
 
 if TYPE_CHECKING:
@@ -48,6 +49,11 @@ class Version(Node, Evidenced):
         return await registry.load_required(  # type: ignore[no-any-return]
             info, self.props.iri.rsplit("/", 2)[0], f"version {self.props.iri} has no fact")
 
+    @strawberry.field(description="Why the knowledge base holds this version: the words of its article, each "
+                                  "span with its own wording (evidence.asWritten).")
+    async def why(self, info: Info) -> list[Why]:
+        return await why_of(info, self.props.iri)
+
 
 @strawberry.type(description="A single-valued attribute of a fact with every source's version of it.")
 class Attribute:
@@ -66,6 +72,15 @@ class Attribute:
     @strawberry.field(description="Every source's version, each with its own evidence.")
     def versions(self) -> list[Version]:
         return self.version_list
+
+    @strawberry.field(description="Why the fact has the agreed value (a rule reading every version); empty "
+                                  "when sources disagree.")
+    async def why(self, info: Info) -> list[Why]:
+        if self.agreed is None or not self.version_list:
+            return []
+        first = self.version_list[0].props
+        fact, predicate = first.iri.rsplit("/", 2)[0], first.text(KB.attribute)
+        return await why_of(info, fact, predicate, self.agreed)
 
 
 async def versions_of(info: Info, iris: list[str], attribute: str) -> list[Version]:

@@ -14,8 +14,9 @@ from tests.apikit import EVIDENCE, Api
 api = apikit.fixture()
 
 EVERYTHING = f"""{{
-  sources(first: 100) {{ nodes {{ id facts(first: 100) {{ nodes {{
+  sources(first: 100) {{ nodes {{ id credits {{ why {{ evidence {{ {EVIDENCE} }} }} }} facts(first: 100) {{ nodes {{
     evidence {{ {EVIDENCE} }}
+    links {{ why {{ evidence {{ {EVIDENCE} }} }} }}
     ... on Meeting {{ duration {{ versions {{ evidence {{ {EVIDENCE} }} }} }}
                       characterization {{ versions {{ evidence {{ {EVIDENCE} }} }} }}
                       outcomes {{ evidence {{ {EVIDENCE} }} }} }}

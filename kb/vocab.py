@@ -348,7 +348,8 @@ class Mint:
 
     def derivation(self, rule: str, key: str) -> URIRef:
         """Return the IRI of the derivation of one triple by ``rule``: ``{base}derivation/{rule}/{key}``, key
-        the first 16 hex digits of the sha1 of the triple's N-Triples text (``s p o``)."""
+        the first 16 hex digits of the sha1 of the triple's N-Triples text (``s p o``, IRIs under the base
+        written relative to it, so that the key does not depend on the base)."""
         return URIRef(f"{self.base}derivation/{rule}/{key}")
 
     def link(self, fact: URIRef, attribute: str, n: int) -> URIRef:

@@ -61,7 +61,9 @@ class NodeWriter:
         """Return ``triple`` and its kb:Derivation node: which rule made it from which premises (a
         space-separated list of statement nodes)."""
         s, p, o = triple
-        node = self.mint.derivation(rule, hashlib.sha1(f"{s} {p} {o}".encode()).hexdigest()[:16])
+        # IRIs under the base written relative to it: a deployment's base IRI does not change the key
+        text = f"{s} {p} {o}".replace(f"<{self.mint.base}", "<")
+        node = self.mint.derivation(rule, hashlib.sha1(text.encode()).hexdigest()[:16])
         return [triple, (node, RDF.type, KB.Derivation), (node, RDF.subject, s), (node, RDF.predicate, p),
                 (node, RDF.object, o), (node, PROV.wasGeneratedBy, KB[f"rule-{rule}"]),
                 *((node, PROV.wasDerivedFrom, premise) for premise in premises.split(" "))]

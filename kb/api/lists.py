@@ -134,8 +134,18 @@ def roles(holder: Ref = None, organization: Ref = None, title: str | None = None
     ])
 
 
-WITHIN = "(kb:country|schema:containedInPlace)*"
-"""The path from a place to every place it lies in (itself included): Beijing is in China."""
+IN_PLACE = "(kb:country|schema:containedInPlace)"
+WITHIN_DEPTH = 3
+"""How many steps up the place hierarchy a place filter follows (a building in a city of a province of a country).
+A fixed depth rather than the path ``IN_PLACE*``: Virtuoso refuses a transitive path whose two ends are not
+bound by equality, which a place taken from a parent field's ``VALUES`` is not."""
+
+
+def _located(place: str) -> str:
+    """Return the filter keeping an ``?item`` located at ``place`` or in a place within it, once however many
+    ways lead there (``place``: a ``{0}``-style format field for :func:`_match`; braces doubled)."""
+    paths = ["schema:location", *("schema:location/" + "/".join([IN_PLACE] * n) for n in range(1, WITHIN_DEPTH + 1))]
+    return "FILTER EXISTS {{ " + " UNION ".join(f"{{{{ ?item {path} {place} . }}}}" for path in paths) + " }}"
 
 FACT_TYPES = {"meeting": "schema:Event", "role": "org:Membership", "statement": "kb:Utterance",
               "sanction": "kb:Sanction"}
@@ -157,7 +167,7 @@ def meetings(participant: Ref = None, place: Ref = None, topic: Ref = None, stat
     keeps meetings held there or anywhere within it (a city of a country)."""
     return " ".join([
         "?item a schema:Event .", _match("participant", participant, "?item schema:attendee {} ."),
-        _match("place", place, f"?item schema:location/{WITHIN} {{}} ."), _certain(certainty),
+        _match("place", place, _located("{0}")), _certain(certainty),
         _match("topic", topic, "?item dcterms:subject {} ."),
         "" if status is None else f"?item kb:status {iri(status)} .",
         "" if kind is None else f"?item kb:kind {iri(kind)} .",

@@ -33,7 +33,7 @@ TURTLE = {"accept": "text/turtle"}
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 KINDS = {"source", "person", "organization", "place", "topic", "meeting", "role", "statement", "sanction", "post",
          "record dispute", "attribute dispute", "evidence", "selector", "time", "attribute version", "graph",
-         "topic scheme"}
+         "topic scheme", "derivation", "link"}
 """Every kind of IRI of docs/model.md, "IRI patterns"."""
 
 
@@ -46,6 +46,10 @@ def kind_of(key: str) -> str:
         return "record dispute" if len(parts) == 2 else "attribute dispute"
     if parts[0] == "evidence":
         return "selector" if parts[-1] in {"position", "quote"} else "evidence"
+    if parts[0] == "derivation":
+        return "derivation"
+    if len(parts) == 5 and parts[2] == "link":
+        return "link"
     if len(parts) == 3 and parts[2] in {"during", "start", "end", "date"}:
         return "time"
     if len(parts) == 4 and parts[2] in ATTRIBUTES:

@@ -37,7 +37,7 @@ from kb.graph.pool import off_loop
 from kb.graph.snapshot import Snapshot
 from kb.serve.middleware.pin import pinned
 from kb.serve.negotiate import choose, revalidated
-from kb.vocab import KB, PREFIXES, VALUE_IRI, VOCAB_IRI
+from kb.vocab import KB, PREFIXES, RDF, VALUE_IRI, VOCAB_IRI
 
 HTML = "text/html"
 RDF_TYPES = {"text/turtle": "turtle", "application/n-triples": "nt", "application/ld+json": "jsonld"}
@@ -49,7 +49,7 @@ PAGES = {
     "sanction": "/sanctions/{}",
 }
 """The first segment of an IRI's path under the base -> the page of the record it names (or belongs to)."""
-KINDS = (*PAGES, "post", "dispute", "evidence", "graph")
+KINDS = (*PAGES, "post", "dispute", "evidence", "graph", "derivation")
 SCHEME = "topics"  # Mint.topic_scheme
 _SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]{0,299}\Z")  # ids (kb.model.records.Id: 120 at most), titles' slugs, numbers
 MAX_SEGMENTS = 8  # the longest IRI kb mints, an attribute version's selector, has 6
@@ -138,6 +138,9 @@ def page_of(snapshot: Snapshot, iri: URIRef, segments: list[str]) -> str | None:
     if kind == "evidence":
         anchor = describe.evidence_anchor(find, str(iri))
         return None if anchor is None else f"{_page(snapshot, anchor[0])}#ev-{anchor[1]}-{anchor[2]}"
+    if kind == "derivation":  # a derived triple is shown on the page of its subject (met: a person's page)
+        subject = describe.value(find, str(iri), RDF.subject)
+        return "/" if subject is None else _page(snapshot, subject)
     if kind == "dispute" and len(segments) > 2:  # one attribute of one fact: shown on the fact's page
         version = describe.value(find, str(iri), KB.disputedStatement)
         return "/disputes" if version is None else _page(snapshot, version)

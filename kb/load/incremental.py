@@ -226,6 +226,13 @@ class IncrementalLoader:
         kb = KnowledgeBase(articles=old.articles)
         for file in self.files.values():
             kind = file.raw.kind
+            if not any(rid in parsed for rid in file.ids):  # an unchanged file: its records as they were, in bulk
+                records: dict[str, CuratedRecord] = getattr(kb, kind)
+                kept = old.of(kind)
+                records.update((rid, kept[rid]) for rid in file.ids)
+                kb.kinds.update(dict.fromkeys(file.ids, kind))
+                kb.locations.update((rid, old.locations[rid]) for rid in file.ids)
+                continue
             for index, rid in enumerate(file.ids):
                 fresh = parsed.get(rid)
                 if fresh is not None:

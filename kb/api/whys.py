@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from kb.graph import why as reasons
 from kb.graph.query import PROLOGUE, Backend, Row, iri, literal, values
-from kb.graph.why import Reason
+from kb.graph.why import REASON_NODE, Reason
 from kb.vocab import VALUE_IRI, VOCAB_IRI
 
 K = TypeVar("K")
@@ -56,15 +56,7 @@ SELECT ?s ?p ?want ?node ?rule ?premise ?ev ?basis ?note WHERE {{
   VALUES (?s ?p ?want) {{ {rows} }}
   ?node rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; a ?class .
   FILTER(?want = "" || STR(?o) = ?want)
-  FILTER(?class IN (kb:Derivation, kb:Link))
-  OPTIONAL {{ ?node prov:wasGeneratedBy ?rule }}
-  OPTIONAL {{ ?node prov:wasDerivedFrom ?from .
-             OPTIONAL {{ ?from a ?fromClass . FILTER(?fromClass = oa:SpecificResource) }}
-             BIND(IF(BOUND(?fromClass), ?from, ?unbound) AS ?ev)
-             BIND(IF(BOUND(?fromClass), ?unbound, ?from) AS ?premise) }}
-  OPTIONAL {{ ?node kb:basis ?basis }}
-  OPTIONAL {{ ?node skos:note ?note }}
-}}""")
+{REASON_NODE}}}""")
     return _by(table.rows, lambda row: (row["s"].value, row["p"].value, row["want"].value))
 
 

@@ -134,6 +134,19 @@ async def why(backend: Backend, subject: str, predicate: str | None = None,
     return reasons
 
 
+REASON_NODE = """  FILTER(?class IN (kb:Derivation, kb:Link))
+  OPTIONAL { ?node prov:wasGeneratedBy ?rule }
+  OPTIONAL { ?node prov:wasDerivedFrom ?from .
+             OPTIONAL { ?from a ?fromClass . FILTER(?fromClass = oa:SpecificResource) }
+             BIND(IF(BOUND(?fromClass), ?from, ?unbound) AS ?ev)
+             BIND(IF(BOUND(?fromClass), ?unbound, ?from) AS ?premise) }
+  OPTIONAL { ?node kb:basis ?basis }
+  OPTIONAL { ?node skos:note ?note }
+"""
+"""What a derivation or link node ``?node`` of class ``?class`` says: its rule, premises or evidence (``?from``
+sorted into ``?premise`` and ``?ev``), basis and note (kb.api.whys asks it for a batch of triples)."""
+
+
 async def _named(backend: Backend, subject: str, predicate: str, obj: str | Term | None) -> list[Reason]:
     """Reasons carried by derivation and link nodes that name the triple."""
     match = object_pattern(obj) if obj is not None else ""
@@ -141,15 +154,7 @@ async def _named(backend: Backend, subject: str, predicate: str, obj: str | Term
 SELECT ?node ?class ?rule ?premise ?ev ?basis ?note WHERE {{
   ?node rdf:subject {q.iri(subject)} ; rdf:predicate {q.iri(predicate)} ; rdf:object ?o ; a ?class .
   {match}
-  FILTER(?class IN (kb:Derivation, kb:Link))
-  OPTIONAL {{ ?node prov:wasGeneratedBy ?rule }}
-  OPTIONAL {{ ?node prov:wasDerivedFrom ?from .
-             OPTIONAL {{ ?from a ?fromClass . FILTER(?fromClass = oa:SpecificResource) }}
-             BIND(IF(BOUND(?fromClass), ?from, ?unbound) AS ?ev)
-             BIND(IF(BOUND(?fromClass), ?unbound, ?from) AS ?premise) }}
-  OPTIONAL {{ ?node kb:basis ?basis }}
-  OPTIONAL {{ ?node skos:note ?note }}
-}}""")
+{REASON_NODE}}}""")
     return _grouped(table.rows)
 
 

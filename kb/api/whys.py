@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from kb.graph import why as reasons
 from kb.graph.query import PROLOGUE, Backend, Row, iri, literal, values
-from kb.graph.why import REASON_NODE, Reason
+from kb.graph.why import OWN_REASON, REASON_NODE, Reason
 from kb.vocab import VALUE_IRI, VOCAB_IRI
 
 K = TypeVar("K")
@@ -74,13 +74,7 @@ async def _owned(backend: Backend, nodes: list[str]) -> dict[str, list[Reason]]:
     table = await backend.select(PROLOGUE + f"""
 SELECT ?node ?rule ?premise ?ev ?basis ?note ?vocabulary WHERE {{
   {values('node', nodes)}
-  {{ ?node prov:wasDerivedFrom ?ev . ?ev a oa:SpecificResource }}
-  UNION {{ ?node a oa:SpecificResource . BIND(?node AS ?ev) }}
-  UNION {{ ?node kb:basis ?basis . OPTIONAL {{ ?node skos:note ?note }} }}
-  UNION {{ ?node prov:wasGeneratedBy ?rule .
-          OPTIONAL {{ ?node prov:wasDerivedFrom ?premise . FILTER NOT EXISTS {{ ?premise a oa:SpecificResource }} }} }}
-  UNION {{ ?node a ?vocabulary . FILTER(?vocabulary IN (skos:Concept, skos:ConceptScheme, kb:Rule)) }}
-}}""")
+{OWN_REASON}}}""")
     return _by(table.rows, lambda row: row["node"].value)
 
 

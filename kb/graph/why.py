@@ -134,6 +134,16 @@ async def why(backend: Backend, subject: str, predicate: str | None = None,
     return reasons
 
 
+OWN_REASON = """  { ?node prov:wasDerivedFrom ?ev . ?ev a oa:SpecificResource }
+  UNION { ?node a oa:SpecificResource . BIND(?node AS ?ev) }
+  UNION { ?node kb:basis ?basis . OPTIONAL { ?node skos:note ?note } }
+  UNION { ?node prov:wasGeneratedBy ?rule .
+          OPTIONAL { ?node prov:wasDerivedFrom ?premise . FILTER NOT EXISTS { ?premise a oa:SpecificResource } } }
+  UNION { ?node a ?vocabulary . FILTER(?vocabulary IN (skos:Concept, skos:ConceptScheme, kb:Rule)) }
+"""
+"""The reason a node ``?node`` gives for itself: its evidence ``?ev``, its ``?basis`` and ``?note``, or its
+``?rule`` and ``?premise`` facts, or the ``?vocabulary`` class it is (kb.api.whys asks it for a batch of nodes)."""
+
 REASON_NODE = """  FILTER(?class IN (kb:Derivation, kb:Link))
   OPTIONAL { ?node prov:wasGeneratedBy ?rule }
   OPTIONAL { ?node prov:wasDerivedFrom ?from .
@@ -182,13 +192,7 @@ SELECT ?node ?rule ?premise ?ev ?basis ?note ?vocabulary WHERE {{
   UNION {{ ?node time:hasTime|org:memberDuring {s} }}
   UNION {{ ?node time:hasTime|org:memberDuring ?during . ?during time:hasBeginning|time:hasEnd {s} }}
   UNION {{ ?node oa:hasSelector {s} }}
-  {{ ?node prov:wasDerivedFrom ?ev . ?ev a oa:SpecificResource }}
-  UNION {{ ?node a oa:SpecificResource . BIND(?node AS ?ev) }}
-  UNION {{ ?node kb:basis ?basis . OPTIONAL {{ ?node skos:note ?note }} }}
-  UNION {{ ?node prov:wasGeneratedBy ?rule .
-          OPTIONAL {{ ?node prov:wasDerivedFrom ?premise . FILTER NOT EXISTS {{ ?premise a oa:SpecificResource }} }} }}
-  UNION {{ ?node a ?vocabulary . FILTER(?vocabulary IN (skos:Concept, skos:ConceptScheme, kb:Rule)) }}
-}}""")
+{OWN_REASON}}}""")
     return _grouped(table.rows)
 
 

@@ -95,14 +95,28 @@ async def one(request: Request) -> Response:
     span = found.by_evidence.get(evidence)
     if span is None:
         return JSONResponse({"error": f"no annotation {request.path_params['key'][:200]!r}"}, status_code=404)
-    etag = f'"{current.version}-{hashlib.sha256(evidence.encode()).hexdigest()[:16]}"'
-    headers = {"content-type": web_annotations.MEDIA_TYPE, "vary": "Accept", "allow": "GET, HEAD", "etag": etag,
-               "link": PAGE_LINKS}
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
+    headers = _headers(current, evidence, PAGE_LINKS)
+    unchanged = _unchanged(request, headers)
+    if unchanged is not None:
+        return unchanged
     document = {"@context": [web_annotations.ANNO_CONTEXT, web_annotations.LOCAL_CONTEXT],
                 **web_annotations.annotation(span, found.articles.get(span.source), current.mint)}
     return Response(json.dumps(document, ensure_ascii=False).encode("utf-8"), headers=headers)
+
+
+def _headers(snapshot: Snapshot, key: str, link: str) -> dict[str, str]:
+    """Return the headers of an answer about ``key`` (its URL, or an evidence IRI): its ETag names ``snapshot``'s
+    version and the key."""
+    etag = f'"{snapshot.version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
+    return {"content-type": web_annotations.MEDIA_TYPE, "vary": "Accept", "allow": "GET, HEAD", "etag": etag,
+            "link": link}
+
+
+def _unchanged(request: Request, headers: dict[str, str]) -> Response | None:
+    """Return a 304 when the request's ``If-None-Match`` names the answer's ETag, else None."""
+    if headers["etag"] in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
+    return None
 
 
 def _page_number(request: Request) -> int | None | str:
@@ -127,11 +141,10 @@ async def _answer(request: Request, snapshot: Snapshot, found: Annotations, span
     if number is not None and number >= count:
         return JSONResponse({"error": f"page {number} does not exist: this collection has {count} page(s), "
                                       "numbered from 0"}, status_code=404)
-    etag = f'"{snapshot.version}-{hashlib.sha256(str(request.url).encode()).hexdigest()[:16]}"'
-    headers = {"content-type": web_annotations.MEDIA_TYPE, "vary": "Accept", "allow": "GET, HEAD", "etag": etag,
-               "link": CONTAINER_LINKS if number is None else PAGE_LINKS}
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
+    headers = _headers(snapshot, str(request.url), CONTAINER_LINKS if number is None else PAGE_LINKS)
+    unchanged = _unchanged(request, headers)
+    if unchanged is not None:
+        return unchanged
     collection_id = str(request.url.replace(query=""))
     body = await off_loop(_render, found, spans, number, collection_id, label, snapshot.mint)
     return Response(body, headers=headers)

@@ -66,11 +66,13 @@ def build(root: Path, cache: Path) -> dict[str, Any]:
     shutil.rmtree(cache, ignore_errors=True)
     seconds, peak, out = timed_child([KB, "build", "--root", str(root), "--cache", str(cache), "--quiet"])
     assert out.startswith("built "), out
-    said, _, indexed = out.strip().partition("\n")
-    index_s = float(indexed.removeprefix("search index ready in ").removesuffix(" s")) if indexed else 0.0
-    # the store is served from its line on; the search index (kept with it since) is built after, by a process
-    # of its own
-    return {"seconds": round(seconds - index_s, 3), "index_s": index_s, "with_index_s": round(seconds, 3),
+    said, *after = out.strip().splitlines()
+    # The store is current, and would be served, from the "built" line on. A process of its own then builds
+    # the search index (kept with the store) while a thread saves the loader state a later start patches from.
+    built_s = float(said.split(" in ", 1)[1].split(" s:", 1)[0])
+    found = {line.rsplit(" in ", 1)[0]: float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in after}
+    return {"seconds": built_s, "index_s": found.get("search index ready", 0.0),
+            "state_s": found.get("loader state saved", 0.0), "with_index_s": round(seconds, 3),
             "peak_rss_mb": round(peak, 1), "said": said}
 
 

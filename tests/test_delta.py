@@ -15,16 +15,16 @@ import pytest
 from kb.graph import builder as graph
 from kb.graph import delta
 from kb.graph.native import fill
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import LineKey
 from kb.load import validate
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import Dispute, Evidence, Meeting, Person, Record, Role, Statement
 from tests.kbs import BASE, knowledge_base
 
 
-def filled(kb: KnowledgeBase) -> tuple[ox.Store, Counter[Line]]:
+def filled(kb: KnowledgeBase) -> tuple[ox.Store, Counter[LineKey]]:
     """Return a store holding the full build of ``kb`` and its shared-line counts."""
-    shared: Counter[Line] = Counter()
+    shared: Counter[LineKey] = Counter()
     native = ox.Store()
     fill(native, graph.nquads(kb, BASE, shared=shared))
     return native, shared

@@ -46,20 +46,23 @@ def build(root: Path, cache: Path | None, quiet: bool) -> None:
     started_at = time.perf_counter()
     try:
         with bars(quiet) as found:
-            started = restart.start(settings, report(found))
+            started = restart.start(settings, report(found), later=True)
     except CurationErrors as errors:
         fail(errors)
     snapshot = started.snapshot
     kept = snapshot.graph.kept
     click.echo(f"{started.how} {snapshot.version} ({started.reason}) in {time.perf_counter() - started_at:.2f} s: "
                f"{snapshot.counts.get('triples', 0):,} triples in {kept.path if kept else settings.cache_folder}")
-    if kept is not None:
-        indexed_at = time.perf_counter()
+    after = time.perf_counter()
+    if kept is not None:  # by a process of its own, while a thread here saves the loader state of a new build
         try:
             searchindex.kept_index(kept, snapshot.mint.base)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"search index ready in {time.perf_counter() - indexed_at:.2f} s")
+        click.echo(f"search index ready in {time.perf_counter() - after:.2f} s")
+    if started.saving is not None:
+        started.saved()
+        click.echo(f"loader state saved in {time.perf_counter() - after:.2f} s")
 
 
 @click.command()

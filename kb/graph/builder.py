@@ -203,8 +203,10 @@ class _Builder(ReasonWriter):
             triples.append((node, SDO.description, nt.text(dispute.description)))
         self.emit(triples)
 
-    def truthy_triples(self) -> None:
-        """Emit truthy triples: a disputed fact contributes only what every fact of its dispute agrees on."""
+    def truthy_triples(self) -> Iterator[None]:
+        """Emit truthy triples: a disputed fact contributes only what every fact of its dispute agrees on.
+        Pauses after each fact's, so that a stream takes them in chunks: made in one step, they were one chunk
+        of 21 MB at 10k facts, and the bulk loader's largest piece at 100k."""
         groups = {d.id: d.facts for d in self.kb.disputes.values()}
         for fact, made in self.truthy.items():
             kept = set(made)
@@ -214,6 +216,7 @@ class _Builder(ReasonWriter):
                     kept = kept & self.truthy.get(other, {}).keys()
             for triple in sorted(kept):
                 self.emit_shared(self.derivation(triple, *made[triple]))
+            yield
 
 
 
@@ -239,7 +242,7 @@ def build(kb: KnowledgeBase, base_iri: str) -> BuiltGraph:
 
 
 def nquads(kb: KnowledgeBase, base_iri: str, chunk_bytes: int = 1 << 22,
-           shared: Counter[nt.Line] | None = None) -> Iterator[bytes]:
+           shared: Counter[nt.LineKey] | None = None) -> Iterator[bytes]:
     """Yield the graph of a validated knowledge base as N-Quads, in chunks of about ``chunk_bytes``.
 
     The same quads as ``build(kb, base_iri).nquads()``, possibly some more than once, without ever holding the
@@ -304,5 +307,4 @@ def _steps(builder: _Builder, only: frozenset[str] | None = None) -> Iterator[No
         for rid in sorted(records if only is None else only & records.keys()):
             make(records[rid])
             yield
-    builder.truthy_triples()
-    yield
+    yield from builder.truthy_triples()

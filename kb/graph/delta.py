@@ -25,7 +25,7 @@ from typing import Any
 
 from kb.graph import builder as graph
 from kb.graph.native import patch_store
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import Line, LineKey, line_key
 from kb.graph.reasons import CONTRADICTING
 from kb.model.knowledge_base import KnowledgeBase
 from kb.model.records import KINDS
@@ -39,7 +39,7 @@ class Delta:
 
     remove: list[Quad]
     add: list[Quad]
-    shared: Counter[Line]
+    shared: Counter[LineKey]
     records: int
     """How many records were rebuilt."""
 
@@ -127,7 +127,7 @@ def _contradicted(old: KnowledgeBase, new: KnowledgeBase, ids: set[str]) -> set[
     return found
 
 
-def compute(old: KnowledgeBase, new: KnowledgeBase, base_iri: str, shared: Counter[Line]) -> Delta | None:
+def compute(old: KnowledgeBase, new: KnowledgeBase, base_iri: str, shared: Counter[LineKey]) -> Delta | None:
     """Return the change from the graph of ``old`` (whose shared-line counts are ``shared``) to that of
     ``new``, or None when only a full build is safe. ``shared`` is left as it was. Raises CurationError as
     :func:`kb.graph.builder.build` does."""
@@ -136,17 +136,18 @@ def compute(old: KnowledgeBase, new: KnowledgeBase, base_iri: str, shared: Count
         return None
     before, after = graph.partial(old, base_iri, ids), graph.partial(new, base_iri, ids)
     remove, add = before.own - after.own, after.own - before.own
+    keys = {line: line_key(line) for line in before.shared.keys() | after.shared.keys()}
     counts = shared.copy()
-    counts.subtract(before.shared)
-    counts.update(after.shared)
-    for line in before.shared.keys() | after.shared.keys():
-        was, now = shared.get(line, 0) > 0, counts.get(line, 0) > 0
+    counts.subtract({keys[line]: n for line, n in before.shared.items()})
+    counts.update({keys[line]: n for line, n in after.shared.items()})
+    for line, key in keys.items():
+        was, now = shared.get(key, 0) > 0, counts.get(key, 0) > 0
         if was and not now:
             remove.add((line, None))
         elif now and not was:
             add.add((line, None))
-        if counts.get(line, 0) <= 0:
-            counts.pop(line, None)
+        if counts.get(key, 0) <= 0:
+            counts.pop(key, None)
     return Delta(sorted(remove, key=_order), sorted(add, key=_order), counts, len(ids))
 
 

@@ -27,7 +27,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,7 +40,7 @@ from kb.errors import StoreError
 from kb.graph import delta
 from kb.graph.builder import nquads
 from kb.graph.native import fill
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import LineKey
 from kb.graph.vocabulary import with_vocabulary
 from kb.load.gc import gc_paused
 from kb.load.version import fingerprint
@@ -184,14 +184,13 @@ def locked(cache: Path) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build(cache: Path, kb: KnowledgeBase, manifest: Manifest,
-          keep: Callable[[Path, Counter[Line]], None] | None = None) -> tuple[Kept, Counter[Line]]:
-    """Build the graph of ``kb`` into a new store in ``cache``, record ``manifest`` beside it (and whatever
-    ``keep(folder, shared)`` writes into the build's folder, when given), and make it current. Returns the
-    build and how many records make each shared line (kb.graph.delta patches with it). Call with
-    :func:`locked` held. Raises StoreError when the store cannot be written, CurationError as the builder
-    does; the current build is then unchanged."""
-    shared = Counter[Line]()
+def build(cache: Path, kb: KnowledgeBase, manifest: Manifest) -> tuple[Kept, Counter[LineKey]]:
+    """Build the graph of ``kb`` into a new store in ``cache``, record ``manifest`` beside it, and make it
+    current. Returns the build and how many records make each shared line (kb.graph.delta patches with it;
+    kb.graph.restart writes them beside the build after the switch). Call with :func:`locked` held. Raises
+    StoreError when the store cannot be written, CurationError as the builder does; the current build is then
+    unchanged."""
+    shared = Counter[LineKey]()
     with _partial(cache, manifest) as path:
         store = ox.Store(str(path / STORE))
         with gc_paused():  # the builder's tuples and lists are not cyclic
@@ -199,8 +198,6 @@ def build(cache: Path, kb: KnowledgeBase, manifest: Manifest,
         manifest = replace(manifest, counts={**manifest.counts, "triples": triples(store)})
         _close(store)
         del store
-        if keep is not None:
-            keep(path, shared)
         _write_manifest(path, manifest)
     return _switch(cache, path, manifest), shared
 

@@ -7,6 +7,7 @@ as it is; :class:`kb.graph.terms.NTriplesParser` reads it back into rdflib terms
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,17 @@ Line = bytes
 
 Bytes rather than str: one emoji in an article makes a Python str four bytes a character, and joining
 hundreds of thousands of lines into one N-Quads document is then several times slower."""
+
+LineKey = bytes
+"""A shared line as counted between builds (:func:`line_key`): its 16-byte BLAKE2b digest."""
+
+
+def line_key(line: Line) -> LineKey:
+    """Return the key a shared line is counted under. A digest rather than the line: at 100k facts the counts
+    of 1.2 M shared lines took 530 MB keyed by their text, and the state saved beside a kept build twice its
+    size; 128 bits make two lines of one graph meeting on a key as unlikely as a store's hash collision."""
+    return hashlib.blake2b(line, digest_size=16).digest()
+
 
 TextTriple = tuple[str, str, str]
 """A triple as the N-Triples text of each of its terms."""

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from rdflib import URIRef
 
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import Line, LineKey, line_key
 from kb.graph.terms import NTriplesParser, Quad, Triple
 from kb.vocab import Mint
 
@@ -115,7 +115,7 @@ class Stream:
     Nothing is deduplicated (a store keeps a set of quads anyway), so no line outlives its chunk.
     """
 
-    def __init__(self, mint: Mint, shared: Counter[Line] | None = None) -> None:
+    def __init__(self, mint: Mint, shared: Counter[LineKey] | None = None) -> None:
         self.mint = mint
         self.parts: list[bytes] = []
         self.size = 0
@@ -124,7 +124,7 @@ class Stream:
 
     def add_shared(self, batch: list[Line]) -> None:
         if self.shared is not None:
-            self.shared.update(batch)
+            self.shared.update(map(line_key, batch))
         self.add(batch, ())
 
     def add(self, batch: list[Line], sources: Iterable[str]) -> None:

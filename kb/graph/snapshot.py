@@ -9,13 +9,12 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 from kb.config import Settings
 from kb.graph import kept, store
 from kb.graph.kept import Kept
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import LineKey
 from kb.graph.pool import executor
 from kb.graph.query import Backend, OxigraphBackend, RdflibBackend
 from kb.graph.store import GraphStore
@@ -86,17 +85,15 @@ class Snapshot:
         return found if isinstance(found, Future) else None
 
 
-def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str,
-                        keep: Callable[[Path, Counter[Line]], None] | None = None) -> Snapshot:
+def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str) -> Snapshot:
     """Build the graph of a validated knowledge base into the store ``settings.store`` names and return the
-    snapshot. For a kept store (``disk``) the build is written into the cache folder and made current, with
-    what ``keep(folder, shared)`` writes beside it when given (kb.graph.kept). Raises StoreError for an
-    unknown store or one that cannot be written."""
+    snapshot. For a kept store (``disk``) the build is written into the cache folder and made current
+    (kb.graph.kept). Raises StoreError for an unknown store or one that cannot be written."""
     if settings.keeps_store:
         cache = settings.cache_folder
         with kept.locked(cache):
             manifest = kept.wanted(settings.root, settings.base_iri, version, kb.counts())
-            built, shared = kept.build(cache, kb, manifest, keep)
+            built, shared = kept.build(cache, kb, manifest)
             kept.sweep(cache)
         return from_kept(built, settings, shared)
     graph_store = store.build_store(kb, settings.base_iri, _store_name(settings.store))
@@ -105,7 +102,7 @@ def from_knowledge_base(kb: KnowledgeBase, settings: Settings, version: str,
     return Snapshot(version, graph_store, backend_for(graph_store), Mint(settings.base_iri), counts)
 
 
-def from_kept(built: Kept, settings: Settings, shared: Counter[Line] | None = None) -> Snapshot:
+def from_kept(built: Kept, settings: Settings, shared: Counter[LineKey] | None = None) -> Snapshot:
     """Return the snapshot serving a kept build, opened read-only: its version and counts come from its
     manifest, so nothing is read from seeds/ or curation/. Raises StoreError when it cannot be opened."""
     graph_store = store.opened(built, shared)

@@ -23,7 +23,7 @@ from kb.errors import StoreError
 from kb.graph.builder import build, nquads
 from kb.graph.kept import Kept
 from kb.graph.native import fill
-from kb.graph.ntriples import Line
+from kb.graph.ntriples import LineKey
 from kb.graph.sinks import BuiltGraph
 from kb.graph.terms import plain
 from kb.graph.vocabulary import add_to_dataset, with_vocabulary
@@ -43,7 +43,7 @@ class GraphStore:
     dataset: Dataset
     backend: str
     native: Any = None  # pyoxigraph.Store for the "oxigraph" backend (untyped library), else None
-    shared: Counter[Line] | None = None
+    shared: Counter[LineKey] | None = None
     """For a store :func:`build_store` filled: how many records make each shared line (kb.graph.delta patches
     it)."""
     kept: Kept | None = None
@@ -113,7 +113,7 @@ def load(built: BuiltGraph, backend: str = "oxigraph") -> GraphStore:
     raise StoreError(f"unknown store backend {backend!r}; known: {', '.join(BACKENDS)}")
 
 
-def opened(kept: Kept, shared: Counter[Line] | None = None) -> GraphStore:
+def opened(kept: Kept, shared: Counter[LineKey] | None = None) -> GraphStore:
     """Open the store of a kept build read-only, as a GraphStore. Raises StoreError when it cannot be opened."""
     native = kept.open()
     dataset = Dataset(store=OxigraphStore(store=native))
@@ -129,7 +129,7 @@ def build_store(kb: KnowledgeBase, base_iri: str, backend: str = "oxigraph") -> 
     :func:`kb.graph.builder.build` does.
     """
     if backend == "oxigraph":
-        native, shared = ox.Store(), Counter[Line]()
+        native, shared = ox.Store(), Counter[LineKey]()
         with gc_paused():  # the builder's tuples and lists are not cyclic
             fill(native, with_vocabulary(nquads(kb, base_iri, shared=shared)))
         dataset = Dataset(store=OxigraphStore(store=native))

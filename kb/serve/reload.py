@@ -235,7 +235,7 @@ def create_live_app(settings: Settings) -> Starlette:
     """
     _refuse_remote(settings)
     if settings.keeps_store:  # open, patch or build the kept store; read the files only when needed
-        started = restart.start(settings)
+        started = restart.start(settings, later=True)  # answers while its state is saved
         app = create_app(settings, started.snapshot)
         reloader = attach(app, settings, loader=started.loader, kb=started.kb)
         if started.kb is None:

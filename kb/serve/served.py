@@ -33,7 +33,7 @@ def build(settings: Settings, progress: Progress = silent) -> Snapshot:
     if remote.is_remote(settings.store):
         return remote.snapshot(settings)
     if settings.keeps_store:
-        return restart.start(settings, progress).snapshot
+        return restart.start(settings, progress, later=True).snapshot  # answers while its state is saved
     version = kb_version(settings.root)
     kb = pipeline.load(settings.root, progress)
     progress("building", 0, 0)

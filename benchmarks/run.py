@@ -183,12 +183,15 @@ def kept_rows(scales: list[int], seconds: float) -> list[Row]:
             built = child("kept.py", "build", str(root), str(cache), timeout=3600)
             rows += [row("kb-kept", facts, "kept_first_build", built["seconds"], "s"),
                      row("kb-kept", facts, "kept_first_build_search_index", built["index_s"], "s"),
+                     row("kb-kept", facts, "kept_first_build_loader_state", built["state_s"], "s"),
                      row("kb-kept", facts, "kept_first_build_peak_memory", built["peak_rss_mb"], "MB")]
             floor = child("kept.py", "floor", str(root), str(Path(work) / "floor"), timeout=3600)
             rows += [row("pyoxigraph", facts, "nquads_size", floor["nquads_mb"], "MB")]
-            for where in ("disk", "memory"):
+            for where in ("disk", "disk_pieces", "memory"):
                 rows += [row("pyoxigraph", facts, f"floor_{where}_load", floor[where]["seconds"], "s"),
                          row("pyoxigraph", facts, f"floor_{where}_load_peak_memory", floor[where]["peak_rss_mb"], "MB")]
+                if where != "memory":
+                    rows.append(row("pyoxigraph", facts, f"floor_{where}_optimize", floor[where]["optimize_s"], "s"))
             restarted = child("kept.py", "restart", str(root), str(cache))
             rows += [row("kb-kept", facts, "kept_restart_first_answer", restarted["first_answer_s"], "s"),
                      row("kb-kept", facts, "kept_restart_server_rss", restarted["server_rss_mb"], "MB"),

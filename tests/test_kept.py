@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from benchmarks import generate
 from kb import cli
 from kb.api import searchindex
 from kb.config import Settings
-from kb.graph import kept, restart
+from kb.graph import kept, loaderstate, restart
 from kb.graph.snapshot import Snapshot
 from kb.load import incremental, loader
 from kb.load.version import kb_version
@@ -248,3 +249,38 @@ def test_a_state_that_is_not_kbs_own_data_is_never_run_and_only_costs_a_build(pr
     again = restart.start(disk(project))
     assert (again.how, again.reason) == ("built", "the change needs a full build")
     assert f"{LABELS[0]}, take 4" in labels(again.snapshot)
+
+
+def test_a_new_build_is_current_before_its_state_and_a_state_never_saved_only_costs_a_build(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saving = threading.Event()
+    dump = loaderstate.dump
+
+    def slow_dump(state: loaderstate.State, path: Path) -> None:
+        saving.wait(30)
+        dump(state, path)
+
+    monkeypatch.setattr(loaderstate, "dump", slow_dump)
+    first = restart.start(disk(project), later=True)
+    built = build_of(first.snapshot)
+    assert current(project / ".kb").path == built.path and not (built.path / kept.STATE).exists()
+    assert first.saving is not None and first.saving.is_alive()  # the server answers meanwhile
+    saving.set()
+    first.saved()
+    assert loaderstate.load(built.path / kept.STATE, project) is not None
+
+    def lost(state: loaderstate.State, path: Path) -> None:
+        raise OSError("killed before the state was written")
+
+    monkeypatch.setattr(loaderstate, "dump", lost)
+    save(project / "curation" / "meetings.yaml", meetings_labelled(5))
+    rebuilt = restart.start(disk(project), later=True)
+    rebuilt.saved()
+    assert (rebuilt.how, rebuilt.reason) == ("patched", "1 files changed")  # from the first build's state
+    assert not (build_of(rebuilt.snapshot).path / kept.STATE).exists()
+    save(project / "curation" / "meetings.yaml", meetings_labelled(6))
+    again = restart.start(disk(project))
+    assert (again.how, again.reason) == ("built", "the change needs a full build")
+    assert f"{LABELS[0]}, take 6" in labels(again.snapshot)
+    fresh = serving.build(Settings(root=project, store="memory"))
+    assert set(again.snapshot.graph.native) == set(fresh.graph.native)

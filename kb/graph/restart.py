@@ -58,10 +58,10 @@ class Started:
 
 def start(settings: Settings, progress: Progress = silent, later: bool = False) -> Started:
     """Return the snapshot to serve ``settings.root`` from its kept build: opened, patched or built (module
-    docstring). A new build is made current before its loader state (what a later start patches it from) is
-    written beside it: with ``later``, by a thread of its own (:attr:`Started.saving`), so that a server
-    answers meanwhile (at 100k facts it takes 9 s); a state never written costs the next start with changed
-    files a full build, never a wrong store. Raises CurationErrors when the files do not validate, StoreError
+    docstring). A new or patched build is made current before its loader state (what a later start patches
+    it from) is written beside it: with ``later``, by a thread of its own (:attr:`Started.saving`), so that a
+    server answers meanwhile (at 100k facts it takes 9 s); a state never written costs the next start with
+    changed files a full build, never a wrong store. Raises CurationErrors when the files do not validate, StoreError
     when the store cannot be written or opened."""
     root, cache = settings.root, settings.cache_folder
     for _ in range(ATTEMPTS):
@@ -77,7 +77,7 @@ def start(settings: Settings, progress: Progress = silent, later: bool = False) 
                 progress("opening", 1, 1)
                 return opened
             if found is not None and reason is None:
-                started = _patch(settings, found, wanted, progress)
+                started = _patch(settings, found, wanted, progress, later)
                 if started is not None:
                     return started
                 reason = "the change needs a full build"
@@ -88,20 +88,25 @@ def start(settings: Settings, progress: Progress = silent, later: bool = False) 
             progress("building", 0, 1)
             snapshot = from_knowledge_base(kb, settings, version)
             progress("building", 1, 1)
-            saving = threading.Thread(target=_save, args=(snapshot, loader), name="kb-save-state", daemon=True)
-            if later:
-                saving.start()
-            else:
-                saving.run()
-            return Started(snapshot, "built", reason or "no kept build", loader, kb, saving if later else None)
+            return Started(snapshot, "built", reason or "no kept build", loader, kb, _save(snapshot, loader, later))
     raise RuntimeError(f"the files under {root} kept changing while they were read ({ATTEMPTS} times)")
 
 
-def _save(snapshot: Snapshot, loader: IncrementalLoader) -> None:
-    try:
-        remember(snapshot, loader)
-    except OSError as exc:  # e.g. swept by newer builds meanwhile: the next start with changes builds
-        log.warning("the loader state of %s was not saved: %s", snapshot.version, exc)
+def _save(snapshot: Snapshot, loader: IncrementalLoader, later: bool) -> threading.Thread | None:
+    """Write the loader state of a new build beside it: now, or with ``later`` in a thread (returned)."""
+
+    def save() -> None:
+        try:
+            remember(snapshot, loader)
+        except OSError as exc:  # e.g. swept by newer builds meanwhile: the next start with changes builds
+            log.warning("the loader state of %s was not saved: %s", snapshot.version, exc)
+
+    if not later:
+        save()
+        return None
+    saving = threading.Thread(target=save, name="kb-save-state", daemon=True)
+    saving.start()
+    return saving
 
 
 def _unusable(found: Kept | None, wanted: kept.Manifest) -> str | None:
@@ -110,7 +115,8 @@ def _unusable(found: Kept | None, wanted: kept.Manifest) -> str | None:
     return found.manifest.differs(wanted)
 
 
-def _patch(settings: Settings, found: Kept, wanted: kept.Manifest, progress: Progress) -> Started | None:
+def _patch(settings: Settings, found: Kept, wanted: kept.Manifest, progress: Progress,
+           later: bool) -> Started | None:
     """Patch ``found`` into the files now on disk; None when its state is missing or the change needs a build."""
     state = loaderstate.load(found.path / kept.STATE, settings.root)
     if state is None or state.loader.kb is None:
@@ -127,12 +133,11 @@ def _patch(settings: Settings, found: Kept, wanted: kept.Manifest, progress: Pro
     counts = {**kb.counts(), "triples": found.manifest.counts.get("triples", 0) + change.triples}
     manifest = replace(wanted, counts=counts, parent=found.manifest.version)
     built = kept.patch(settings.cache_folder, found, change, manifest)
-    loaderstate.dump(State(state.loader, change.shared), built.path / kept.STATE)
     kept.sweep(settings.cache_folder)
     progress("building", 1, 1)
     snapshot = from_kept(built, settings, change.shared)
     return Started(snapshot, "patched", f"{len(found.manifest.changed_inputs(wanted))} files changed",
-                   state.loader, kb)
+                   state.loader, kb, _save(snapshot, state.loader, later))
 
 
 def inputs_of(loader: IncrementalLoader) -> dict[str, str]:

@@ -19,6 +19,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from kb.api import searchindex
 from kb.config import Settings
 from kb.serve.app import create_app
 from tests.pages_support import chromium, live_server
@@ -46,10 +47,14 @@ def busy_pool() -> str:
 def site(root: Path) -> Iterator[str]:
     """Base URL of the app serving the project's own knowledge base, its search index built (the app starts
     it as it starts serving; until then searches answer from the slow path, which knows no typos)."""
-    with live_server(create_app(Settings(root=root))) as url:
+    app = create_app(Settings(root=root))
+    with live_server(app) as url:
         deadline = time.monotonic() + INDEX_WAIT
         while not graphql(url, '{ search(text: "Shangfoo") { totalCount } }')["search"]["totalCount"]:
-            assert time.monotonic() < deadline, f"the search index was not built: {busy_pool()}"
+            built = app.state.served.current.ready(searchindex.KEY)
+            failed = built.exception() if built is not None and built.done() else None
+            assert time.monotonic() < deadline, (f"the search index was not built (its build: {built!r}, "
+                                                 f"{failed!r}): {busy_pool()}")
             time.sleep(0.1)
         yield url
 

@@ -81,6 +81,9 @@ async def measure(root: Path, seconds: float, limit: int, store: str = "memory",
     typical = questions.typical_person(kb)
     varied = itertools.cycle(questions.typical_people(kb, 100))
     app = create_app(settings)
+    first_index = app.state.search_index.serve(app.state.served.current)  # as kb serve starts it: let it finish
+    if first_index is not None:
+        await asyncio.wrap_future(first_index)
     del kb
     gc.collect()
     gc.freeze()  # as kb serve does: what was built lives as long as the server, out of the collector's sight

@@ -189,6 +189,25 @@ def test_asking_for_no_hits_still_counts_them() -> None:
     assert found.hits == [] and found.total >= 1
 
 
+def test_a_build_that_ends_as_the_process_ends_leaves_the_next_unbuilt_without_raising(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    handoff = searchindex.Handoff()
+    v1, v2 = fresh("ending-1"), fresh("ending-2")
+    building = threading.Event()
+    pool = ThreadPoolExecutor(1)
+    monkeypatch.setattr("kb.graph.snapshot.executor", lambda: pool)
+    built = index()
+    monkeypatch.setattr(searchindex, "build", lambda snapshot: building.wait(60) and built)
+    first = handoff.serve(v1)
+    assert first is not None and handoff.serve(v2) is None  # waits for the first to end
+    pool.shutdown(wait=False)  # as at interpreter exit: the pool takes no more work
+    building.set()
+    assert first.result(60) is built
+    pool.shutdown(wait=True)  # its callback has run: it tried to start v2's build and was refused, quietly
+    assert v2.ready(searchindex.KEY) is None
+    assert not [r for r in caplog.records if r.name == "concurrent.futures"], caplog.text
+
+
 def test_after_a_slow_build_the_next_waits_for_edits_to_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(searchindex, "PAUSE_SECONDS", 0.3)
     handoff = searchindex.Handoff()

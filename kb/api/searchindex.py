@@ -167,6 +167,9 @@ class Handoff:
                     self._building = True
                     break
             time.sleep(left)
+        self._start_unless_ending(job)
+
+    def _start_unless_ending(self, job: tuple[Snapshot, int]) -> None:
         try:
             self._start(*job)
         except RuntimeError:  # the process is ending: its pool takes no more work
@@ -200,4 +203,4 @@ class Handoff:
                 return
             job, self._pending = self._pending, None
             self._building = True
-        self._start(*job)
+        self._start_unless_ending(job)  # called back as a build ends, maybe while the process ends

@@ -61,8 +61,8 @@ def start(settings: Settings, progress: Progress = silent, later: bool = False) 
     docstring). A new or patched build is made current before its loader state (what a later start patches
     it from) is written beside it: with ``later``, by a thread of its own (:attr:`Started.saving`), so that a
     server answers meanwhile (at 100k facts it takes 9 s); a state never written costs the next start with
-    changed files a full build, never a wrong store. Raises CurationErrors when the files do not validate, StoreError
-    when the store cannot be written or opened."""
+    changed files a full build, never a wrong store. Raises CurationErrors when the files do not validate,
+    StoreError when the store cannot be written or opened."""
     root, cache = settings.root, settings.cache_folder
     for _ in range(ATTEMPTS):
         version, inputs = fingerprint(root)

@@ -30,6 +30,7 @@ from kb.graph.pool import off_loop
 from kb.graph.snapshot import Snapshot
 from kb.graph.web_annotations import Annotations, Span
 from kb.serve.middleware.pin import pinned
+from kb.serve.negotiate import revalidated
 from kb.vocab import Mint
 
 KEY = "annotations"
@@ -113,8 +114,9 @@ def _headers(snapshot: Snapshot, key: str, link: str) -> dict[str, str]:
 
 
 def _unchanged(request: Request, headers: dict[str, str]) -> Response | None:
-    """Return a 304 when the request's ``If-None-Match`` names the answer's ETag, else None."""
-    if headers["etag"] in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+    """Return a 304 when the request's ``If-None-Match`` names the answer's ETag (as every route of kb reads it:
+    :func:`kb.serve.negotiate.revalidated`), else None."""
+    if revalidated(request.headers, headers["etag"]):
         return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "content-type"})
     return None
 
